@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Sets up emotrace in ./.venv from the package registries only (no weights or data are downloaded at run time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+# torch first and exactly pinned: this resolves to the local CPU wheel.
+.venv/bin/python -m pip install -q torch==2.13.0
+.venv/bin/python -m pip install -q -e ".[dev]"
+# mediapipe 0.10.21 is the last release whose wheel carries BlazeFace and FaceMesh; its declared requirements
+# (jax, GUI OpenCV) are not needed, so it goes in without them. Where it cannot install, Haar is used instead.
+.venv/bin/python -m pip install -q --no-deps mediapipe==0.10.21 || echo "emotrace setup: mediapipe unavailable, Haar detector will be used" >&2
+echo "emotrace setup: ready (.venv)" >&2

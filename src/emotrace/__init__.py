@@ -1,0 +1,36 @@
+"""emotrace: per-person, per-frame facial emotion for images, video, streams and webcams.
+
+    import emotrace
+    df = emotrace.analyze("video.mp4", out_dir="out")   # one row per (frame, face)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from emotrace.labels import EMOTIONS
+
+__version__ = "0.1.0"
+__all__ = ["EMOTIONS", "Analyzer", "AnalyzerConfig", "__version__", "analyze", "create_model"]
+
+if TYPE_CHECKING:
+    from emotrace.api import analyze
+    from emotrace.models import create_model
+    from emotrace.pipeline import Analyzer, AnalyzerConfig
+
+
+def __getattr__(name: str) -> Any:
+    # Heavy imports (torch, OpenCV, mediapipe) happen on first use, so `emotrace --help` answers at once.
+    if name == "analyze":
+        from emotrace.api import analyze
+
+        return analyze
+    if name in ("Analyzer", "AnalyzerConfig"):
+        from emotrace import pipeline
+
+        return getattr(pipeline, name)
+    if name == "create_model":
+        from emotrace.models import create_model
+
+        return create_model
+    raise AttributeError(name)

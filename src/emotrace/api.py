@@ -1,0 +1,112 @@
+"""The Python API: `analyze(source, out_dir)` runs the whole pipeline and returns a pandas DataFrame."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from emotrace.errors import EmotraceError
+from emotrace.pipeline import Analyzer, AnalyzerConfig, FrameResult
+from emotrace.provenance import provenance
+from emotrace.sinks import RunMeta, Sink, SummarySink, TableSink, TimelineSink, VideoSink, result_rows, row_columns
+from emotrace.sources import Source, open_source
+
+log = logging.getLogger("emotrace")
+
+ALL_OUTPUTS = ("csv", "parquet", "jsonl", "video", "timeline", "summary")
+
+
+def build_sinks(out_dir: str | Path, outputs: Sequence[str], stem: str = "emotions") -> list[Sink]:
+    """The sinks for the requested outputs, all inside `out_dir`."""
+    out = Path(out_dir)
+    sinks: list[Sink] = []
+    for name in outputs:
+        if name in ("csv", "parquet", "jsonl"):
+            sinks.append(TableSink(out / f"{stem}.{name}", name))
+        elif name == "video":
+            sinks.append(VideoSink(out / "annotated.mp4"))
+        elif name == "timeline":
+            sinks.append(TimelineSink(out))
+        elif name == "summary":
+            sinks.append(SummarySink(out / "summary.json"))
+        else:
+            raise EmotraceError(f"unknown output {name!r} (choose from {', '.join(ALL_OUTPUTS)})")
+    return sinks
+
+
+def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: bool = False,
+        on_result: Callable[[FrameResult], None] | None = None, max_frames: int | None = None) -> list[Path]:
+    """Stream `source` through `analyzer` into `sinks`. On any failure every sink aborts: no partial files."""
+    src: Source = open_source(source)
+    analyzer.reset()
+    desc = analyzer.describe()
+    meta = RunMeta(source=src.name, classes=analyzer.classes, fps=src.fps, analyzer=desc,
+                   provenance=provenance(dataclasses.asdict(analyzer.config)))
+    log.info("source %s (%s frames), detector %s, frame model %s on %s, temporal stage: %s", src.name,
+             src.frame_count or "?", desc["detector"], desc["frame_model"]["name"], desc["frame_model"]["runtime"],
+             desc["temporal_description"] or desc["temporal_stage"])
+    opened: list[Sink] = []
+    bar = None
+    try:
+        for s in sinks:
+            s.open(meta)
+            opened.append(s)
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=src.frame_count, unit="frame", desc=Path(src.name).name[:30], leave=False)
+        frames = iter(src)
+        if max_frames:
+            import itertools
+
+            frames = itertools.islice(frames, max_frames)
+        n = 0
+        for res in analyzer.stream(frames):
+            n += 1
+            for s in opened:
+                s.write(res)
+            if on_result is not None:
+                on_result(res)
+            if bar is not None:
+                bar.update(1)
+        if n == 0:
+            raise EmotraceError(f"no frame could be read from {src.name}")
+        written: list[Path] = []
+        for s in opened:
+            written += s.close()
+        return written
+    except BaseException:
+        for s in opened:
+            s.abort()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        src.close()
+
+
+def analyze(source: Any, out_dir: str | Path | None = None, outputs: Sequence[str] = ALL_OUTPUTS,
+            config: AnalyzerConfig | None = None, progress: bool = False, analyzer: Analyzer | None = None,
+            **options: Any) -> pd.DataFrame:
+    """Analyse an image, folder, video, URL, webcam index or numpy frames; one row per (frame, face).
+
+    With `out_dir`, the requested `outputs` are written there too. Options are AnalyzerConfig fields.
+    """
+    an = analyzer or Analyzer(config, **options)
+    rows: list[dict[str, Any]] = []
+    with_va = False
+
+    def collect(res: FrameResult) -> None:
+        nonlocal with_va
+        with_va = with_va or "valence_arousal" in res.faces.data
+        rows.extend(result_rows(res, an.classes, with_va))
+
+    sinks = build_sinks(out_dir, outputs) if out_dir is not None else []
+    run(source, an, sinks, progress=progress, on_result=collect)
+    df = pd.DataFrame(rows, columns=row_columns(an.classes, with_va))
+    return df.astype({"track_id": "Int64"})

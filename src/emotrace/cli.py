@@ -1,0 +1,200 @@
+"""The `emotrace` command. It only parses arguments and calls the library; every user error is one line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from emotrace.errors import EmotraceError
+
+log = logging.getLogger("emotrace")
+
+
+def _quiet_native_logs() -> None:
+    # MediaPipe/TFLite write banner lines to stderr through glog; silence them before they load.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _analyzer_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("pipeline")
+    g.add_argument("--config", help="YAML file of pipeline options (AnalyzerConfig fields)")
+    g.add_argument("--detector", choices=["auto", "blazeface", "haar"], help="face detector (default: auto)")
+    g.add_argument("--detect-every", type=int, help="run the detector every N frames; tracking fills in (default 3)")
+    g.add_argument("--runtime", choices=["auto", "onnx", "torch"], help="frame-model runtime (default: auto)")
+    g.add_argument("--frame-model", help="shipped frame-model weights name (default: default)")
+    g.add_argument("--temporal", help="temporal stage: auto, ema, ema:<tau_s>, or shipped temporal weights name")
+    g.add_argument("--mask", choices=["none", "oval", "mesh"], help="hide the background around each face")
+    g.add_argument("--min-score", type=float, help="detector score threshold (default 0.7)")
+    g.add_argument("--threads", type=int, help="CPU threads for the frame model (default: library default)")
+
+
+def _make_analyzer(args: argparse.Namespace) -> Any:
+    from emotrace.config import load_config
+    from emotrace.pipeline import Analyzer, AnalyzerConfig
+
+    cfg = load_config(AnalyzerConfig, args.config, detector=args.detector, detect_every=args.detect_every,
+                      runtime=args.runtime, frame_model=args.frame_model, temporal=args.temporal, mask=args.mask,
+                      min_score=args.min_score, threads=args.threads)
+    if cfg.detect_every < 1:
+        raise EmotraceError("--detect-every must be 1 or more")
+    return Analyzer(cfg)
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from emotrace.api import ALL_OUTPUTS, build_sinks, run
+
+    outputs = ALL_OUTPUTS if args.outputs == "all" else tuple(x.strip() for x in args.outputs.split(",") if x.strip())
+    analyzer = _make_analyzer(args)
+    out = Path(args.out)
+    written = run(args.source, analyzer, build_sinks(out, outputs), progress=not args.quiet,
+                  max_frames=args.max_frames)
+    if not args.quiet:
+        _report(out, written)
+    return 0
+
+
+def _report(out: Path, written: list[Path]) -> None:
+    import json
+
+    summary = out / "summary.json"
+    if summary.is_file():
+        s = json.loads(summary.read_text())
+        print(f"{s['frames']} frames, faces in {s['frames_with_faces']}, {len(s['tracks'])} track(s); "
+              f"temporal stage: {s['analyzer']['temporal_stage']}")
+        for t in s["tracks"][:10]:
+            print(f"  track {t['track_id']}: {t['start_s']:.2f}-{t['end_s']:.2f} s, {t['frames']} frames, "
+                  f"mostly {t['dominant_emotion']}")
+    print(f"wrote {len(written)} file(s) to {out}/:")
+    for p in written:
+        print(f"  {p}")
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from emotrace.sample import render_sample_clip
+
+    out = Path(args.out)
+    clip = render_sample_clip(out / "sample_input.mp4")
+    if not args.quiet:
+        print(f"rendered the built-in sample clip: {clip}")
+    args.source = str(clip)
+    return cmd_analyze(args)
+
+
+def cmd_live(args: argparse.Namespace) -> int:
+    from emotrace.live import run_live
+
+    analyzer = _make_analyzer(args)
+    stats = run_live(args.source, analyzer, output=args.output, max_frames=args.max_frames, quiet=args.quiet)
+    print(f"{stats['frames']} frames; frame-to-result latency mean {stats['latency_ms_mean']:.1f} ms, "
+          f"p95 {stats['latency_ms_p95']:.1f} ms" + (f"; wrote {args.output}" if args.output else ""))
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from emotrace.models.registry import list_models, manifest
+
+    print("architectures:", ", ".join(list_models()))
+    for name, rec in manifest().items():
+        m = rec.get("metrics", {})
+        shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items()
+                          if not isinstance(v, dict))
+        print(f"{name}: {rec['role']} model, arch {rec['arch']}, classes {len(rec['classes'])}"
+              + (f"; {shown}" if shown else ""))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from emotrace.config import load_config
+    from emotrace.train.frame import FrameTrainConfig, train_frame
+
+    cfg = load_config(FrameTrainConfig, args.config)
+    best = train_frame(cfg, resume=args.resume)
+    print(f"best epoch {best['epoch'] + 1}: FER+ valid accuracy {best['ferplus7_acc']:.4f}; outputs in {cfg.out_dir}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from emotrace.models.registry import create_model, weight_record
+    from emotrace.models.runtime import export_onnx
+
+    model = create_model(args.model, pretrained=True)
+    export_onnx(model, args.onnx, input_size=int(weight_record(args.model)["input_size"]))
+    print(f"wrote {args.onnx}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from emotrace import __version__
+
+    p = argparse.ArgumentParser(prog="emotrace", description="Per-person, per-frame facial emotion.")
+    p.add_argument("--version", action="version", version=f"emotrace {__version__}")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, warnings only")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("analyze", help="analyse an image, folder, video file, stream URL or webcam index")
+    a.add_argument("source", help="file, folder, URL (rtsp://, http://...) or webcam index")
+    a.add_argument("-o", "--out", required=True, help="output folder")
+    a.add_argument("--outputs", default="all", help="comma list of csv,parquet,jsonl,video,timeline,summary")
+    a.add_argument("--max-frames", type=int, help="stop after N frames (live sources)")
+    _analyzer_args(a)
+    a.set_defaults(func=cmd_analyze)
+
+    s = sub.add_parser("sample", help="render the built-in sample clip and analyse it")
+    s.add_argument("-o", "--out", default="emotrace-sample", help="output folder (default: emotrace-sample)")
+    s.add_argument("--outputs", default="all")
+    s.add_argument("--max-frames", type=int)
+    _analyzer_args(s)
+    s.set_defaults(func=cmd_sample)
+
+    lv = sub.add_parser("live", help="live window over a webcam or any source ('q' quits)")
+    lv.add_argument("source", nargs="?", default="0", help="webcam index (default 0), file or URL")
+    lv.add_argument("--output", help="write the annotated stream to this .mp4 instead of a window")
+    lv.add_argument("--max-frames", type=int)
+    _analyzer_args(lv)
+    lv.set_defaults(func=cmd_live)
+
+    m = sub.add_parser("models", help="list architectures and shipped weights")
+    m.set_defaults(func=cmd_models)
+
+    t = sub.add_parser("train", help="train a model from a YAML config")
+    t.add_argument("config")
+    t.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("export", help="export shipped weights to ONNX")
+    e.add_argument("model", help="shipped weights name")
+    e.add_argument("--onnx", required=True, help="output .onnx path")
+    e.set_defaults(func=cmd_export)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_native_logs()
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO,
+                        format="emotrace: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except EmotraceError as exc:
+        print(f"emotrace: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("emotrace: interrupted; no partial outputs were kept", file=sys.stderr)
+        return 130
+    except Exception as exc:  # last line of defence: one line, not a traceback
+        if args.debug:
+            raise
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"emotrace: error: {type(exc).__name__}: {msg} (rerun with --debug for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Dataset readers and the transforms that turn them into training samples."""

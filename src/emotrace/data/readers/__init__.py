@@ -1,0 +1,1 @@
+"""One module per dataset layout; each maps its labels into emotrace's set through `emotrace.labels`."""

@@ -1,0 +1,1 @@
+"""Temporal models: per-track state over a person's sequence of frame embeddings."""

@@ -1,0 +1,124 @@
+"""Temporal stages that the pipeline runs per track. Each says what it is (`name`), so that outputs never present
+smoothing as an LSTM.
+
+- `EmaTemporal`: exponential smoothing of the frame model's probabilities with a time constant in seconds (right
+  under variable frame rate). Used where no trained temporal model is shipped.
+- `RnnTemporal`: a trained LSTM/GRU from the registry, stepped once per frame with per-track hidden state.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from emotrace.models.registry import create_model, weight_record
+from emotrace.models.runtime import softmax
+
+
+class TemporalStage:
+    """Turns a frame's per-face probabilities/embeddings into temporally consistent probabilities, per track."""
+
+    name = "none"
+    description = ""
+
+    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def drop(self, track_ids: list[int]) -> None:
+        """Forget the state of tracks that ended."""
+
+    def reset(self) -> None:
+        """Forget every track."""
+
+
+class EmaTemporal(TemporalStage):
+    """p_t = p_{t-1} + a (q_t - p_{t-1}), a = 1 - exp(-dt / tau); state restarts after a gap longer than `reset_s`."""
+
+    name = "ema"
+
+    def __init__(self, tau_s: float = 0.4, reset_s: float = 2.0) -> None:
+        self.tau_s = tau_s
+        self.reset_s = reset_s
+        self.description = f"exponential smoothing of frame probabilities (tau={tau_s}s); not a trained model"
+        self._state: dict[int, tuple[float, np.ndarray]] = {}
+
+    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+        out = np.empty_like(probs)
+        for i, tid in enumerate(track_ids.tolist()):
+            prev = self._state.get(tid)
+            if prev is None or t - prev[0] > self.reset_s or t <= prev[0]:
+                cur = probs[i]
+            else:
+                a = 1.0 - math.exp(-(t - prev[0]) / self.tau_s)
+                cur = prev[1] + a * (probs[i] - prev[1])
+            self._state[tid] = (t, cur)
+            out[i] = cur
+        return {"probs": out}
+
+    def drop(self, track_ids: list[int]) -> None:
+        for tid in track_ids:
+            self._state.pop(tid, None)
+
+    def reset(self) -> None:
+        self._state.clear()
+
+
+class RnnTemporal(TemporalStage):
+    """A shipped LSTM/GRU, stepped per frame; all tracks of a frame go through in one batch."""
+
+    def __init__(self, weights: str) -> None:
+        self.record = weight_record(weights)
+        self.name = weights
+        self.description = f"trained {self.record['arch']} over frame embeddings"
+        self.model = create_model(weights, pretrained=True)
+        self._state: dict[int, object] = {}
+
+    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+        ids = track_ids.tolist()
+        states = [self._state.get(tid) for tid in ids]
+        hidden = self._stack(states, len(ids))
+        res, new = self.model.step(torch.from_numpy(embedding), hidden)
+        for i, tid in enumerate(ids):
+            self._state[tid] = self._select(new, i)
+        out = {"probs": softmax(res["logits"].numpy()).astype(np.float32)}
+        if "valence_arousal" in res:
+            out["valence_arousal"] = res["valence_arousal"].numpy()
+        return out
+
+    def _stack(self, states: list[object], n: int) -> object:
+        rnn = self.model.rnn
+        zeros = torch.zeros(rnn.num_layers, 1, rnn.hidden_size)
+        if isinstance(rnn, torch.nn.LSTM):
+            hs = [s[0] if s is not None else zeros for s in states]  # type: ignore[index]
+            cs = [s[1] if s is not None else zeros for s in states]  # type: ignore[index]
+            return torch.cat(hs, 1), torch.cat(cs, 1)
+        return torch.cat([s if s is not None else zeros for s in states], 1)  # type: ignore[misc]
+
+    @staticmethod
+    def _select(state: object, i: int) -> object:
+        if isinstance(state, tuple):
+            return state[0][:, i:i + 1].clone(), state[1][:, i:i + 1].clone()
+        return state[:, i:i + 1].clone()  # type: ignore[index]
+
+    def drop(self, track_ids: list[int]) -> None:
+        for tid in track_ids:
+            self._state.pop(tid, None)
+
+    def reset(self) -> None:
+        self._state.clear()
+
+
+def create_temporal(name: str = "auto") -> TemporalStage:
+    """`auto`: the shipped default temporal model where one exists, else EMA smoothing (and the output says so)."""
+    from emotrace.models.registry import manifest
+
+    if name == "auto":
+        default = next((k for k, v in manifest().items() if v.get("role") == "temporal" and v.get("default")), None)
+        return RnnTemporal(default) if default else EmaTemporal()
+    if name == "ema":
+        return EmaTemporal()
+    if name.startswith("ema:"):
+        return EmaTemporal(tau_s=float(name.split(":", 1)[1]))
+    return RnnTemporal(name)

@@ -1,0 +1,156 @@
+"""The Analyzer: source -> detect -> track -> align -> frame model -> temporal model -> results.
+
+One object serves files (`analyze`), live windows and servers (`stream`, `process_frame`): only the source and the
+sinks change. Frames are processed in small groups so that every face of several frames goes through the frame
+model in one batch; memory is bounded by that group, not by the video's length. State that belongs to a person
+(tracker entry, temporal hidden state) lives with the track id and is freed when the track ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from emotrace.faces.align import FaceAligner
+from emotrace.faces.detectors import create_detector
+from emotrace.faces.mask import MeshMasker, apply_oval
+from emotrace.faces.tracker import Tracker
+from emotrace.models.runtime import FrameModelRunner
+from emotrace.models.temporal.smoothing import create_temporal
+from emotrace.types import Detections, Frame
+
+log = logging.getLogger("emotrace")
+
+
+@dataclass
+class AnalyzerConfig:
+    """Every knob of the pipeline (YAML-loadable)."""
+
+    detector: str = "auto"  # auto | blazeface | haar
+    min_score: float = 0.7  # BlazeFace fires at 0.53-0.68 on cartoon titles in ../shared/media; real faces score > 0.7
+    detect_every: int = 3  # run the detector on every n-th frame; the tracker carries faces in between
+    frame_model: str = "default"
+    runtime: str = "auto"  # auto | onnx | torch
+    temporal: str = "auto"  # auto | ema | ema:<tau seconds> | shipped temporal weights name
+    batch_frames: int = 8  # frames whose faces share one model batch (1 for live use)
+    mask: str = "none"  # none | oval | mesh
+    max_lost_s: float = 1.5
+    min_face_px: int = 12
+    threads: int = 0  # 0 = library default
+
+
+@dataclass
+class FrameResult:
+    """A frame and its faces; `faces.data` holds `frame_probs`, `temporal_probs`, `embedding`, maybe `valence_arousal`."""
+
+    frame: Frame
+    faces: Detections
+    detected: bool = True  # False on frames where the detector was skipped and faces were carried by the tracker
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class Analyzer:
+    """Streaming face-emotion analysis. Create once, feed any number of sources (call `reset` between them)."""
+
+    def __init__(self, config: AnalyzerConfig | None = None, **overrides: Any) -> None:
+        cfg = config or AnalyzerConfig()
+        for k, v in overrides.items():
+            if not hasattr(cfg, k):
+                raise TypeError(f"unknown Analyzer option {k!r}")
+            setattr(cfg, k, v)
+        self.config = cfg
+        kwargs: dict[str, Any] = {"min_score": cfg.min_score} if cfg.detector in ("auto", "blazeface") else {}
+        self.detector = create_detector(cfg.detector, **kwargs)
+        self.model = FrameModelRunner(cfg.frame_model, runtime=cfg.runtime, threads=cfg.threads)
+        self.aligner = FaceAligner(size=self.model.input_size)
+        self.temporal = create_temporal(cfg.temporal)
+        self.classes = self.model.classes
+        self._masker = MeshMasker() if cfg.mask == "mesh" else None
+        self.reset()
+
+    def describe(self) -> dict[str, Any]:
+        """What runs at each stage, for logs, reports and summaries."""
+        return {"detector": self.detector.name, "detect_every": self.config.detect_every,
+                "frame_model": self.model.describe(), "temporal_stage": self.temporal.name,
+                "temporal_description": self.temporal.description, "mask": self.config.mask}
+
+    def reset(self) -> None:
+        """Forget all tracks and temporal state (new source)."""
+        self.tracker = Tracker(max_lost_s=self.config.max_lost_s)
+        self.temporal.reset()
+        self._since_detect = 0
+        self._last_ids = np.zeros(0, np.int64)
+
+    # -- stages -------------------------------------------------------------------------------------------------
+    def _faces(self, frame: Frame) -> tuple[Detections, bool]:
+        """Detect (or carry tracked faces on skipped frames) and assign track ids."""
+        every = max(1, self.config.detect_every)
+        if self._since_detect % every != 0 and len(self._last_ids):
+            self._since_detect += 1
+            return self.tracker.coast(self._last_ids, frame.timestamp), False
+        self._since_detect = 1
+        dets = self.detector.detect(frame.image)
+        if len(dets):
+            wh = dets.boxes[:, 2:] - dets.boxes[:, :2]
+            dets = dets[np.flatnonzero(wh.min(1) >= self.config.min_face_px)]
+        dets = self.tracker.update(dets, frame.timestamp)
+        if self.tracker.ended:
+            self.temporal.drop(self.tracker.ended)
+        self._last_ids = dets.track_id if dets.track_id is not None else np.zeros(0, np.int64)
+        return dets, True
+
+    def _crops(self, frame: Frame, faces: Detections) -> np.ndarray:
+        crops = self.aligner.crops(frame.image, faces.boxes, faces.keypoints)
+        if self.config.mask == "oval":
+            crops = apply_oval(crops)
+        elif self._masker is not None:
+            crops = self._masker(crops)
+        return crops
+
+    def _finish(self, group: list[tuple[Frame, Detections, bool]]) -> Iterator[FrameResult]:
+        """Run the frame model on all faces of the group at once, then the temporal model frame by frame."""
+        crops = [self._crops(f, d) for f, d, _ in group]
+        counts = [len(c) for c in crops]
+        batch = np.concatenate(crops) if sum(counts) else np.zeros((0, self.aligner.size, self.aligner.size), np.uint8)
+        out = self.model(batch)
+        offset = 0
+        for (frame, faces, detected), n in zip(group, counts):
+            probs = out["probs"][offset:offset + n]
+            emb = out["embedding"][offset:offset + n]
+            offset += n
+            faces.data["frame_probs"] = probs
+            faces.data["embedding"] = emb
+            if n:
+                tout = self.temporal.step(faces.track_id, frame.timestamp, probs, emb)
+                faces.data["temporal_probs"] = tout["probs"]
+                if "valence_arousal" in tout:
+                    faces.data["valence_arousal"] = tout["valence_arousal"]
+            else:
+                faces.data["temporal_probs"] = probs
+            yield FrameResult(frame=frame, faces=faces, detected=detected)
+
+    # -- public -------------------------------------------------------------------------------------------------
+    def process_frame(self, frame: Frame) -> FrameResult:
+        """One frame in, its result out, with no batching delay (live use)."""
+        faces, detected = self._faces(frame)
+        return next(self._finish([(frame, faces, detected)]))
+
+    def stream(self, frames: Iterable[Frame]) -> Iterator[FrameResult]:
+        """Results for every frame, in order, `batch_frames` frames at a time."""
+        group: list[tuple[Frame, Detections, bool]] = []
+        size = max(1, self.config.batch_frames)
+        for frame in frames:
+            faces, detected = self._faces(frame)
+            group.append((frame, faces, detected))
+            if len(group) >= size:
+                yield from self._finish(group)
+                group = []
+        if group:
+            yield from self._finish(group)
+
+    def close(self) -> None:
+        self.detector.close()

@@ -1,0 +1,37 @@
+"""Who made an output and how: command, package version, git commit, config. Every report carries this."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+
+def git_commit(path: Path | None = None) -> str:
+    """The commit of the checkout the package runs from ('unknown' outside a checkout); '+dirty' if modified."""
+    where = path or Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=5)
+        if head.returncode != 0:
+            return "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=where,
+                               capture_output=True, text=True, timeout=5)
+        return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def provenance(config: dict[str, Any] | None = None) -> dict[str, Any]:
+    from emotrace import __version__
+
+    return {
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv and sys.argv[0] else "",
+        "emotrace_version": __version__,
+        "commit": git_commit(),
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {platform.system()} python {platform.python_version()}",
+        "config": config or {},
+    }

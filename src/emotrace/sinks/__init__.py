@@ -1,0 +1,12 @@
+"""Where results go. Every sink writes to a temporary file and renames it on `close`, so an output file is either
+complete or absent; `abort` removes what was begun."""
+
+from emotrace.sinks.base import RunMeta, Sink, atomic_path
+from emotrace.sinks.rows import result_rows, row_columns
+from emotrace.sinks.summary import SummarySink
+from emotrace.sinks.table import TableSink
+from emotrace.sinks.timeline import TimelineSink
+from emotrace.sinks.video import VideoSink
+
+__all__ = ["RunMeta", "Sink", "SummarySink", "TableSink", "TimelineSink", "VideoSink", "atomic_path", "result_rows",
+           "row_columns"]

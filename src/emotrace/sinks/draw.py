@@ -1,0 +1,51 @@
+"""Drawing of boxes, track ids, labels and probability bars on a frame (video sink and live window share it)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from emotrace.pipeline import FrameResult
+
+# One fixed colour per emotion (BGR) so a label reads the same in every output.
+COLORS = {
+    "angry": (40, 40, 220), "disgust": (40, 140, 40), "fear": (160, 60, 160), "happy": (0, 200, 255),
+    "sad": (200, 120, 40), "surprise": (0, 140, 255), "neutral": (170, 170, 170), "contempt": (90, 90, 160),
+}
+
+
+def draw_result(image: np.ndarray, res: FrameResult, classes: list[str], bars: bool = True) -> np.ndarray:
+    """A copy of the frame with every face annotated."""
+    out = image.copy()
+    f = res.faces
+    h, w = out.shape[:2]
+    scale = max(0.4, min(1.0, w / 1280))
+    for i in range(len(f)):
+        probs = f.data["temporal_probs"][i]
+        top = int(np.argmax(probs))
+        color = COLORS.get(classes[top], (255, 255, 255))
+        x1, y1, x2, y2 = (int(round(v)) for v in f.boxes[i])
+        cv2.rectangle(out, (x1, y1), (x2, y2), color, 2)
+        text = f"#{int(f.track_id[i])} {classes[top]} {probs[top]:.2f}"
+        (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, 1)
+        ty = max(th + 4, y1 - 4)
+        cv2.rectangle(out, (x1, ty - th - 4), (x1 + tw + 4, ty + 2), color, -1)
+        cv2.putText(out, text, (x1 + 2, ty - 2), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, (0, 0, 0), 1, cv2.LINE_AA)
+        if bars:
+            _bars(out, probs, classes, x2 + 4 if x2 + 4 + 110 * scale < w else max(0, x1 - int(114 * scale)), y1,
+                  scale)
+    return out
+
+
+def _bars(img: np.ndarray, probs: np.ndarray, classes: list[str], x: int, y: int, scale: float) -> None:
+    bar_w, row = int(70 * scale), max(10, int(14 * scale))
+    for k, c in enumerate(classes):
+        yy = y + k * row
+        if yy + row > img.shape[0]:
+            break
+        cv2.putText(img, c[:3], (x, yy + row - 3), cv2.FONT_HERSHEY_SIMPLEX, 0.38 * scale, (255, 255, 255), 1,
+                    cv2.LINE_AA)
+        bx = x + int(30 * scale)
+        cv2.rectangle(img, (bx, yy + 2), (bx + bar_w, yy + row - 2), (60, 60, 60), -1)
+        cv2.rectangle(img, (bx, yy + 2), (bx + int(bar_w * float(probs[k])), yy + row - 2),
+                      COLORS.get(c, (255, 255, 255)), -1)

@@ -1,0 +1,70 @@
+"""summary.json: per track, when it was seen, its dominant emotion and the distribution of labels; plus how the
+run was made (source, stages, command, version, commit). Kept as running counts, so memory stays flat."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emotrace.pipeline import FrameResult
+from emotrace.sinks.base import RunMeta, Sink, atomic_path, discard, publish
+
+
+class SummarySink(Sink):
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.tracks: dict[int, dict[str, Any]] = {}
+        self.frames = 0
+        self.frames_with_faces = 0
+        self.last_t = 0.0
+
+    def write(self, result: FrameResult) -> None:
+        self.frames += 1
+        self.last_t = float(result.frame.timestamp)
+        f = result.faces
+        if len(f):
+            self.frames_with_faces += 1
+        for i in range(len(f)):
+            tid = int(f.track_id[i])
+            tr = self.tracks.get(tid)
+            t = float(result.frame.timestamp)
+            if tr is None:
+                k = len(self.meta.classes)
+                tr = self.tracks[tid] = {"first": t, "last": t, "frames": 0, "counts": np.zeros(k, np.int64),
+                                         "sum": np.zeros(k), "first_frame": result.frame.index}
+            tr["last"] = t
+            tr["last_frame"] = result.frame.index
+            tr["frames"] += 1
+            p = f.data["temporal_probs"][i]
+            tr["counts"][int(np.argmax(p))] += 1
+            tr["sum"] += p
+
+    def build(self) -> dict[str, Any]:
+        classes = self.meta.classes
+        tracks = []
+        for tid, tr in sorted(self.tracks.items()):
+            n = max(1, tr["frames"])
+            dist = {c: round(float(tr["counts"][k] / n), 4) for k, c in enumerate(classes)}
+            tracks.append({
+                "track_id": tid, "first_frame": tr["first_frame"], "last_frame": tr.get("last_frame", tr["first_frame"]),
+                "start_s": round(tr["first"], 3), "end_s": round(tr["last"], 3),
+                "duration_s": round(tr["last"] - tr["first"], 3), "frames": tr["frames"],
+                "dominant_emotion": classes[int(np.argmax(tr["counts"]))],
+                "label_distribution": dist,
+                "mean_probabilities": {c: round(float(tr["sum"][k] / n), 4) for k, c in enumerate(classes)},
+            })
+        return {"source": self.meta.source, "frames": self.frames, "frames_with_faces": self.frames_with_faces,
+                "duration_s": round(self.last_t, 3), "tracks": tracks, "analyzer": self.meta.analyzer,
+                "provenance": self.meta.provenance}
+
+    def close(self) -> list[Path]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = atomic_path(self.path)
+        tmp.write_text(json.dumps(self.build(), indent=2))
+        return [publish(tmp, self.path)]
+
+    def abort(self) -> None:
+        discard(atomic_path(self.path))

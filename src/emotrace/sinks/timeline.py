@@ -1,0 +1,71 @@
+"""One PNG per track: the temporal model's probability of each emotion over time, with the frame model's top label
+as ticks underneath so flicker is visible at a glance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from emotrace.pipeline import FrameResult
+from emotrace.sinks.base import RunMeta, Sink, atomic_path, discard, publish
+from emotrace.sinks.draw import COLORS
+
+
+class TimelineSink(Sink):
+    """Writes `<folder>/timeline_track<ID>.png` for every track seen on at least `min_frames` frames."""
+
+    def __init__(self, folder: str | Path, min_frames: int = 2) -> None:
+        self.folder = Path(folder)
+        self.min_frames = min_frames
+        self._t: dict[int, list[float]] = {}
+        self._p: dict[int, list[np.ndarray]] = {}
+        self._f: dict[int, list[int]] = {}
+        self._written: list[Path] = []
+
+    def write(self, result: FrameResult) -> None:
+        f = result.faces
+        for i in range(len(f)):
+            tid = int(f.track_id[i])
+            self._t.setdefault(tid, []).append(float(result.frame.timestamp))
+            self._p.setdefault(tid, []).append(f.data["temporal_probs"][i].astype(np.float16))
+            self._f.setdefault(tid, []).append(int(np.argmax(f.data["frame_probs"][i])))
+
+    def close(self) -> list[Path]:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        classes = self.meta.classes
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for tid, ts in sorted(self._t.items()):
+            if len(ts) < self.min_frames:
+                continue
+            t = np.array(ts)
+            p = np.array(self._p[tid], np.float32)
+            fig, (ax, ax2) = plt.subplots(2, 1, figsize=(10, 4), sharex=True,
+                                          gridspec_kw={"height_ratios": [5, 1]})
+            for k, c in enumerate(classes):
+                b, g, r = COLORS.get(c, (0, 0, 0))
+                ax.plot(t, p[:, k], label=c, color=(r / 255, g / 255, b / 255), lw=1.4)
+            ax.set_ylim(0, 1)
+            ax.set_ylabel("probability")
+            ax.set_title(f"track {tid}: {self.meta.analyzer.get('temporal_stage', '')} probabilities")
+            ax.legend(loc="upper right", ncol=len(classes), fontsize=7)
+            fl = np.array(self._f[tid])
+            cols = [tuple(v / 255 for v in COLORS.get(classes[k], (0, 0, 0))[::-1]) for k in fl]
+            ax2.scatter(t, np.zeros_like(t), c=cols, marker="|", s=200)
+            ax2.set_yticks([])
+            ax2.set_ylabel("frame\nmodel", fontsize=7)
+            ax2.set_xlabel("time (s)")
+            fig.tight_layout()
+            final = self.folder / f"timeline_track{tid}.png"
+            tmp = atomic_path(final)
+            fig.savefig(tmp, dpi=90, format="png")
+            plt.close(fig)
+            self._written.append(publish(tmp, final))
+        return list(self._written)
+
+    def abort(self) -> None:
+        discard(*self._written)

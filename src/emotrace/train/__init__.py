@@ -1,0 +1,1 @@
+"""Training: configs, loops with checkpoint/resume, and the losses they use."""

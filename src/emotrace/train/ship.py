@@ -1,0 +1,78 @@
+"""Put a trained frame model into the package: weights (.pt, state dict only), ONNX export, checksums, metrics
+measured now on FER+ Valid, and a model card. `python -m emotrace.train.ship RUN_DIR` is how the default got in."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+from emotrace.data.readers.ferplus import read_split
+from emotrace.labels import EMOTIONS
+from emotrace.models.registry import WEIGHTS_DIR, create_model, sha256
+from emotrace.models.runtime import export_onnx
+from emotrace.provenance import git_commit
+from emotrace.train.frame import evaluate_ferplus
+
+
+def ship_frame_model(run_dir: str | Path, name: str, data_root: str, default: bool = True) -> dict[str, Any]:
+    run = Path(run_dir)
+    cfg = yaml.safe_load((run / "config.yaml").read_text())
+    model = create_model(cfg["arch"], **cfg.get("arch_kwargs", {}))
+    model.load_state_dict(torch.load(run / "best.pt", map_location="cpu", weights_only=True))
+    model.eval()
+    WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
+    pt, onnx = WEIGHTS_DIR / f"{name}.pt", WEIGHTS_DIR / f"{name}.onnx"
+    torch.save(model.state_dict(), pt)
+    export_onnx(model, str(onnx), input_size=model.input_size)
+
+    ev = evaluate_ferplus(model, read_split(data_root, "valid"))
+    metrics = {
+        "ferplus_valid_acc_7class_plurality": ev["ferplus7"]["accuracy"],
+        "ferplus_valid_uar_7class": ev["ferplus7"]["uar"],
+        "ferplus_valid_macro_f1_7class": ev["ferplus7"]["macro_f1"],
+        "ferplus_valid_n": ev["ferplus7"]["n"],
+        "fer2013_valid_acc_original_labels": ev["fer2013"]["accuracy"],
+        "fer2013_valid_uar": ev["fer2013"]["uar"],
+        "fer2013_valid_n": ev["fer2013"]["n"],
+    }
+    record = {
+        "role": "frame", "default": default, "arch": cfg["arch"], "arch_kwargs": cfg.get("arch_kwargs", {}),
+        "classes": list(EMOTIONS), "input_size": model.input_size, "input": "aligned gray face, FER template",
+        "embedding_dim": model.embedding_dim,
+        "file": pt.name, "sha256": sha256(pt), "onnx_file": onnx.name, "onnx_sha256": sha256(onnx),
+        "size_bytes": pt.stat().st_size + onnx.stat().st_size,
+        "trained_with": f"python -m emotrace.train.frame {run / 'config.yaml'}",
+        "train_config": cfg, "commit": git_commit(),
+        "metrics": metrics, "confusion_ferplus7": ev["ferplus7"]["confusion"],
+        "confusion_fer2013": ev["fer2013"]["confusion"],
+        "data_licence": "FER2013 / FER+ labels: research use only",
+    }
+    man_path = WEIGHTS_DIR / "manifest.json"
+    man = json.loads(man_path.read_text()) if man_path.is_file() else {}
+    man[name] = record
+    tmp = man_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(man, indent=2) + "\n")
+    os.replace(tmp, man_path)
+    shutil.copy(run / "metrics.csv", WEIGHTS_DIR / f"{name}.training-log.csv")
+    return record
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(prog="python -m emotrace.train.ship")
+    ap.add_argument("run_dir")
+    ap.add_argument("--name", default="emotrace-cnn-s-ferplus")
+    ap.add_argument("--data-root", default="../shared/data/ferplus")
+    args = ap.parse_args()
+    rec = ship_frame_model(args.run_dir, args.name, args.data_root)
+    print(json.dumps(rec["metrics"], indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""The data that flows through the pipeline: Frame, then Detections (one dataclass for all faces of a frame)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Frame:
+    """One decoded picture. `timestamp` comes from the container (seconds), so variable frame rate stays true."""
+
+    index: int
+    timestamp: float
+    image: np.ndarray  # HxWx3 BGR uint8, rotation already applied
+    source: str = ""
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the image."""
+        return int(self.image.shape[1]), int(self.image.shape[0])
+
+
+@dataclass
+class Detections:
+    """All faces of one frame, as parallel arrays (in the manner of supervision's Detections).
+
+    Each stage adds to it rather than inventing a per-face type: the detector fills boxes, scores and keypoints;
+    the tracker fills `track_id`; the models put their outputs in `data` under documented keys
+    (`frame_probs`, `temporal_probs`, `embedding`, `valence_arousal`).
+    """
+
+    boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))  # x1, y1, x2, y2 in pixels
+    scores: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.float32))
+    keypoints: np.ndarray | None = None  # (N, K, 2) pixels; K=6 for BlazeFace (right eye, left eye, nose, mouth, ears)
+    track_id: np.ndarray | None = None  # (N,) int64
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.boxes.shape[0])
+
+    @classmethod
+    def empty(cls) -> Detections:
+        return cls()
+
+    def __getitem__(self, index: np.ndarray | slice | list[int]) -> Detections:
+        """Select faces (boolean mask or indices); per-face arrays in `data` are sliced too."""
+        sel = np.arange(len(self))[index]
+        data = {k: (v[sel] if isinstance(v, np.ndarray) and v.shape[:1] == (len(self),) else v)
+                for k, v in self.data.items()}
+        return Detections(
+            boxes=self.boxes[sel],
+            scores=self.scores[sel],
+            keypoints=None if self.keypoints is None else self.keypoints[sel],
+            track_id=None if self.track_id is None else self.track_id[sel],
+            data=data,
+        )

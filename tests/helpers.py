@@ -1,0 +1,52 @@
+"""Shared test helpers: where ../shared is, and real media files written in the exact on-disk formats."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(__import__("os").environ.get("EMOTRACE_SHARED", REPO.parent / "shared"))
+MEDIA = SHARED / "media"
+FERPLUS = SHARED / "data" / "ferplus"
+CKPLUS = SHARED / "data" / "ckplus"
+
+needs_shared = pytest.mark.skipif(not MEDIA.is_dir(), reason=f"../shared not found at {SHARED} (research data and "
+                                  "media are not in the repo; set EMOTRACE_SHARED)")
+needs_ferplus = pytest.mark.skipif(not FERPLUS.is_dir(), reason=f"FER+ data not found at {FERPLUS}")
+
+
+def ffmpeg() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def astronaut_frames(n: int = 12, size: tuple[int, int] = (320, 240)) -> list[np.ndarray]:
+    """A small moving view of the public-domain astronaut photo (one face)."""
+    from emotrace.sample import astronaut_bgr
+
+    img = astronaut_bgr()
+    frames = []
+    for i in range(n):
+        x0 = 100 + 2 * i
+        crop = img[0:300, x0:x0 + 300]
+        frames.append(cv2.resize(crop, size))
+    return frames
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: float = 10.0, codec: list[str] | None = None,
+                extra: list[str] | None = None) -> Path:
+    """Encode frames with the ffmpeg that imageio-ffmpeg ships (container chosen by the suffix)."""
+    h, w = frames[0].shape[:2]
+    cmd = [ffmpeg(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}",
+           "-r", str(fps), "-i", "-"]
+    cmd += codec or []
+    cmd += extra or []
+    cmd.append(str(path))
+    subprocess.run(cmd, input=b"".join(f.tobytes() for f in frames), check=True)
+    return path
