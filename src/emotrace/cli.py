@@ -49,8 +49,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from emotrace.api import ALL_OUTPUTS, build_sinks, run
 
     outputs = ALL_OUTPUTS if args.outputs == "all" else tuple(x.strip() for x in args.outputs.split(",") if x.strip())
-    analyzer = _make_analyzer(args)
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise EmotraceError(f"output folder {out} exists and is not a folder")
+    analyzer = _make_analyzer(args)
     written = run(args.source, analyzer, build_sinks(out, outputs), progress=not args.quiet,
                   max_frames=args.max_frames)
     if not args.quiet:
@@ -184,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except EmotraceError as exc:
         print(f"emotrace: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # disk full, permission denied, output path is a file...
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"emotrace: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("emotrace: interrupted; no partial outputs were kept", file=sys.stderr)

@@ -67,6 +67,7 @@ class BlazeFaceDetector(FaceDetector):
             for m in self._models:
                 m.process(blank)
         self.nms_iou = nms_iou
+        self.min_score = min_score  # mediapipe's own threshold is not applied by every model; filter here too
 
     def _run(self, model: object, rgb: np.ndarray, w: int, h: int) -> Detections:
         dets = model.process(rgb).detections or []  # type: ignore[attr-defined]
@@ -92,6 +93,7 @@ class BlazeFaceDetector(FaceDetector):
         dets.boxes[:, [0, 2]] = dets.boxes[:, [0, 2]].clip(0, w)
         dets.boxes[:, [1, 3]] = dets.boxes[:, [1, 3]].clip(0, h)
         keep = (dets.boxes[:, 2] - dets.boxes[:, 0] > 2) & (dets.boxes[:, 3] - dets.boxes[:, 1] > 2)
+        keep &= dets.scores >= self.min_score
         return dets[np.flatnonzero(keep)]
 
     def close(self) -> None:

@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from emotrace.faces.align import FER_TEMPLATE_48, FaceAligner, similarity_transform
+from emotrace.faces.mask import apply_oval
+
+
+def test_similarity_transform_recovers_a_known_transform():
+    rng = np.random.default_rng(0)
+    src = rng.uniform(0, 100, (4, 2))
+    ang, s, t = 0.3, 1.7, np.array([5.0, -3.0])
+    r = s * np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+    m = similarity_transform(src, src @ r.T + t)
+    assert m[:, :2] == pytest.approx(r) and m[:, 2] == pytest.approx(t)
+
+
+def test_keypoints_land_on_the_fer_template():
+    # A face twice the template size, rolled by 20 degrees and shifted: after alignment the eyes sit where FER's do.
+    ang = np.deg2rad(20)
+    r = 2 * np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+    kps = FER_TEMPLATE_48 @ r.T + np.array([100.0, 60.0])
+    al = FaceAligner(48)
+    m = al.matrix(np.array([0, 0, 1, 1.0]), np.vstack([kps, kps[:2]]))
+    mapped = np.c_[kps, np.ones(4)] @ m.T
+    assert mapped == pytest.approx(FER_TEMPLATE_48, abs=1e-3)
+
+
+def test_crops_have_model_size_without_keypoints_too():
+    img = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    crops = FaceAligner(48).crops(img, np.array([[10, 10, 80, 90.0]]), None)
+    assert crops.shape == (1, 48, 48) and crops.dtype == np.uint8
+
+
+def test_oval_mask_hides_the_corners_only():
+    crops = np.full((2, 48, 48), 200, np.uint8)
+    masked = apply_oval(crops)
+    assert masked[:, 0, 0].tolist() == [0, 0] and masked[:, 26, 24].tolist() == [200, 200]

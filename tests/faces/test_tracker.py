@@ -1,0 +1,45 @@
+import numpy as np
+
+from emotrace.faces.tracker import Tracker, iou_matrix
+from emotrace.types import Detections
+
+
+def dets(*boxes):
+    b = np.array(boxes, np.float32).reshape(-1, 4)
+    return Detections(boxes=b, scores=np.ones(len(b), np.float32))
+
+
+def test_iou():
+    m = iou_matrix(np.array([[0, 0, 10, 10]], np.float32), np.array([[5, 0, 15, 10], [20, 20, 30, 30]], np.float32))
+    assert m[0, 0] == np.float32(50 / 150) and m[0, 1] == 0
+
+
+def test_ids_stay_with_moving_people_and_survive_a_short_miss():
+    tr = Tracker(max_lost_s=1.0)
+    a, b = np.array([0, 0, 50, 50.0]), np.array([200, 0, 250, 50.0])
+    first = tr.update(dets(a, b), 0.0).track_id.tolist()
+    for k in range(1, 10):
+        step = np.array([8, 2, 8, 2.0]) * k
+        ids = tr.update(dets(b + step * -1, a + step), k * 0.04).track_id.tolist()  # order swapped
+        assert ids == first[::-1]
+    tr.update(dets(), 0.40)  # occluded for a few frames
+    tr.update(dets(), 0.44)
+    ids = tr.update(dets(a + np.array([8, 2, 8, 2.0]) * 12), 0.48).track_id.tolist()
+    assert ids == [first[0]]
+
+
+def test_track_expires_and_a_new_person_gets_a_new_id():
+    tr = Tracker(max_lost_s=0.5)
+    first = tr.update(dets([0, 0, 50, 50]), 0.0).track_id[0]
+    tr.update(dets(), 1.0)
+    assert first in tr.ended
+    assert tr.update(dets([0, 0, 50, 50]), 1.1).track_id[0] != first
+
+
+def test_coast_predicts_with_velocity():
+    tr = Tracker()
+    tr.update(dets([0, 0, 50, 50]), 0.0)
+    ids = tr.update(dets([10, 0, 60, 50]), 0.1).track_id
+    c = tr.coast(ids, 0.2)
+    assert c.track_id.tolist() == ids.tolist()
+    assert 10 < c.boxes[0, 0] <= 20

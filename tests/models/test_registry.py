@@ -1,0 +1,47 @@
+import json
+import shutil
+
+import pytest
+import torch
+
+from emotrace.errors import EmotraceError
+from emotrace.models import create_model, list_models
+from emotrace.models import registry
+
+
+def test_architectures_are_registered():
+    assert {"emotrace-cnn-s", "emotrace-gru", "emotrace-lstm"} <= set(list_models())
+
+
+def test_unknown_names_are_clear_errors():
+    with pytest.raises(EmotraceError, match="unknown model"):
+        create_model("resnet-9000")
+    with pytest.raises(EmotraceError, match="no shipped weights"):
+        create_model("nothing-shipped", pretrained=True)
+
+
+def test_default_frame_weights_load_and_pass_their_checksum():
+    rec = registry.weight_record("emotrace-cnn-s-ferplus")
+    model = create_model("emotrace-cnn-s-ferplus", pretrained=True)
+    out = model(torch.rand(3, 1, rec["input_size"], rec["input_size"]))
+    assert out["logits"].shape == (3, len(rec["classes"])) and out["embedding"].shape == (3, rec["embedding_dim"])
+
+
+def test_weights_total_stays_small():
+    total = sum(p.stat().st_size for p in registry.WEIGHTS_DIR.iterdir())
+    assert total < 20 * 2**20
+
+
+def test_altered_weights_fail_the_checksum(tmp_path, monkeypatch):
+    shutil.copytree(registry.WEIGHTS_DIR, tmp_path / "w")
+    rec = registry.manifest()["emotrace-cnn-s-ferplus"]
+    with open(tmp_path / "w" / rec["file"], "ab") as fh:
+        fh.write(b"\0")
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path / "w")
+    registry.manifest.cache_clear()
+    try:
+        assert json.loads((tmp_path / "w" / "manifest.json").read_text())
+        with pytest.raises(EmotraceError, match="checksum"):
+            create_model("emotrace-cnn-s-ferplus", pretrained=True)
+    finally:
+        registry.manifest.cache_clear()

@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+import torch
+
+from emotrace.models import create_model
+from emotrace.models.temporal.smoothing import EmaTemporal, RnnTemporal
+
+
+@pytest.mark.parametrize("name", ["emotrace-gru", "emotrace-lstm"])
+def test_stepwise_equals_whole_sequence(name):
+    torch.manual_seed(0)
+    m = create_model(name, input_dim=16, hidden=8, layers=2).eval()
+    x = torch.randn(3, 7, 16)
+    with torch.no_grad():
+        whole, _ = m(x)
+    state, steps = None, []
+    for t in range(7):
+        out, state = m.step(x[:, t], state)
+        steps.append(out["logits"])
+    assert torch.allclose(torch.stack(steps, 1), whole["logits"], atol=1e-5)
+
+
+def test_ema_follows_a_change_and_keeps_tracks_apart():
+    ema = EmaTemporal(tau_s=0.2)
+    a, b = np.eye(7, dtype=np.float32)[[3]], np.eye(7, dtype=np.float32)[[4]]
+    ids = np.array([1])
+    assert ema.step(ids, 0.0, a, a)["probs"][0, 3] == 1.0
+    p = ema.step(ids, 0.04, b, b)["probs"][0]
+    assert 0.5 < p[3] < 1.0 and p.sum() == pytest.approx(1.0)
+    assert ema.step(np.array([2]), 0.04, b, b)["probs"][0, 4] == 1.0  # a new track starts fresh
+    for k in range(2, 40):
+        p = ema.step(ids, 0.04 * k, b, b)["probs"][0]
+    assert p[4] > 0.99
+    assert ema.step(ids, 10.0, a, a)["probs"][0, 3] == 1.0  # long gap: state restarts
+
+
+def test_rnn_temporal_keeps_one_state_per_track(monkeypatch):
+    torch.manual_seed(0)
+    model = create_model("emotrace-gru", input_dim=4, hidden=5).eval()
+    stage = RnnTemporal.__new__(RnnTemporal)
+    stage.model, stage._state, stage.name = model, {}, "test"
+    rng = np.random.default_rng(0)
+    xa, xb = rng.normal(size=(6, 4)).astype(np.float32), rng.normal(size=(6, 4)).astype(np.float32)
+    interleaved = []
+    for t in range(6):  # both tracks in one batch, and in swapped order on odd frames
+        if t % 2:
+            out = stage.step(np.array([2, 1]), t, None, np.stack([xb[t], xa[t]]))["probs"][::-1]
+        else:
+            out = stage.step(np.array([1, 2]), t, None, np.stack([xa[t], xb[t]]))["probs"]
+        interleaved.append(out)
+    stage.reset()
+    alone = [stage.step(np.array([1]), t, None, xa[t:t + 1])["probs"][0] for t in range(6)]
+    assert np.allclose(np.array(interleaved)[:, 0], np.array(alone), atol=1e-5)

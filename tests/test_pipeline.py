@@ -1,0 +1,94 @@
+"""The pipeline on real media: acceptance checks of the foundation issue, pinned."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import emotrace
+from emotrace.faces.detectors import available_detectors
+from emotrace.pipeline import Analyzer
+from tests.helpers import MEDIA, astronaut_frames, needs_shared
+
+needs_blazeface = pytest.mark.skipif("blazeface" not in available_detectors(), reason="mediapipe not installed")
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    return Analyzer()
+
+
+def test_numpy_frames_through_the_api(analyzer):
+    df = emotrace.analyze(astronaut_frames(6), analyzer=analyzer)
+    assert len(df) == 6 and (df["n_faces"] == 1).all() and df["track_id"].nunique() == 1
+    probs = df[[f"frame_{c}" for c in emotrace.EMOTIONS]].to_numpy()
+    assert np.allclose(probs.sum(1), 1, atol=1e-3)
+
+
+def test_analyzer_says_which_temporal_stage_runs(analyzer):
+    d = analyzer.describe()
+    assert d["temporal_stage"] and d["temporal_description"]
+    if d["temporal_stage"] == "ema":
+        assert "not a trained model" in d["temporal_description"]
+
+
+def test_batching_does_not_change_results():
+    frames = astronaut_frames(8)
+    a = emotrace.analyze(frames, batch_frames=1, detect_every=1)
+    b = emotrace.analyze(frames, batch_frames=8, detect_every=1)
+    cols = [c for c in a.columns if c.startswith(("frame_", "temporal_")) and c != "frame_label"]
+    assert np.allclose(a[cols].to_numpy(float), b[cols].to_numpy(float), atol=1e-4)
+
+
+@needs_shared
+@needs_blazeface
+def test_single_person_video_keeps_one_track(analyzer, tmp_path):
+    df = emotrace.analyze(str(MEDIA / "WolfgangLanger_Pexels.mp4"), out_dir=tmp_path, analyzer=analyzer)
+    per_frame = df.groupby("frame")["n_faces"].max()
+    assert len(per_frame) == 472
+    assert (per_frame > 0).mean() >= 0.95
+    assert df["track_id"].dropna().nunique() == 1
+    for name in ["emotions.csv", "emotions.parquet", "emotions.jsonl", "annotated.mp4", "summary.json",
+                 "timeline_track1.png"]:
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert pd.read_parquet(tmp_path / "emotions.parquet").shape == df.shape
+
+
+@needs_shared
+@needs_blazeface
+def test_multi_face_photo_gives_one_row_per_face(analyzer):
+    df = emotrace.analyze(str(MEDIA / "multi_face.jpg"), analyzer=analyzer)
+    assert len(df) == 5 and df["track_id"].nunique() == 5 and (df["n_faces"] == 5).all()
+
+
+def _presence(analyzer, name):
+    df = emotrace.analyze(str(MEDIA / name), analyzer=analyzer)
+    return df.groupby("frame")["n_faces"].max().to_numpy() > 0
+
+
+@needs_shared
+@needs_blazeface
+def test_face_leaving_is_seen_where_it_leaves(analyzer):
+    # Looked at frame by frame: the face is on frames 0-71, frame 72 is black, then a cartoon sky follows.
+    present = _presence(analyzer, "face_noface.mov")
+    assert present[:70].all()
+    last = int(np.flatnonzero(present).max())
+    assert 69 <= last <= 74
+    assert not present[75:].any()
+
+
+@needs_shared
+@needs_blazeface
+def test_face_arriving_is_seen_where_it_arrives(analyzer):
+    # Looked at frame by frame: cartoon title up to frame 94, the face from frame 95 or 96 on.
+    present = _presence(analyzer, "noface_face.mov")
+    first = int(np.flatnonzero(present).min())
+    assert 93 <= first <= 98
+    assert present[first + 3:167].all()
+
+
+@needs_shared
+@needs_blazeface
+def test_video_without_faces_lists_its_frames(analyzer):
+    df = emotrace.analyze(str(MEDIA / "no_face.mp4"), analyzer=analyzer)
+    assert df["frame"].nunique() == len(df) >= 90
+    assert (df["n_faces"] == 0).all() and df["track_id"].isna().all()
