@@ -45,7 +45,8 @@ class AnalyzerConfig:
 
 @dataclass
 class FrameResult:
-    """A frame and its faces; `faces.data` holds `frame_probs`, `temporal_probs`, `embedding`, maybe `valence_arousal`."""
+    """A frame and its faces; `faces.data` holds `frame_probs`, `temporal_probs`, `embedding` and, where the
+    temporal model has that head, `valence_arousal`."""
 
     frame: Frame
     faces: Detections
@@ -118,7 +119,7 @@ class Analyzer:
         batch = np.concatenate(crops) if sum(counts) else np.zeros((0, self.aligner.size, self.aligner.size), np.uint8)
         out = self.model(batch)
         offset = 0
-        for (frame, faces, detected), n in zip(group, counts):
+        for (frame, faces, detected), n in zip(group, counts, strict=True):
             probs = out["probs"][offset:offset + n]
             emb = out["embedding"][offset:offset + n]
             offset += n

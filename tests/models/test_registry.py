@@ -5,8 +5,7 @@ import pytest
 import torch
 
 from emotrace.errors import EmotraceError
-from emotrace.models import create_model, list_models
-from emotrace.models import registry
+from emotrace.models import create_model, list_models, registry
 
 
 def test_architectures_are_registered():

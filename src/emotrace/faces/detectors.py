@@ -55,7 +55,8 @@ class BlazeFaceDetector(FaceDetector):
             with _quiet_stderr():
                 from mediapipe.python.solutions import face_detection
         except Exception as exc:  # ImportError, or a protobuf mismatch raising AttributeError
-            raise EmotraceError(f"BlazeFace needs mediapipe==0.10.21 ({type(exc).__name__}); use --detector haar") from None
+            raise EmotraceError(
+                f"BlazeFace needs mediapipe==0.10.21 ({type(exc).__name__}); use --detector haar") from None
         selections = {"short": [0], "full": [1], "both": [0, 1]}
         if ranges not in selections:
             raise EmotraceError(f"BlazeFace ranges must be short, full or both, not {ranges!r}")

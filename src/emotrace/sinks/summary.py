@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from emotrace.pipeline import FrameResult
-from emotrace.sinks.base import RunMeta, Sink, atomic_path, discard, publish
+from emotrace.sinks.base import Sink, atomic_path, discard, publish
 
 
 class SummarySink(Sink):
@@ -49,7 +49,8 @@ class SummarySink(Sink):
             n = max(1, tr["frames"])
             dist = {c: round(float(tr["counts"][k] / n), 4) for k, c in enumerate(classes)}
             tracks.append({
-                "track_id": tid, "first_frame": tr["first_frame"], "last_frame": tr.get("last_frame", tr["first_frame"]),
+                "track_id": tid, "first_frame": tr["first_frame"],
+                "last_frame": tr.get("last_frame", tr["first_frame"]),
                 "start_s": round(tr["first"], 3), "end_s": round(tr["last"], 3),
                 "duration_s": round(tr["last"] - tr["first"], 3), "frames": tr["frames"],
                 "dominant_emotion": classes[int(np.argmax(tr["counts"]))],

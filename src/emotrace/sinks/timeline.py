@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from emotrace.pipeline import FrameResult
-from emotrace.sinks.base import RunMeta, Sink, atomic_path, discard, publish
+from emotrace.sinks.base import Sink, atomic_path, discard, publish
 from emotrace.sinks.draw import COLORS
 
 

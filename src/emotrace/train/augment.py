@@ -23,7 +23,8 @@ def random_affine(x: torch.Tensor, generator: torch.Generator, rotate_deg: float
     sh = u(-shear, shear)
     tx, ty = u(-shift, shift) * 2, u(-shift, shift) * 2
     cos, sin = torch.cos(ang), torch.sin(ang)
-    a = torch.stack([torch.stack([cos, -sin + sh * cos], 1), torch.stack([sin, cos + sh * sin], 1)], 1) / scale[:, None, None]
+    rows = [torch.stack([cos, -sin + sh * cos], 1), torch.stack([sin, cos + sh * sin], 1)]
+    a = torch.stack(rows, 1) / scale[:, None, None]
     if flip:
         sign = torch.where(torch.rand(n, generator=generator) < 0.5, -1.0, 1.0)
         a[:, :, 0] *= sign[:, None]

@@ -95,7 +95,8 @@ def read_split(root: str | Path, split: str, cache_dir: str | Path | None = None
 
 def _load_images(folder: Path, names: list[str], cache_dir: str | Path | None) -> np.ndarray:
     key = hashlib.sha1(("\n".join(names) + str(folder.resolve())).encode()).hexdigest()[:16]
-    cache = Path(cache_dir or os.environ.get("EMOTRACE_CACHE", Path.home() / ".cache" / "emotrace")) / f"ferplus-{key}.npy"
+    root = Path(cache_dir or os.environ.get("EMOTRACE_CACHE", Path.home() / ".cache" / "emotrace"))
+    cache = root / f"ferplus-{key}.npy"
     if cache.is_file():
         return np.load(cache)
     images = np.zeros((len(names), 48, 48), np.uint8)
