@@ -117,6 +117,7 @@ def train_frame(cfg: FrameTrainConfig, resume: bool = False, log: Any = print) -
         opt.load_state_dict(ck["opt"])
         sched.load_state_dict(ck["sched"])
         gen.set_state(ck["gen"])
+        torch.set_rng_state(ck["torch_rng"])  # dropout draws from the global generator
         start_epoch, best = ck["epoch"] + 1, ck["best"]
         log(f"resumed after epoch {ck['epoch']}")
 
@@ -158,7 +159,7 @@ def train_frame(cfg: FrameTrainConfig, resume: bool = False, log: Any = print) -
             best = {"epoch": epoch, "ferplus7_acc": acc, "fer2013_acc": row["valid_fer2013_acc"]}
             _save_atomic(model.state_dict(), out / "best.pt")
         _save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                      "gen": gen.get_state(), "epoch": epoch, "best": best}, last)
+                      "gen": gen.get_state(), "torch_rng": torch.get_rng_state(), "epoch": epoch, "best": best}, last)
         log(f"epoch {epoch + 1}/{cfg.epochs} loss {row['train_loss']:.4f} ferplus7 {acc:.4f} "
             f"fer2013 {row['valid_fer2013_acc']:.4f} ({row['images_per_s']:.0f} img/s)")
     return best
