@@ -14,12 +14,14 @@ fi
 # (jax, GUI OpenCV) are not needed, so it goes in without them. Where it cannot install, Haar is used instead.
 .venv/bin/python -m pip install -q --no-deps mediapipe==0.10.21 || echo "emotrace setup: mediapipe unavailable, Haar detector will be used" >&2
 # --test-tools: Debian packages the live-window test drives (a virtual display and a key presser).
-if [ "${1:-}" = "--test-tools" ] && ! command -v Xvfb >/dev/null 2>&1 || { [ "${1:-}" = "--test-tools" ] && ! command -v xdotool >/dev/null 2>&1; }; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    (apt-get update -qq && apt-get install -y -qq xvfb xdotool) >/dev/null 2>&1 \
-      || echo "emotrace setup: could not install xvfb/xdotool; the live-window test will be skipped" >&2
-  else
-    echo "emotrace setup: install xvfb and xdotool to run the live-window test" >&2
+if [ "${1:-}" = "--test-tools" ]; then
+  if ! command -v Xvfb >/dev/null 2>&1 || ! command -v xdotool >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      (apt-get update -qq && apt-get install -y -qq xvfb xdotool) >/dev/null 2>&1 \
+        || echo "emotrace setup: could not install xvfb/xdotool; the live-window test will be skipped" >&2
+    else
+      echo "emotrace setup: install xvfb and xdotool to run the live-window test" >&2
+    fi
   fi
 fi
 echo "emotrace setup: ready (.venv)" >&2
