@@ -120,6 +120,36 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from emotrace.data.readers.ferplus import SPLIT_FOLDERS, read_split
+    from emotrace.models.registry import create_model
+    from emotrace.models.runtime import DEFAULT_FRAME_MODEL
+    from emotrace.train.frame import evaluate_ferplus
+
+    root = Path(args.data)
+    if not any((root / f / "label.csv").is_file() for f in SPLIT_FOLDERS.values()):
+        raise EmotraceError(f"{root} is not a FER+ folder (FER2013Train|Valid|Test/label.csv); "
+                            "other layouts are not readable yet")
+    name = DEFAULT_FRAME_MODEL if args.model == "default" else args.model
+    model = create_model(name, pretrained=True)
+    ev = evaluate_ferplus(model, read_split(root, args.split))
+    summary = {"model": name, "data": str(root), "split": args.split,
+               "ferplus7_accuracy": ev["ferplus7"]["accuracy"], "ferplus7_uar": ev["ferplus7"]["uar"],
+               "ferplus7_macro_f1": ev["ferplus7"]["macro_f1"], "ferplus7_n": ev["ferplus7"]["n"]}
+    if "fer2013" in ev:
+        summary.update({"fer2013_accuracy": ev["fer2013"]["accuracy"], "fer2013_uar": ev["fer2013"]["uar"],
+                        "fer2013_n": ev["fer2013"]["n"]})
+    for k, v in summary.items():
+        print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.json").write_text(json.dumps({**summary, "detail": ev}, indent=2))
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from emotrace.models.registry import create_model, weight_record
     from emotrace.models.runtime import export_onnx
@@ -169,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("config")
     t.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
     t.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="evaluate shipped weights on a dataset folder (FER+ layout)")
+    ev.add_argument("model", help="shipped weights name, or 'default'")
+    ev.add_argument("data", help="dataset folder, e.g. ../shared/data/ferplus")
+    ev.add_argument("--split", default="valid", choices=["train", "valid", "test"])
+    ev.add_argument("--out", help="folder for metrics.json")
+    ev.set_defaults(func=cmd_evaluate)
 
     e = sub.add_parser("export", help="export shipped weights to ONNX")
     e.add_argument("model", help="shipped weights name")

@@ -21,7 +21,8 @@ from emotrace.provenance import git_commit
 from emotrace.train.frame import evaluate_ferplus
 
 
-def ship_frame_model(run_dir: str | Path, name: str, data_root: str, default: bool = True) -> dict[str, Any]:
+def ship_frame_model(run_dir: str | Path, name: str, data_root: str, trained_with: str,
+                     default: bool = True) -> dict[str, Any]:
     run = Path(run_dir)
     cfg = yaml.safe_load((run / "config.yaml").read_text())
     model = create_model(cfg["arch"], **cfg.get("arch_kwargs", {}))
@@ -48,7 +49,7 @@ def ship_frame_model(run_dir: str | Path, name: str, data_root: str, default: bo
         "embedding_dim": model.embedding_dim,
         "file": pt.name, "sha256": sha256(pt), "onnx_file": onnx.name, "onnx_sha256": sha256(onnx),
         "size_bytes": pt.stat().st_size + onnx.stat().st_size,
-        "trained_with": f"python -m emotrace.train.frame {run / 'config.yaml'}",
+        "trained_with": trained_with,
         "train_config": cfg, "commit": git_commit(),
         "metrics": metrics, "confusion_ferplus7": ev["ferplus7"]["confusion"],
         "confusion_fer2013": ev["fer2013"]["confusion"],
@@ -69,8 +70,10 @@ def main() -> None:
     ap.add_argument("run_dir")
     ap.add_argument("--name", default="emotrace-cnn-s-ferplus")
     ap.add_argument("--data-root", default="../shared/data/ferplus")
+    ap.add_argument("--trained-with", default="emotrace train configs/frame-default.yaml",
+                    help="the command that trained the run, recorded in the manifest")
     args = ap.parse_args()
-    rec = ship_frame_model(args.run_dir, args.name, args.data_root)
+    rec = ship_frame_model(args.run_dir, args.name, args.data_root, args.trained_with)
     print(json.dumps(rec["metrics"], indent=2))
 
 
