@@ -92,3 +92,13 @@ def test_video_without_faces_lists_its_frames(analyzer):
     df = emotrace.analyze(str(MEDIA / "no_face.mp4"), analyzer=analyzer)
     assert df["frame"].nunique() == len(df) >= 90
     assert (df["n_faces"] == 0).all() and df["track_id"].isna().all()
+
+
+@needs_shared
+@needs_blazeface
+def test_no_track_crosses_a_shot_cut(analyzer):
+    # short_hamilton_clip.mp4 cuts at frames 20, 82 and 211 (histogram distance 0.36-0.48; within shots < 0.10).
+    df = emotrace.analyze(str(MEDIA / "short_hamilton_clip.mp4"), analyzer=analyzer).dropna(subset=["track_id"])
+    for _, g in df.groupby("track_id"):
+        first, last = g["frame"].min(), g["frame"].max()
+        assert not any(first < cut <= last for cut in (20, 82, 211)), (first, last)

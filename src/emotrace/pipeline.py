@@ -18,6 +18,7 @@ import numpy as np
 from emotrace.faces.align import FaceAligner
 from emotrace.faces.detectors import create_detector
 from emotrace.faces.mask import MeshMasker, apply_oval
+from emotrace.faces.shotcut import ShotCutDetector
 from emotrace.faces.tracker import Tracker
 from emotrace.models.runtime import FrameModelRunner
 from emotrace.models.temporal.smoothing import create_temporal
@@ -39,6 +40,7 @@ class AnalyzerConfig:
     batch_frames: int = 8  # frames whose faces share one model batch (1 for live use)
     mask: str = "none"  # none | oval | mesh
     max_lost_s: float = 1.5
+    shot_cut_threshold: float = 0.25  # histogram distance that ends every track (0 disables)
     min_face_px: int = 12
     threads: int = 0  # 0 = library default
 
@@ -82,6 +84,7 @@ class Analyzer:
     def reset(self) -> None:
         """Forget all tracks and temporal state (new source)."""
         self.tracker = Tracker(max_lost_s=self.config.max_lost_s)
+        self.cuts = ShotCutDetector(self.config.shot_cut_threshold) if self.config.shot_cut_threshold > 0 else None
         self.temporal.reset()
         self._since_detect = 0
         self._last_ids = np.zeros(0, np.int64)
@@ -90,6 +93,10 @@ class Analyzer:
     def _faces(self, frame: Frame) -> tuple[Detections, bool]:
         """Detect (or carry tracked faces on skipped frames) and assign track ids."""
         every = max(1, self.config.detect_every)
+        if self.cuts is not None and self.cuts.is_cut(frame.image):
+            self.temporal.drop(self.tracker.end_all())
+            self._last_ids = np.zeros(0, np.int64)
+            self._since_detect = 0
         if self._since_detect % every != 0 and len(self._last_ids):
             self._since_detect += 1
             return self.tracker.coast(self._last_ids, frame.timestamp), False

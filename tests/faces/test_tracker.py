@@ -43,3 +43,10 @@ def test_coast_predicts_with_velocity():
     c = tr.coast(ids, 0.2)
     assert c.track_id.tolist() == ids.tolist()
     assert 10 < c.boxes[0, 0] <= 20
+
+
+def test_end_all_gives_new_ids_after_a_cut():
+    tr = Tracker()
+    first = tr.update(dets([0, 0, 50, 50]), 0.0).track_id[0]
+    assert tr.end_all() == [first]
+    assert tr.update(dets([0, 0, 50, 50]), 0.04).track_id[0] != first

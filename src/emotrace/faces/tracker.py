@@ -106,6 +106,12 @@ class Tracker:
         dets.track_id = ids
         return dets
 
+    def end_all(self) -> list[int]:
+        """End every track (a shot cut); returns their ids so their state can be freed."""
+        self.ended = [tr.track_id for tr in self.tracks]
+        self.tracks = []
+        return self.ended
+
     def coast(self, ids: np.ndarray, t: float) -> Detections:
         """Boxes of the given tracks predicted at time t, for frames where detection is skipped."""
         by_id = {tr.track_id: tr for tr in self.tracks}
