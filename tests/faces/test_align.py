@@ -35,3 +35,18 @@ def test_oval_mask_hides_the_corners_only():
     crops = np.full((2, 48, 48), 200, np.uint8)
     masked = apply_oval(crops)
     assert masked[:, 0, 0].tolist() == [0, 0] and masked[:, 26, 24].tolist() == [200, 200]
+
+
+def test_mesh_mask_keeps_the_face_and_hides_the_background():
+    pytest.importorskip("mediapipe")
+    from emotrace.faces.detectors import create_detector
+    from emotrace.faces.mask import MeshMasker
+    from tests.helpers import astronaut_frames
+
+    img = astronaut_frames(1, size=(300, 300))[0]
+    d = create_detector("blazeface").detect(img)
+    crops = FaceAligner(48).crops(img, d.boxes, d.keypoints)
+    masked = MeshMasker()(crops)
+    assert masked.shape == crops.shape
+    assert masked[0, 0, 0] == 0 and masked[0, 0, -1] == 0  # corners are background
+    assert (masked[0, 20:30, 20:30] == crops[0, 20:30, 20:30]).all()  # eyes-to-nose region is kept

@@ -128,3 +128,23 @@ def test_unreadable_webcam_and_url():
         WebcamSource(97)
     with pytest.raises(SourceError, match="cannot open stream"):
         StreamSource("rtsp://127.0.0.1:9/none", open_timeout_ms=2000)
+
+
+def test_stream_url_over_http_on_loopback(tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    write_video(tmp_path / "clip.mp4", astronaut_frames(8), codec=["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        src = open_source(f"http://127.0.0.1:{server.server_address[1]}/clip.mp4")
+        assert isinstance(src, StreamSource) and src.is_live
+        frames = list(src)
+        src.close()
+    finally:
+        server.shutdown()
+    assert len(frames) == 8 and frames[0].image.shape == (240, 320, 3)
