@@ -148,3 +148,14 @@ def test_stream_url_over_http_on_loopback(tmp_path):
     finally:
         server.shutdown()
     assert len(frames) == 8 and frames[0].image.shape == (240, 320, 3)
+
+
+def test_exif_orientation_of_photos_is_applied(tmp_path):
+    from PIL import Image
+
+    img = astronaut_frames(1, size=(320, 240))[0]
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display"
+    Image.fromarray(img[:, :, ::-1]).save(tmp_path / "phone.jpg", exif=exif.tobytes())
+    frame = next(iter(ImageSource(tmp_path / "phone.jpg")))
+    assert frame.image.shape == (320, 240, 3)

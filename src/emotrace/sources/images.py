@@ -53,11 +53,9 @@ def read_image(path: str | Path) -> np.ndarray:
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if img is None:
         raise SourceError(f"not a readable image (corrupt or unsupported format): {p}")
-    if img.ndim == 3 and img.shape[2] in (3, 4):
-        # IMREAD_UNCHANGED skips EXIF rotation; decode again with it applied where the file carries one.
-        oriented = cv2.imdecode(data, cv2.IMREAD_COLOR)
-        if oriented is not None and oriented.shape[:2] != img.shape[:2] and img.shape[2] == 3:
-            img = oriented
+    if img.ndim == 3 and img.shape[2] == 3 and img.dtype == np.uint8:
+        # IMREAD_UNCHANGED ignores EXIF orientation; IMREAD_COLOR applies it (phone photos are often rotated).
+        img = cv2.imdecode(data, cv2.IMREAD_COLOR)
     return to_bgr8(img, str(p))
 
 

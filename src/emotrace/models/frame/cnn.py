@@ -26,10 +26,9 @@ class FrameCNN(nn.Module):
         self.input_size = input_size
         layers: list[nn.Module] = []
         cin = 1
-        for i, w in enumerate(widths[:-1]):
+        for w in widths[:-1]:
             layers += [_conv(cin, w), _conv(w, w), nn.MaxPool2d(2)]
             cin = w
-            del i
         layers += [_conv(cin, widths[-1]), _conv(widths[-1], widths[-1])]
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d(1)
