@@ -39,8 +39,8 @@ def render_sample_clip(path: str | Path, seconds: float = 4.0, fps: float = 25.0
     face_c = np.array([w // 2 + 230, 120.0])  # the face, in canvas coordinates
     for i in range(n):
         u = i / max(1, n - 1)
-        leave = max(0.0, (u - 0.8) / 0.2)  # the last fifth pans away from the face
-        center = face_c + np.array([40 * math.sin(2 * math.pi * u) + 900 * leave, 30 * math.cos(2 * math.pi * u)])
+        leave = max(0.0, (u - 0.7) / 0.3)  # the last 30% pans away from the face
+        center = face_c + np.array([40 * math.sin(2 * math.pi * u) + 700 * leave, 30 * math.cos(2 * math.pi * u)])
         zoom = 1.6 + 0.3 * math.sin(math.pi * u)
         angle = 6 * math.sin(3 * math.pi * u)
         m = cv2.getRotationMatrix2D((float(center[0]), float(center[1])), angle, zoom)

@@ -46,7 +46,7 @@ class Tracker:
     """Greedy IoU association (faces are few; greedy equals optimal in practice) with a centre-distance fallback
     for fast motion, and track retention for `max_lost_s` seconds."""
 
-    def __init__(self, iou_threshold: float = 0.25, max_lost_s: float = 1.5, center_gate: float = 0.6) -> None:
+    def __init__(self, iou_threshold: float = 0.25, max_lost_s: float = 1.5, center_gate: float = 1.2) -> None:
         self.iou_threshold = iou_threshold
         self.max_lost_s = max_lost_s
         self.center_gate = center_gate
@@ -55,7 +55,8 @@ class Tracker:
         self.ended: list[int] = []  # ids whose tracks expired since the last update (their state can be freed)
 
     def _cost(self, pred: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-        """Affinity in [0, 1+]: IoU, or for non-overlapping pairs a score from centre distance relative to size."""
+        """Affinity: IoU, or where that is low, a score from centre distance relative to face size that passes the
+        match bar (half the IoU threshold) up to `center_gate / 2` face sizes. IoU pairs are matched first."""
         aff = iou_matrix(pred, boxes)
         if len(pred) and len(boxes):
             cp = (pred[:, None, :2] + pred[:, None, 2:]) / 2
