@@ -88,8 +88,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_live(args: argparse.Namespace) -> int:
-    from emotrace.live import run_live
+    from emotrace.live import require_display, run_live
 
+    if args.output is None:
+        require_display()
     analyzer = _make_analyzer(args)
     stats = run_live(args.source, analyzer, output=args.output, max_frames=args.max_frames, quiet=args.quiet)
     print(f"{stats['frames']} frames; frame-to-result latency mean {stats['latency_ms_mean']:.1f} ms, "

@@ -67,14 +67,19 @@ def display_available() -> bool:
     return True
 
 
+def require_display() -> None:
+    """Fail early, before models load, when a window cannot be shown."""
+    if not display_available():
+        raise EmotraceError("no display available: use `emotrace live SOURCE --output annotated.mp4` to write "
+                            "the annotated stream to a file instead")
+
+
 def run_live(source: Any, analyzer: Analyzer, output: str | Path | None = None, max_frames: int | None = None,
              report_every: int = 30, quiet: bool = False) -> dict[str, float]:
     """Run until the source ends, 'q' is pressed or `max_frames`; returns latency statistics (ms)."""
     window = None
     if output is None:
-        if not display_available():
-            raise EmotraceError("no display available: use `emotrace live SOURCE --output annotated.mp4` to write "
-                                "the annotated stream to a file instead")
+        require_display()
         window = TkWindow("emotrace live (q to quit)")
     src = open_source(source)
     analyzer.reset()

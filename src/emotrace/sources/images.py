@@ -49,13 +49,11 @@ def read_image(path: str | Path) -> np.ndarray:
         raise SourceError(f"no such file: {p}")
     if p.stat().st_size == 0:
         raise SourceError(f"file is empty: {p}")
-    data = np.fromfile(str(p), np.uint8)
-    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    # ANYDEPTH|ANYCOLOR keeps 16-bit depth and gray, and (unlike IMREAD_UNCHANGED) applies EXIF orientation,
+    # which phone photos need; an alpha channel is dropped, leaving the colours as stored.
+    img = cv2.imdecode(np.fromfile(str(p), np.uint8), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
     if img is None:
         raise SourceError(f"not a readable image (corrupt or unsupported format): {p}")
-    if img.ndim == 3 and img.shape[2] == 3 and img.dtype == np.uint8:
-        # IMREAD_UNCHANGED ignores EXIF orientation; IMREAD_COLOR applies it (phone photos are often rotated).
-        img = cv2.imdecode(data, cv2.IMREAD_COLOR)
     return to_bgr8(img, str(p))
 
 
