@@ -213,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("model", help="shipped weights name")
     e.add_argument("--onnx", required=True, help="output .onnx path")
     e.set_defaults(func=cmd_export)
+
+    from emotrace.cli_data import add_data_parser
+
+    add_data_parser(sub)
     return p
 
 

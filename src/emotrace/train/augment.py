@@ -1,5 +1,7 @@
 """Batched geometric and photometric augmentation on tensors (the seeds' set: rotation +-10 deg, shift 10%,
-shear 10%, zoom 10%, horizontal flip, brightness). Batched affine grids keep it cheap on a CPU."""
+shear 10%, zoom 10%, horizontal flip, brightness). Batched affine grids keep it cheap on a CPU.
+
+Clips (N, T, C, H, W) get one transform per clip, the same for every frame, so augmentation never invents motion."""
 
 from __future__ import annotations
 
@@ -12,8 +14,19 @@ import torch.nn.functional as F
 def random_affine(x: torch.Tensor, generator: torch.Generator, rotate_deg: float = 10.0, shift: float = 0.1,
                   shear: float = 0.1, zoom: float = 0.1, flip: bool = True, brightness: float = 0.2,
                   contrast: float = 0.2) -> torch.Tensor:
-    """Apply one random transform per image of x (N, C, H, W) in [0, 1]."""
-    n = x.shape[0]
+    """Apply one random transform per image of x (N, C, H, W), or per clip of x (N, T, C, H, W), values in [0, 1]."""
+    if x.dim() == 5:
+        n, t = x.shape[:2]
+        flat = x.reshape(n * t, *x.shape[2:])
+        params = _params(n, generator, rotate_deg, shift, shear, zoom, flip, brightness, contrast)
+        out = _apply(flat, *(v.repeat_interleave(t, 0) for v in params))
+        return out.reshape(x.shape)
+    return _apply(x, *_params(x.shape[0], generator, rotate_deg, shift, shear, zoom, flip, brightness, contrast))
+
+
+def _params(n: int, generator: torch.Generator, rotate_deg: float, shift: float, shear: float, zoom: float,
+            flip: bool, brightness: float, contrast: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Random affine matrices (n, 2, 3), brightness offsets and contrast factors, one set per item."""
 
     def u(lo: float, hi: float) -> torch.Tensor:
         return torch.rand(n, generator=generator) * (hi - lo) + lo
@@ -29,9 +42,13 @@ def random_affine(x: torch.Tensor, generator: torch.Generator, rotate_deg: float
         sign = torch.where(torch.rand(n, generator=generator) < 0.5, -1.0, 1.0)
         a[:, :, 0] *= sign[:, None]
     theta = torch.cat([a, torch.stack([tx, ty], 1)[:, :, None]], 2)
+    return theta, u(-brightness, brightness), u(1 - contrast, 1 + contrast)
+
+
+def _apply(x: torch.Tensor, theta: torch.Tensor, brightness: torch.Tensor, contrast: torch.Tensor) -> torch.Tensor:
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     out = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    b = u(-brightness, brightness)[:, None, None, None]
-    c = u(1 - contrast, 1 + contrast)[:, None, None, None]
+    b = brightness[:, None, None, None]
+    c = contrast[:, None, None, None]
     mean = out.mean(dim=(1, 2, 3), keepdim=True)
     return ((out - mean) * c + mean + b).clamp(0, 1)

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from emotrace.data.schema import Dataset, ImageArray, Sample
 from emotrace.errors import EmotraceError
 from emotrace.labels import EMOTIONS, FERPLUS_TO_EMOTION, FERPLUS_VOTE_COLUMNS, canonical
+
+log = logging.getLogger("emotrace")
 
 SPLIT_FOLDERS = {"train": "FER2013Train", "valid": "FER2013Valid", "test": "FER2013Test"}
 
@@ -33,6 +37,7 @@ class FerPlusSplit:
     images: np.ndarray  # (N, 48, 48) uint8
     votes: np.ndarray  # (N, 10) float32, FERPLUS_VOTE_COLUMNS order
     fer2013_labels: np.ndarray  # (N,) int64 index into EMOTIONS, -1 where unknown
+    unreadable: list[str] = field(default_factory=list)  # names in label.csv whose image is missing or corrupt
 
     def __len__(self) -> int:
         return len(self.names)
@@ -89,26 +94,121 @@ def read_split(root: str | Path, split: str, cache_dir: str | Path | None = None
                 by_name[row["image"]] = EMOTIONS.index(canonical(row["fer2013_label"]))
         fer_labels = np.array([by_name.get(n, -1) for n in names], np.int64)
 
-    images = _load_images(folder, names, cache_dir)
-    return FerPlusSplit(names=names, images=images, votes=votes, fer2013_labels=fer_labels)
+    images, ok = _load_images(folder, names, cache_dir)
+    unreadable = [n for n, good in zip(names, ok, strict=True) if not good]
+    if unreadable:
+        log.warning("FER+ %s: %d image(s) listed in label.csv are missing or corrupt and were skipped",
+                    split, len(unreadable))
+        keep = np.flatnonzero(ok)
+        names = [names[i] for i in keep]
+        images, votes, fer_labels = images[keep], votes[keep], fer_labels[keep]
+    return FerPlusSplit(names=names, images=images, votes=votes, fer2013_labels=fer_labels, unreadable=unreadable)
 
 
-def _load_images(folder: Path, names: list[str], cache_dir: str | Path | None) -> np.ndarray:
+def _load_images(folder: Path, names: list[str], cache_dir: str | Path | None) -> tuple[np.ndarray, np.ndarray]:
+    """All images of a split as one array plus a readable-mask; decoded once, then cached as .npz."""
     key = hashlib.sha1(("\n".join(names) + str(folder.resolve())).encode()).hexdigest()[:16]
     root = Path(cache_dir or os.environ.get("EMOTRACE_CACHE", Path.home() / ".cache" / "emotrace"))
-    cache = root / f"ferplus-{key}.npy"
+    cache = root / f"ferplus-{key}.npz"
     if cache.is_file():
-        return np.load(cache)
+        with np.load(cache) as z:
+            return z["images"], z["ok"]
     images = np.zeros((len(names), 48, 48), np.uint8)
+    ok = np.zeros(len(names), bool)
     for i, name in enumerate(names):
         img = cv2.imread(str(folder / name), cv2.IMREAD_GRAYSCALE)
         if img is None:
-            raise EmotraceError(f"FER+ image unreadable: {folder / name}")
+            continue
         if img.shape != (48, 48):
             img = cv2.resize(img, (48, 48), interpolation=cv2.INTER_AREA)
         images[i] = img
+        ok[i] = True
     cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp.npy")
-    np.save(tmp, images)
+    tmp = cache.with_name(cache.stem + ".tmp.npz")
+    np.savez(tmp, images=images, ok=ok)
     os.replace(tmp, cache)
-    return images
+    return images, ok
+
+
+LABEL_MODES = ("majority", "plurality", "soft", "fer2013")
+
+
+def looks_like(path: Path) -> bool:
+    return any((path / f / "label.csv").is_file() for f in SPLIT_FOLDERS.values()) or (
+        path.name in SPLIT_FOLDERS.values() and (path / "label.csv").is_file())
+
+
+def read(path: Path, label_mode: str = "majority", include_contempt: bool = False,
+         splits: tuple[str, ...] | None = None) -> Dataset:
+    """FER+ in the common schema, with the FER+ paper's label modes.
+
+    - `majority`: as the FERPlus reference code: single votes are dropped as outliers, then the top column must
+      hold more than half of the remaining votes;
+    - `plurality`: the most-voted column (first column on ties);
+    - `soft`: the vote distribution over the classes as `soft_label` (the paper's probabilistic target), with
+      the plurality class as `label`;
+    - `fer2013`: the image's original FER2013 label from `fer2013_label.csv`.
+    Images whose winning column is unknown or not-a-face are dropped, as in the paper; contempt is a class only
+    with `include_contempt`. Every image gets valence/arousal *proxies* from its vote distribution.
+    """
+    from emotrace.data.proxies import va_from_distribution
+    from emotrace.data.readers.common import seven_or_eight
+
+    if label_mode not in LABEL_MODES:
+        raise EmotraceError(f"unknown FER+ label mode {label_mode!r}; choose from {', '.join(LABEL_MODES)}")
+    if path.name in SPLIT_FOLDERS.values():
+        wanted = {k: v for k, v in SPLIT_FOLDERS.items() if v == path.name}
+        root = path.parent
+    else:
+        wanted = {k: v for k, v in SPLIT_FOLDERS.items() if (path / v / "label.csv").is_file()}
+        root = path
+    if splits:
+        wanted = {k: v for k, v in wanted.items() if k in splits}
+    classes = seven_or_eight(include_contempt)
+    col_of_class = np.array([FERPLUS_VOTE_COLUMNS.index(_FERPLUS_NAME[c]) for c in classes])
+    samples: list[Sample] = []
+    skipped: list[tuple[str, str]] = []
+    listed = []
+    for split, folder in wanted.items():
+        data = read_split(root, split)
+        listed.append(f"{split} {len(data) + len(data.unreadable)}")
+        skipped += [(f"{folder}/{n}", "missing or corrupt image") for n in data.unreadable]
+        class_votes = data.votes[:, col_of_class]
+        total = class_votes.sum(1, keepdims=True)
+        dist = np.divide(class_votes, total, out=np.zeros_like(class_votes), where=total > 0)
+        va = va_from_distribution(dist[:, :len(EMOTIONS)])
+        # The FERPlus reference code's majority mode first drops single votes as outliers, then needs > 50%.
+        cleaned = np.where(data.votes > 1, data.votes, 0)
+        top = cleaned.argmax(1) if label_mode == "majority" else data.plurality()
+        for i, name in enumerate(data.names):
+            item = f"{folder}/{name}"
+            col = FERPLUS_VOTE_COLUMNS[top[i]]
+            if label_mode == "fer2013":
+                label = int(data.fer2013_labels[i])
+                if label < 0:
+                    skipped.append((item, "no original FER2013 label"))
+                    continue
+            else:
+                if col in ("unknown", "NF"):
+                    skipped.append((item, "unknown or not a face (votes)"))
+                    continue
+                if col == "contempt" and not include_contempt:
+                    skipped.append((item, "contempt excluded"))
+                    continue
+                if label_mode == "majority" and not cleaned[i].max() > 0.5 * cleaned[i].sum():
+                    skipped.append((item, "no majority (after dropping single votes, top column holds half or less)"))
+                    continue
+                label = classes.index(_CLASS_OF_COLUMN[col])
+            samples.append(Sample(id=item, media=ImageArray(data.images[i], item), label=label, split=split,
+                                  soft_label=dist[i] if label_mode == "soft" else None,
+                                  valence_arousal=va[i], va_proxy=True,
+                                  meta={"votes": data.votes[i]}))
+    notes = [f"images listed in label.csv: {', '.join(listed)}",
+             f"FER+ label mode: {label_mode}; unknown and not-a-face dropped; contempt "
+             f"{'kept as an 8th class' if include_contempt else 'dropped'}",
+             "valence/arousal are proxies from the vote distribution through circumplex coordinates"]
+    return Dataset("ferplus", root, classes, samples, skipped, precropped=True, notes=notes)
+
+
+_FERPLUS_NAME = {v: k for k, v in FERPLUS_TO_EMOTION.items() if v is not None} | {"contempt": "contempt"}
+_CLASS_OF_COLUMN = {k: v for k, v in FERPLUS_TO_EMOTION.items() if v is not None} | {"contempt": "contempt"}
