@@ -172,6 +172,7 @@ class CropCache:
         report = CacheReport(errors=[])
         jobs = []
         known = self.entries()
+        by_key: dict[str, list[int]] = {}
         for i, s in enumerate(dataset.samples):
             key = self.key(s.media)
             if self.path(key).is_file():
@@ -179,7 +180,9 @@ class CropCache:
                 if f"{dataset.name}:{s.id}" not in known:
                     self._append(dataset, s, key, None, None)
                 continue
-            jobs.append((i, s.media, key, str(self.path(key)), detect))
+            if key not in by_key:  # identical content is cropped once and shared
+                jobs.append((i, s.media, key, str(self.path(key)), detect))
+            by_key.setdefault(key, []).append(i)
         if not jobs:
             return report
         bar = None
@@ -189,17 +192,18 @@ class CropCache:
             bar = tqdm(total=len(jobs), desc=f"cropping {dataset.name}", unit="sample")
         ctx = mp.get_context("spawn")
         with ctx.Pool(max(1, workers), initializer=_init_worker, initargs=(self.settings, detect)) as pool:
-            for index, key, frames, found, error in pool.imap_unordered(_work, jobs, chunksize=8):
-                s = dataset.samples[index]
-                if error is None:
-                    report.done += 1
-                    self._append(dataset, s, key, frames, found)
-                elif error == "no face detected":
-                    report.no_face += 1
-                    report.errors.append((s.id, error))
-                else:
-                    report.failed += 1
-                    report.errors.append((s.id, error))
+            for _, key, frames, found, error in pool.imap_unordered(_work, jobs, chunksize=8):
+                for index in by_key[key]:
+                    s = dataset.samples[index]
+                    if error is None:
+                        report.done += 1
+                        self._append(dataset, s, key, frames, found)
+                    elif error == "no face detected":
+                        report.no_face += 1
+                        report.errors.append((s.id, error))
+                    else:
+                        report.failed += 1
+                        report.errors.append((s.id, error))
                 if bar is not None:
                     bar.update()
         if bar is not None:
