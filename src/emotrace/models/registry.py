@@ -38,6 +38,7 @@ def register_model(name: str) -> Callable[[Callable[..., nn.Module]], Callable[.
 def _ensure_builtin() -> None:
     # Importing the architecture modules registers them; done lazily so `import emotrace` stays light.
     from emotrace.models.frame import cnn  # noqa: F401
+    from emotrace.models.seeds import seed1_conv3d_lstm, seed2_cnn_lstm, seed3_cnn_lstm, seed4_cnn_rnn  # noqa: F401
     from emotrace.models.temporal import rnn  # noqa: F401
 
 
