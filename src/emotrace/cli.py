@@ -113,31 +113,76 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from emotrace.config import load_config
-    from emotrace.train.frame import FrameTrainConfig, train_frame
+    import yaml
 
-    cfg = load_config(FrameTrainConfig, args.config)
-    best = train_frame(cfg, resume=args.resume)
-    print(f"best epoch {best['epoch'] + 1}: FER+ valid accuracy {best['ferplus7_acc']:.4f}; outputs in {cfg.out_dir}")
+    from emotrace.config import load_config
+
+    try:
+        keys = yaml.safe_load(Path(args.config).read_text()) if Path(args.config).is_file() else {}
+    except yaml.YAMLError:
+        keys = {}
+    command = " ".join(["emotrace", "train", args.config] + (["--resume"] if args.resume else []))
+    if isinstance(keys, dict) and "data_root" in keys:  # the shipped frame model's FER+-only trainer
+        from emotrace.train.frame import FrameTrainConfig, train_frame
+
+        fcfg = load_config(FrameTrainConfig, args.config)
+        best = train_frame(fcfg, resume=args.resume)
+        print(f"best epoch {best['epoch'] + 1}: FER+ valid accuracy {best['ferplus7_acc']:.4f}; "
+              f"outputs in {fcfg.out_dir}")
+        return 0
+    from emotrace.train.run import TrainConfig, train
+
+    overrides = {"epochs": args.epochs, "max_train": args.max_train, "max_eval": args.max_eval,
+                 "out_dir": args.out_dir, "fold": args.fold}
+    cfg = load_config(TrainConfig, args.config, **overrides)
+    ev = train(cfg, resume=args.resume, command=command)
+    _print_metrics(ev)
+    print(f"outputs in {cfg.out_dir}: best.pt, metrics.csv, curves.png, confusion.png, report.md, report.html")
     return 0
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    import json
+def _print_metrics(ev: dict[str, Any]) -> None:
+    for k in ("model", "dataset", "split", "rows", "n", "accuracy", "uar", "macro_f1", "ccc", "ccc_valence",
+              "ccc_arousal", "rmse", "pearson", "dropped_no_class", "dropped_classes"):
+        if k in ev:
+            v = ev[k]
+            print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
 
-    from emotrace.data.readers.ferplus import SPLIT_FOLDERS, read_split
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from emotrace.data.readers import detect_format
+
+    command = " ".join(["emotrace", "evaluate", args.model, args.data] + (["--out", args.out] if args.out else []))
+    options = {"label_mode": args.label_mode, "include_contempt": args.include_contempt,
+               "drop_surprise": args.drop_surprise, "calm_as_neutral": args.calm_as_neutral}
+    fmt = detect_format(args.data) if args.format == "auto" else args.format
+    if fmt == "ferplus" and not any(v is not None for v in options.values()) and not args.restrict:
+        return _evaluate_ferplus(args, command)
+    from emotrace.eval.evaluate import evaluate_model, write_evaluation
+
+    split = None if args.split == "all" else args.split
+    ev, classes = evaluate_model(args.model, args.data, split=split, data_format=fmt, options=options,
+                                 restrict=args.restrict)
+    _print_metrics(ev)
+    if args.out:
+        write_evaluation(args.out, ev, classes, title=f"{ev['model']} on {ev['dataset']}", command=command)
+        print(f"wrote {Path(args.out) / 'metrics.json'} and the report")
+    return 0
+
+
+def _evaluate_ferplus(args: argparse.Namespace, command: str) -> int:
+    """FER+ as the shipped model card reports it: FER+ plurality (7 classes) and the original FER2013 labels."""
+    from emotrace.data.readers.ferplus import read_split
+    from emotrace.labels import EMOTIONS
     from emotrace.models.registry import create_model
     from emotrace.models.runtime import DEFAULT_FRAME_MODEL
     from emotrace.train.frame import evaluate_ferplus
 
-    root = Path(args.data)
-    if not any((root / f / "label.csv").is_file() for f in SPLIT_FOLDERS.values()):
-        raise EmotraceError(f"{root} is not a FER+ folder (FER2013Train|Valid|Test/label.csv); "
-                            "other layouts are not readable yet")
     name = DEFAULT_FRAME_MODEL if args.model == "default" else args.model
+    split = "valid" if args.split == "all" else args.split
     model = create_model(name, pretrained=True)
-    ev = evaluate_ferplus(model, read_split(root, args.split))
-    summary = {"model": name, "data": str(root), "split": args.split,
+    ev = evaluate_ferplus(model, read_split(args.data, split))
+    summary = {"model": name, "data": str(args.data), "split": split,
                "ferplus7_accuracy": ev["ferplus7"]["accuracy"], "ferplus7_uar": ev["ferplus7"]["uar"],
                "ferplus7_macro_f1": ev["ferplus7"]["macro_f1"], "ferplus7_n": ev["ferplus7"]["n"]}
     if "fer2013" in ev:
@@ -146,9 +191,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for k, v in summary.items():
         print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
     if args.out:
+        from emotrace.eval.evaluate import write_evaluation
+
         out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.json").write_text(json.dumps({**summary, "detail": ev}, indent=2))
+        f7 = ev["ferplus7"]
+        record = {**summary, "accuracy": f7["accuracy"], "uar": f7["uar"], "macro_f1": f7["macro_f1"],
+                  "confusion": f7["confusion"], "per_class_recall": f7["per_class_recall"], "detail": ev}
+        write_evaluation(out, record, EMOTIONS, title=f"{name} on FER+ {split} (plurality labels, 7 classes)",
+                         command=command)
     return 0
 
 
@@ -200,13 +250,22 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a model from a YAML config")
     t.add_argument("config")
     t.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    t.add_argument("--epochs", type=int, help="override the config's epochs")
+    t.add_argument("--max-train", type=int, help="cap the training rows (short runs)")
+    t.add_argument("--max-eval", type=int, help="cap the evaluation rows (short runs)")
+    t.add_argument("--fold", type=int, help="k-fold: which fold is the test fold")
+    t.add_argument("--out-dir", help="override the config's out_dir")
     t.set_defaults(func=cmd_train)
 
-    ev = sub.add_parser("evaluate", help="evaluate shipped weights on a dataset folder (FER+ layout)")
-    ev.add_argument("model", help="shipped weights name, or 'default'")
-    ev.add_argument("data", help="dataset folder, e.g. ../shared/data/ferplus")
-    ev.add_argument("--split", default="valid", choices=["train", "valid", "test"])
-    ev.add_argument("--out", help="folder for metrics.json")
+    from emotrace.cli_data import _reader_args
+
+    ev = sub.add_parser("evaluate", help="evaluate a shipped or trained model on any dataset folder")
+    ev.add_argument("model", help="'default', a shipped weights name, or a training run folder / checkpoint")
+    _reader_args(ev)
+    ev.add_argument("--split", default="all", help="the dataset's split to score (train, valid, test; default all; "
+                                                   "FER+ default valid)")
+    ev.add_argument("--restrict", action="store_true", help="only let the model choose classes the data has")
+    ev.add_argument("--out", help="folder for metrics.json, confusion matrix and report")
     ev.set_defaults(func=cmd_evaluate)
 
     e = sub.add_parser("export", help="export shipped weights to ONNX")

@@ -31,3 +31,25 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, num_classes: 
         "per_class_recall": recall.tolist(),
         "confusion": cm.tolist(),
     }
+
+
+def regression_metrics(true: np.ndarray, pred: np.ndarray, names: tuple[str, ...] = ("valence", "arousal"),
+                       ) -> dict[str, float]:
+    """CCC, RMSE and Pearson r per dimension and their means (`ccc`, `rmse`, `pearson`), in float64."""
+    t = np.asarray(true, np.float64)
+    p = np.asarray(pred, np.float64)
+    out: dict[str, float] = {}
+    cccs, rmses, rs = [], [], []
+    for j, name in enumerate(names):
+        a, b = p[:, j], t[:, j]
+        cov = ((a - a.mean()) * (b - b.mean())).mean()
+        denom = a.var() + b.var() + (a.mean() - b.mean()) ** 2
+        c = float(2 * cov / denom) if denom > 0 else 0.0
+        r = float(cov / np.sqrt(a.var() * b.var())) if a.var() > 0 and b.var() > 0 else 0.0
+        e = float(np.sqrt(((a - b) ** 2).mean()))
+        out[f"ccc_{name}"], out[f"pearson_{name}"], out[f"rmse_{name}"] = c, r, e
+        cccs.append(c)
+        rs.append(r)
+        rmses.append(e)
+    out["ccc"], out["pearson"], out["rmse"] = float(np.mean(cccs)), float(np.mean(rs)), float(np.mean(rmses))
+    return out
