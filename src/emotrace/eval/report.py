@@ -1,11 +1,16 @@
-"""The report of a training or evaluation, in Markdown and self-contained HTML: numbers, figures, the command,
-the config and the commit, so that anyone can rerun it."""
+"""An evaluation report in Markdown and HTML: every figure, the metrics table, the command, the config (YAML),
+the git commit and the package version, so a number can always be traced back to the run that made it.
+
+The Markdown references figures by relative path (they are copied next to it); the HTML embeds them as base64 so
+it is one self-contained file that can be mailed or attached.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
-import os
+import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,49 +18,71 @@ import yaml
 
 from emotrace.provenance import provenance
 
-_SCALARS = ("n", "rows", "accuracy", "war", "uar", "macro_f1", "ccc", "ccc_valence", "ccc_arousal", "rmse",
-            "pearson", "va_n", "va_proxy", "dropped_no_class", "best_epoch", "split", "dataset", "model")
+
+def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, float | int | str]:
+    """Nested metric dicts -> {'a.b': scalar}; lists (confusion, per-class arrays) are left to the figures."""
+    flat: dict[str, float | int | str] = {}
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten_metrics(value, name + "."))
+        elif isinstance(value, (int, float, str)) and not isinstance(value, bool):
+            flat[name] = value
+    return flat
 
 
-def _fmt(v: Any) -> str:
+def _fmt(v: float | int | str) -> str:
     return f"{v:.4f}" if isinstance(v, float) else str(v)
 
 
-def _write(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return path
+def write_report(out_dir: str | Path, metrics: Mapping[str, Any], figures: Sequence[str | Path] = (),
+                 title: str = "emotrace evaluation", command: str | None = None,
+                 config: Mapping[str, Any] | None = None, commit: str | None = None,
+                 name: str = "report") -> tuple[Path, Path]:
+    """Write `<name>.md` and `<name>.html` into `out_dir`; returns their paths.
 
+    `command` and `commit` default to this process's (emotrace.provenance); `config` is written as YAML.
+    Figures outside `out_dir` are copied in so the Markdown's relative links hold.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    prov = provenance(dict(config or {}))
+    command = prov["command"] if command is None else command
+    commit = prov["commit"] if commit is None else commit
+    config_yaml = yaml.safe_dump(dict(config or {}), sort_keys=False).strip() or "{}"
+    figs: list[Path] = []
+    for f in figures:
+        src = Path(f)
+        dst = out / src.name
+        if src.resolve() != dst.resolve():
+            shutil.copyfile(src, dst)
+        figs.append(dst)
+    rows = flatten_metrics(metrics)
+    facts = [("command", command), ("commit", commit), ("emotrace", prov["emotrace_version"]),
+             ("created (UTC)", prov["created_utc"]), ("machine", prov["machine"])]
 
-def write_report(out: str | Path, title: str, metrics: dict[str, Any], figures: dict[str, Path], command: str,
-                 config: dict[str, Any] | None = None, notes: list[str] | None = None) -> list[Path]:
-    """report.md (figures linked) and report.html (figures embedded) in `out`."""
-    out = Path(out)
-    prov = provenance(config)
-    rows = [(k, _fmt(metrics[k])) for k in _SCALARS if k in metrics]
-    cfg_yaml = yaml.safe_dump(config, sort_keys=False) if config else "(none: evaluation of a saved model)\n"
-    md = [f"# {title}", "", "| metric | value |", "|---|---|", *[f"| {k} | {v} |" for k, v in rows], ""]
-    if metrics.get("per_class_recall") is not None:
-        md += ["Per-class recall: " + ", ".join(f"{x:.3f}" for x in metrics["per_class_recall"]), ""]
-    for note in notes or []:
-        md.append(f"- {note}")
-    md += ["", *[f"## {name}\n\n![{name}]({p.name})\n" for name, p in figures.items()],
-           "## Reproduce", "", "```bash", command, "```", "",
-           f"commit `{prov['commit']}`, emotrace {prov['emotrace_version']}, {prov['machine']}, "
-           f"{prov['created_utc']}", "", "## Config", "", "```yaml", cfg_yaml.rstrip(),
-           "```", ""]
-    paths = [_write(out / "report.md", "\n".join(md))]
-    imgs = "".join(
-        f"<h2>{html.escape(name)}</h2><img alt='{html.escape(name)}' src='data:image/png;base64,"
-        f"{base64.b64encode(p.read_bytes()).decode()}'/>" for name, p in figures.items())
-    table = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in rows)
-    notes_html = "".join(f"<li>{html.escape(n)}</li>" for n in notes or [])
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td{padding:2px 12px}"
-            "img{max-width:100%}pre{background:#f4f4f4;padding:1em}</style></head><body>"
-            f"<h1>{html.escape(title)}</h1><table>{table}</table><ul>{notes_html}</ul>{imgs}"
-            f"<h2>Reproduce</h2><pre>{html.escape(command)}</pre><p>commit <code>{html.escape(str(prov.get('commit')))}"
-            f"</code></p><h2>Config</h2><pre>{html.escape(cfg_yaml)}</pre></body></html>")
-    paths.append(_write(out / "report.html", page))
-    return paths
+    md = [f"# {title}", ""] + [f"- **{k}**: `{v}`" for k, v in facts] + ["", "## Metrics", "",
+                                                                          "| metric | value |", "|---|---|"]
+    md += [f"| {k} | {_fmt(v)} |" for k, v in rows.items()]
+    md += ["", "## Figures", ""] + [f"![{p.stem}]({p.name})\n" for p in figs]
+    md += ["## Config", "", "```yaml", config_yaml, "```", ""]
+    md_path = out / f"{name}.md"
+    md_path.write_text("\n".join(md))
+
+    e = html.escape
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title>",
+             "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{border:1px solid #ccc;"
+             "padding:2px 8px}table{border-collapse:collapse}img{max-width:100%}pre{background:#f4f4f4;"
+             "padding:1em}</style></head><body>", f"<h1>{e(title)}</h1><ul>"]
+    parts += [f"<li><b>{e(k)}</b>: <code>{e(str(v))}</code></li>" for k, v in facts]
+    parts += ["</ul><h2>Metrics</h2><table><tr><th>metric</th><th>value</th></tr>"]
+    parts += [f"<tr><td>{e(k)}</td><td>{e(_fmt(v))}</td></tr>" for k, v in rows.items()]
+    parts += ["</table><h2>Figures</h2>"]
+    for p in figs:
+        data = base64.b64encode(p.read_bytes()).decode("ascii")
+        parts.append(f"<figure><img alt='{e(p.stem)}' src='data:image/png;base64,{data}'>"
+                     f"<figcaption>{e(p.name)}</figcaption></figure>")
+    parts += [f"<h2>Config</h2><pre>{e(config_yaml)}</pre></body></html>"]
+    html_path = out / f"{name}.html"
+    html_path.write_text("\n".join(parts))
+    return md_path, html_path
