@@ -38,8 +38,10 @@ def evaluate_arrays(pred: dict[str, np.ndarray], arrays: Any, classes: tuple[str
     if "va" in pred:
         ok = ~np.isnan(arrays.va).any(1)
         if ok.any():
-            r = regression_metrics(arrays.va[ok], pred["va"][ok])
-            ev.update({k: float(v) for k, v in r.items() if isinstance(v, (float, np.floating))})
+            r = regression_metrics(pred["va"][ok], arrays.va[ok])
+            ev.update({"ccc": r["mean_ccc"], "rmse": r["mean_rmse"], "pearson": r["mean_pearson"]})
+            for dim in ("valence", "arousal"):
+                ev.update({f"{k}_{dim}": float(v) for k, v in r[dim].items()})  # type: ignore[union-attr]
             ev["va_n"] = int(ok.sum())
             ev["va_proxy"] = bool(arrays.va_proxy)
     return ev
@@ -75,8 +77,11 @@ def write_evaluation(out: str | Path, ev: dict[str, Any], classes: tuple[str, ..
     if metrics_csv is not None and Path(metrics_csv).is_file():
         figures["Training curves"] = plot_curves(metrics_csv, out / "curves.png")
     written += list(figures.values())
-    written += write_report(out, title=title, metrics=ev, figures=figures, command=command, config=config,
-                            notes=notes or [])
+    shown = {k: v for k, v in ev.items() if k not in ("confusion", "detail")}
+    if notes:
+        shown["notes"] = "; ".join(notes)
+    written += list(write_report(out, shown, figures=list(figures.values()), title=title, command=command,
+                                 config=config, commit=prov.get("commit")))
     return written
 
 

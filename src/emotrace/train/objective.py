@@ -19,19 +19,20 @@ Objective = Callable[[dict[str, torch.Tensor], dict[str, torch.Tensor]], torch.T
 def make_objective(name: str, label_smoothing: float = 0.0, class_weights: torch.Tensor | None = None,
                    va_weight: float = 1.0) -> Objective:
     """`ce`, `soft_ce`, `ccc`, `mse` or `multitask` (classes + va_weight x CCC)."""
+    ce = losses.CrossEntropy(label_smoothing=label_smoothing, class_weights=class_weights)
+    soft_ce = losses.SoftCrossEntropy()
 
     def classes(out: dict[str, torch.Tensor], tgt: dict[str, torch.Tensor]) -> torch.Tensor:
         y = tgt["y"]
         ok = y >= 0
         if not ok.any():
             return out["logits"].sum() * 0
-        w = None if class_weights is None else class_weights.to(out["logits"].device)
-        return losses.cross_entropy(out["logits"][ok], y[ok], label_smoothing=label_smoothing, weight=w)
+        return ce.to(out["logits"].device)(out["logits"][ok], y[ok])
 
     def soft(out: dict[str, torch.Tensor], tgt: dict[str, torch.Tensor]) -> torch.Tensor:
         if "soft" not in tgt:
             return classes(out, tgt)
-        return losses.soft_cross_entropy(out["logits"], tgt["soft"])
+        return soft_ce(out["logits"], tgt["soft"])
 
     def va(kind: str) -> Objective:
         def run(out: dict[str, torch.Tensor], tgt: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -39,7 +40,7 @@ def make_objective(name: str, label_smoothing: float = 0.0, class_weights: torch
             if ok.sum() < 2:
                 return out["va"].sum() * 0
             pred, true = out["va"][ok], tgt["va"][ok]
-            return losses.ccc_loss(pred, true) if kind == "ccc" else torch.nn.functional.mse_loss(pred, true)
+            return 1 - losses.ccc(pred, true).mean() if kind == "ccc" else torch.nn.functional.mse_loss(pred, true)
         return run
 
     if name == "ce":
