@@ -31,7 +31,7 @@ IDS = [name + "".join(f"-{k}={v}" for k, v in kw.items()) for name, kw in VARIAN
 @pytest.fixture(autouse=True)
 def _threads():
     old = torch.get_num_threads()
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     yield
     torch.set_num_threads(old)
 
@@ -118,7 +118,7 @@ def test_seed1_l2_regularisation_hooks():
     assert len(groups[0]["params"]) == 3 and groups[0]["weight_decay"] == pytest.approx(2 * model.L2)
     manual = model.L2 * sum(float(m.weight.detach().pow(2).sum()) for m in model.blocks.modules()
                             if isinstance(m, torch.nn.Conv3d))
-    assert float(model.l2_penalty()) == pytest.approx(manual, rel=1e-5)
+    assert model.l2_penalty().item() == pytest.approx(manual, rel=1e-5)
 
 
 def overfit(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float,
