@@ -73,6 +73,7 @@ def test_run_writes_every_artifact_and_learns(tmp_path):
                  "confusion.png", "curves.png", "report.md", "report.html"):
         assert (out / name).is_file(), name
     assert ev["accuracy"] > 0.5  # three learnable classes: chance is 1/3
+    assert list((out / "tensorboard").glob("events.out.tfevents.*"))
     report = (out / "report.md").read_text()
     assert "emotrace train toy.yaml" in report
     model, ck = load_trained(out)
