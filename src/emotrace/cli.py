@@ -203,11 +203,19 @@ def _evaluate_ferplus(args: argparse.Namespace, command: str) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from emotrace.models.registry import create_model, weight_record
-    from emotrace.models.runtime import export_onnx
+    from emotrace.models.registry import create_model, manifest, weight_record
 
-    model = create_model(args.model, pretrained=True)
-    export_onnx(model, args.onnx, input_size=int(weight_record(args.model)["input_size"]))
+    if args.model in manifest():
+        from emotrace.models.runtime import export_onnx
+
+        model = create_model(args.model, pretrained=True)
+        export_onnx(model, args.onnx, input_size=int(weight_record(args.model)["input_size"]))
+    else:
+        from emotrace.models.export import export_any
+        from emotrace.train.run import input_spec_of, load_trained
+
+        model, _ = load_trained(args.model)
+        export_any(model, input_spec_of(model), args.onnx)
     print(f"wrote {args.onnx}")
     return 0
 
@@ -269,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_evaluate)
 
     e = sub.add_parser("export", help="export shipped weights to ONNX")
-    e.add_argument("model", help="shipped weights name")
+    e.add_argument("model", help="shipped weights name, or a training run folder / checkpoint")
     e.add_argument("--onnx", required=True, help="output .onnx path")
     e.set_defaults(func=cmd_export)
 
