@@ -340,5 +340,5 @@ def serve(settings: ServerSettings, log_level: str = "info") -> None:
     import uvicorn
 
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level,
-                ws="websockets", ws_max_size=2 * settings.max_frame_bytes, timeout_keep_alive=5,
+                ws="websockets-sansio", ws_max_size=2 * settings.max_frame_bytes, timeout_keep_alive=5,
                 timeout_graceful_shutdown=10, limit_concurrency=200)
