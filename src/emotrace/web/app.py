@@ -322,7 +322,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + 64 * 1024,  # + form framing
-                       timeout_s=settings.upload_timeout_s)
+                       timeout_s=settings.upload_timeout_s, limit_mb=settings.max_upload_mb)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["Authorization", "Content-Type"])

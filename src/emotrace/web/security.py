@@ -107,15 +107,15 @@ class BodyLimitMiddleware:
     """Answers 413 when a request body exceeds `max_bytes` (declared or counted) and 408 when it does not arrive
     within `timeout_s`, before the app has spooled more than the limit. Pure ASGI, so it sees every chunk."""
 
-    def __init__(self, app: Any, max_bytes: int, timeout_s: float) -> None:
+    def __init__(self, app: Any, max_bytes: int, timeout_s: float, limit_mb: float | None = None) -> None:
         self.app, self.max_bytes, self.timeout_s = app, max_bytes, timeout_s
+        self.limit_mb = limit_mb if limit_mb is not None else max_bytes / (1024 * 1024)
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
-        limit_mb = self.max_bytes / (1024 * 1024)
-        too_large = f"upload larger than the limit of {limit_mb:g} MB"
+        too_large = f"upload larger than the limit of {self.limit_mb:g} MB"
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await _json_reply(send, 413, too_large)
