@@ -21,7 +21,7 @@ ARTIFACTS = REPO / "artifacts" / "web"
 pytestmark = [
     needs_shared,
     pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-                       reason="Debian's chromium and chromium-driver not installed (bash scripts/setup.sh --test-tools)"),
+                       reason="Debian's chromium and chromium-driver not installed (scripts/setup.sh --test-tools)"),
 ]
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed (pip install -e .[dev])")
 
