@@ -61,11 +61,12 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         self._log.close()
+        self.returncode = self.proc.returncode
         # uvicorn re-raises the signal it caught once shutdown is complete, so the exit status is -SIGTERM.
         return self.proc.returncode in (0, -signal.SIGTERM) and "Application shutdown complete" in self.log()
 
     def log(self) -> str:
-        return self.log_path.read_text()
+        return f"[exit status {self.proc.returncode}]\n" + self.log_path.read_text()
 
 
 def wait_job(client, job_id: str, limit_s: float = 300.0) -> dict:

@@ -1,5 +1,6 @@
-// Live page: webcam frames over a WebSocket, one in flight at a time (so the rate follows what the server keeps up
-// with), answers drawn over the video, measured latency shown.
+// Live page: webcam frames over a WebSocket, at most MAX_IN_FLIGHT unanswered at a time (so the rate follows what
+// the server keeps up with and no queue builds up), each new camera frame sent once, answers drawn over the video,
+// measured latency shown.
 "use strict";
 (() => {
   const $ = (x) => document.getElementById(x);
@@ -7,12 +8,15 @@
   const overlay = $("overlay");
   const grab = document.createElement("canvas");
   const MAX_WIDTH = 640;  // frames are sent at most this wide
+  const MAX_IN_FLIGHT = 2;  // two, so encoding the next frame overlaps the server's work on this one
   let stream = null;
   let ws = null;
   let running = false;
-  let inflight = false;
-  let sentAt = 0;
+  let inflight = 0;
+  let fresh = false;  // a camera frame not sent yet
+  const grabbedAt = [];  // grab times of the frames sent and not yet answered, in send order
   let count = 0;
+  let ready = false;
   const latencies = [];
   const arrivals = [];
 
@@ -37,10 +41,13 @@
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     ws = new WebSocket(Emo.withToken(`${proto}//${location.host}/api/v1/live`));
     ws.binaryType = "arraybuffer";
+    ready = false;
     ws.onmessage = onMessage;
     ws.onclose = (e) => { if (running) stop(e.reason ? "closed: " + e.reason : "connection closed", true); };
     running = true;
-    inflight = false;
+    inflight = 0;
+    grabbedAt.length = 0;
+    watchFrames();
     $("stop").disabled = false;
     status("connecting…");
   }
@@ -55,46 +62,59 @@
     status(reason || "stopped", bad);
   }
 
-  function schedule() {
-    if (!running) return;
-    if ("requestVideoFrameCallback" in video) video.requestVideoFrameCallback(() => sendFrame());
-    setTimeout(sendFrame, 50);  // in case no new video frame is presented (hidden tab, still camera)
+  function watchFrames() {
+    // Marks each new camera frame; without requestVideoFrameCallback, assume one every 33 ms.
+    const mark = () => { fresh = true; pump(); };
+    if ("requestVideoFrameCallback" in video) {
+      const loop = () => { if (!running) return; mark(); video.requestVideoFrameCallback(loop); };
+      video.requestVideoFrameCallback(loop);
+    } else {
+      const timer = setInterval(() => { if (running) mark(); else clearInterval(timer); }, 33);
+    }
   }
 
-  function sendFrame() {
-    if (!running || inflight || !ws || ws.readyState !== WebSocket.OPEN) return;
-    if (!video.videoWidth) { setTimeout(sendFrame, 50); return; }
-    inflight = true;
+  function pump() {
+    if (!running || !fresh || inflight >= MAX_IN_FLIGHT || !ws || ws.readyState !== WebSocket.OPEN) return;
+    if (!video.videoWidth || !ready) return;
+    fresh = false;
+    inflight += 1;
     const scale = Math.min(1, MAX_WIDTH / video.videoWidth);
     grab.width = Math.round(video.videoWidth * scale);
     grab.height = Math.round(video.videoHeight * scale);
     grab.getContext("2d").drawImage(video, 0, 0, grab.width, grab.height);
-    sentAt = performance.now();
+    const t = performance.now();
     grab.toBlob((blob) => {
-      if (!blob || !running || ws.readyState !== WebSocket.OPEN) { inflight = false; return; }
+      if (!blob || !running || ws.readyState !== WebSocket.OPEN) { inflight -= 1; return; }
+      grabbedAt.push(t);
       ws.send(blob);
     }, "image/jpeg", 0.8);
   }
 
+  function answered() {
+    inflight = Math.max(0, inflight - 1);
+    const t = grabbedAt.shift();
+    pump();
+    return t;
+  }
+
   function onMessage(ev) {
     const msg = JSON.parse(ev.data);
-    if (msg.type === "ready") { status("connected: analysing"); sendFrame(); return; }
+    if (msg.type === "ready") { ready = true; status("connected: analysing"); pump(); return; }
     if (msg.type === "error") {
       status(msg.detail, true);
-      if (msg.status === 400) { inflight = false; schedule(); }  // a bad frame; fatal errors close the socket
+      if (msg.status === 400) answered();  // a bad frame; fatal errors close the socket
       return;
     }
     if (msg.type !== "result") return;
+    const sent = answered();
     const now = performance.now();
-    latencies.push(now - sentAt);
+    latencies.push(now - sent);
     arrivals.push(now);
     if (latencies.length > 120) latencies.shift();
     while (arrivals.length && now - arrivals[0] > 2000) arrivals.shift();
     count += 1;
     draw(msg);
     stats(msg);
-    inflight = false;
-    schedule();
   }
 
   function draw(msg) {
