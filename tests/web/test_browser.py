@@ -66,7 +66,7 @@ def test_live_page_draws_boxes_and_labels_from_the_fake_camera(server, tmp_path,
     try:
         driver.get(server.url + "/live")
         driver.find_element("id", "start").click()
-        wait(driver, lambda d: int(d.find_element("id", "count").text) >= 30
+        wait(driver, lambda d: int(d.find_element("id", "count").text) >= 90
              and d.find_elements("css selector", "#faces li"))
         # One snapshot of the page (the list and the overlay are redrawn on every answer).
         snap = driver.execute_script("""
