@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 
 import cv2
 import httpx
@@ -59,8 +60,8 @@ def test_concurrent_uploads_and_sockets_within_limits(server, tmp_path):
 
         # Sockets while the jobs run: SOCKETS sessions are served, one more is refused with 1013.
         url = server.ws_url
-        held = [connect(url) for _ in range(SOCKETS)]
-        try:
+        with ExitStack() as stack:
+            held = [stack.enter_context(connect(url)) for _ in range(SOCKETS)]
             assert all(json.loads(ws.recv())["type"] == "ready" for ws in held)
             with connect(url) as extra:
                 msg = json.loads(extra.recv())
@@ -68,9 +69,6 @@ def test_concurrent_uploads_and_sockets_within_limits(server, tmp_path):
                     extra.recv()
             assert msg["type"] == "error" and msg["status"] == 503
             assert extra.close_code == 1013
-        finally:
-            for ws in held:
-                ws.close()
         with ThreadPoolExecutor(SOCKETS) as pool:
             results = list(pool.map(lambda _: stream(url, frames), range(SOCKETS)))
         for replies in results:  # nothing lost, nothing out of order
