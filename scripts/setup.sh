@@ -13,14 +13,21 @@ fi
 # mediapipe 0.10.21 is the last release whose wheel carries BlazeFace and FaceMesh; its declared requirements
 # (jax, GUI OpenCV) are not needed, so it goes in without them. Where it cannot install, Haar is used instead.
 .venv/bin/python -m pip install -q --no-deps mediapipe==0.10.21 || echo "emotrace setup: mediapipe unavailable, Haar detector will be used" >&2
-# --test-tools: Debian packages the live-window test drives (a virtual display and a key presser).
+# --test-tools: Debian packages the tests drive: a virtual display and a key presser (live-window test), and
+# Chromium with its chromedriver (web-app browser tests; Selenium is pointed at /usr/bin/chromedriver, so nothing
+# is downloaded by Selenium Manager).
 if [ "${1:-}" = "--test-tools" ]; then
-  if ! command -v Xvfb >/dev/null 2>&1 || ! command -v xdotool >/dev/null 2>&1; then
+  missing=()
+  command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
+  command -v xdotool >/dev/null 2>&1 || missing+=(xdotool)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+  if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-      (apt-get update -qq && apt-get install -y -qq xvfb xdotool) >/dev/null 2>&1 \
-        || echo "emotrace setup: could not install xvfb/xdotool; the live-window test will be skipped" >&2
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null 2>&1 \
+        || echo "emotrace setup: could not install ${missing[*]}; the tests needing them will be skipped" >&2
     else
-      echo "emotrace setup: install xvfb and xdotool to run the live-window test" >&2
+      echo "emotrace setup: install ${missing[*]} (Debian packages) to run the live-window and browser tests" >&2
     fi
   fi
 fi

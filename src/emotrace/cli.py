@@ -99,6 +99,41 @@ def cmd_live(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """`emotrace serve`: the web app and HTTP API (emotrace.web); every limit is an option."""
+    import dataclasses
+
+    from emotrace.config import load_config
+    from emotrace.pipeline import AnalyzerConfig
+    from emotrace.web.app import serve
+    from emotrace.web.settings import ServerSettings
+
+    cfg = load_config(AnalyzerConfig, args.config, detector=args.detector, detect_every=args.detect_every,
+                      runtime=args.runtime, frame_model=args.frame_model, temporal=args.temporal, mask=args.mask,
+                      min_score=args.min_score, threads=args.threads)
+    if cfg.detect_every < 1:
+        raise EmotraceError("--detect-every must be 1 or more")
+    for name in ("max_upload_mb", "max_jobs", "max_queue", "max_sockets", "job_timeout", "ws_idle"):
+        if getattr(args, name) <= 0:
+            raise EmotraceError(f"--{name.replace('_', '-')} must be more than 0")
+    if not 0 <= args.port <= 65535:
+        raise EmotraceError("--port must be 0-65535")
+    data_dir = Path(args.data_dir)
+    if data_dir.exists() and not data_dir.is_dir():
+        raise EmotraceError(f"--data-dir {data_dir} exists and is not a folder")
+    settings = ServerSettings(
+        host=args.host, port=args.port, data_dir=data_dir, max_upload_mb=args.max_upload_mb, max_jobs=args.max_jobs,
+        max_queue=args.max_queue, max_sockets=args.max_sockets, job_timeout_s=args.job_timeout,
+        ws_idle_s=args.ws_idle, token=args.token or os.environ.get("EMOTRACE_TOKEN") or None,
+        cors_origins=list(args.cors_origin or []), analyzer=dataclasses.asdict(cfg))
+    if not args.quiet:
+        url = f"http://{args.host}:{args.port}"
+        print(f"emotrace serve: {url}/ (upload), {url}/live (webcam), API {url}/api/v1 "
+              f"(schema {url}/api/v1/openapi.json); data in {data_dir}/; Ctrl-C stops", flush=True)
+    serve(settings, log_level="warning" if args.quiet else "info")
+    return 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from emotrace.models.registry import list_models, manifest
 
@@ -251,6 +286,21 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--max-frames", type=int)
     _analyzer_args(lv)
     lv.set_defaults(func=cmd_live)
+
+    sv = sub.add_parser("serve", help="web app and HTTP API: upload page, live webcam page, /api/v1")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    sv.add_argument("--data-dir", default="emotrace-data", help="job store and results (default ./emotrace-data)")
+    sv.add_argument("--max-upload-mb", type=float, default=200.0, help="largest upload (default 200 MB)")
+    sv.add_argument("--max-jobs", type=int, default=1, help="jobs analysed at once (default 1)")
+    sv.add_argument("--max-queue", type=int, default=16, help="jobs waiting; past it 503 (default 16)")
+    sv.add_argument("--max-sockets", type=int, default=4, help="live sessions at once (default 4)")
+    sv.add_argument("--job-timeout", type=float, default=1800.0, help="seconds before a job is stopped (default 1800)")
+    sv.add_argument("--ws-idle", type=float, default=30.0, help="seconds a live socket may send nothing (default 30)")
+    sv.add_argument("--token", help="require this API token (or set EMOTRACE_TOKEN); default: no token")
+    sv.add_argument("--cors-origin", action="append", help="allow this browser origin (repeatable); default: none")
+    _analyzer_args(sv)
+    sv.set_defaults(func=cmd_serve)
 
     m = sub.add_parser("models", help="list architectures and shipped weights")
     m.set_defaults(func=cmd_models)

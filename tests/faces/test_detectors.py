@@ -46,3 +46,31 @@ def test_multi_face_photo_finds_all_five_faces():
         pytest.skip("mediapipe not installed")
     dets = create_detector("blazeface", min_score=0.7).detect(cv2.imread(str(MEDIA / "multi_face.jpg")))
     assert len(dets) == 5
+
+
+def test_quiet_stderr_restores_fd2_when_used_from_several_threads():
+    # Detectors built at once in several threads (the web server's live sessions) once left fd 2 on /dev/null.
+    import os
+    import threading
+    import time
+
+    from emotrace.faces.detectors import _quiet_stderr
+
+    before = os.readlink("/proc/self/fd/2") if os.path.exists("/proc/self/fd/2") else None
+    if before is None:
+        pytest.skip("needs /proc to read where fd 2 points")
+    start = threading.Barrier(6)
+
+    def work() -> None:
+        start.wait()
+        for _ in range(20):
+            with _quiet_stderr():
+                with _quiet_stderr():
+                    time.sleep(0.001)  # let the threads interleave inside
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert os.readlink("/proc/self/fd/2") == before

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 
 import cv2
@@ -123,21 +124,34 @@ def merge(parts: list[Detections], iou: float) -> Detections:
     return Detections(boxes=boxes[keep], scores=scores[keep], keypoints=kps[keep])
 
 
+_QUIET = {"lock": threading.Lock(), "depth": 0, "saved": -1}
+
+
 class _quiet_stderr:
-    """Silence native libraries' stderr (glog/TFLite banners) for a moment; Python errors still propagate."""
+    """Silence native libraries' stderr (glog/TFLite banners) for a moment; Python errors still propagate.
+
+    fd 2 belongs to the whole process, so nested and concurrent uses (detectors built in several threads, as the
+    web server does) share one redirection: the first in saves fd 2, the last out restores it.
+    """
 
     def __enter__(self) -> None:
         import sys
 
-        sys.stderr.flush()
-        self._saved = os.dup(2)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
+        with _QUIET["lock"]:
+            if _QUIET["depth"] == 0:
+                sys.stderr.flush()
+                _QUIET["saved"] = os.dup(2)
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 2)
+                os.close(devnull)
+            _QUIET["depth"] += 1
 
     def __exit__(self, *exc: object) -> None:
-        os.dup2(self._saved, 2)
-        os.close(self._saved)
+        with _QUIET["lock"]:
+            _QUIET["depth"] -= 1
+            if _QUIET["depth"] == 0:
+                os.dup2(_QUIET["saved"], 2)
+                os.close(_QUIET["saved"])
 
 
 class HaarDetector(FaceDetector):

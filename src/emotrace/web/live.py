@@ -1,0 +1,191 @@
+"""One live WebSocket session: frames in (binary JPEG/PNG/WebP), faces with track ids and emotions out (JSON).
+
+Each connection has its own Analyzer, hence its own tracker and temporal state. The browser sends a frame only
+after the answer to the previous one arrived, so the frame rate follows what the server keeps up with and no
+queue builds up; a client that floods is slowed by WebSocket flow control, since frames are processed one at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from emotrace.web.settings import ServerSettings
+
+log = logging.getLogger("emotrace")
+
+CLOSE_TRY_AGAIN_LATER = 1013  # the WebSocket counterpart of HTTP 503
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+
+
+class FrameError(ValueError):
+    """A frame that cannot be analysed (not an image, too large); the session goes on."""
+
+
+class AnalyzerPool:
+    """Analyzers kept warm between connections (the first one costs seconds of imports and model loading)."""
+
+    def __init__(self, config: dict[str, Any], keep: int) -> None:
+        self.config, self.keep = config, keep
+        self._free: list[Any] = []
+        self._lock = threading.Lock()
+
+    def acquire(self) -> Any:
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+        from emotrace.pipeline import Analyzer, AnalyzerConfig
+
+        return Analyzer(AnalyzerConfig(**self.config), batch_frames=1)
+
+    def release(self, analyzer: Any) -> None:
+        analyzer.reset()
+        with self._lock:
+            if len(self._free) < self.keep:
+                self._free.append(analyzer)
+                return
+        analyzer.close()
+
+    def warm(self) -> None:
+        """Load one analyzer now (called at startup, in a thread)."""
+        self.release(self.acquire())
+
+
+class SocketGate:
+    """Counts open sessions on the event loop (one thread, so no lock); past `limit` new ones are refused."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.open = limit, 0
+
+    def try_enter(self) -> bool:
+        if self.open >= self.limit:
+            return False
+        self.open += 1
+        return True
+
+    def leave(self) -> None:
+        self.open = max(0, self.open - 1)
+
+
+def result_message(res: Any, classes: list[str], seq: int, server_ms: float) -> dict[str, Any]:
+    """The JSON answer for one frame: every face's box, track id, top label and probabilities."""
+    f = res.faces
+    h, w = res.frame.image.shape[:2]
+    faces = []
+    for i in range(len(f)):
+        tp = f.data["temporal_probs"][i]
+        top = int(np.argmax(tp))
+        face = {"track_id": int(f.track_id[i]), "box": [round(float(v), 1) for v in f.boxes[i]],
+                "score": round(float(f.scores[i]), 3), "label": classes[top], "prob": round(float(tp[top]), 4),
+                "probs": {c: round(float(tp[k]), 4) for k, c in enumerate(classes)},
+                "frame_label": classes[int(np.argmax(f.data["frame_probs"][i]))]}
+        va = f.data.get("valence_arousal")
+        if va is not None:
+            face["valence"], face["arousal"] = round(float(va[i, 0]), 4), round(float(va[i, 1]), 4)
+        faces.append(face)
+    return {"type": "result", "seq": seq, "width": int(w), "height": int(h), "detected": bool(res.detected),
+            "server_ms": round(server_ms, 2), "faces": faces}
+
+
+class LiveSession:
+    """Decodes and analyses the frames of one connection in order; timestamps are the server's arrival times."""
+
+    def __init__(self, analyzer: Any, max_side: int) -> None:
+        self.analyzer, self.max_side = analyzer, max_side
+        self.reset()
+
+    def reset(self) -> None:
+        self.analyzer.reset()
+        self.t0 = time.monotonic()
+        self.seq = 0
+
+    def process(self, data: bytes) -> dict[str, Any]:
+        import cv2
+
+        from emotrace.types import Frame
+
+        self.seq += 1
+        t = time.perf_counter()
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
+        if img is None:
+            raise FrameError(f"frame {self.seq} is not a decodable JPEG, PNG or WebP image")
+        h, w = img.shape[:2]
+        if max(h, w) > self.max_side:
+            raise FrameError(f"frame {self.seq} is {w}x{h}; the limit is {self.max_side} px a side")
+        frame = Frame(index=self.seq - 1, timestamp=time.monotonic() - self.t0, image=img, source="live")
+        res = self.analyzer.process_frame(frame)
+        return result_message(res, self.analyzer.classes, self.seq, (time.perf_counter() - t) * 1000)
+
+
+def _is_reset(text: str) -> bool:
+    try:
+        msg = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(msg, dict) and msg.get("type") == "reset"
+
+
+async def run_session(ws: Any, settings: ServerSettings, gate: SocketGate, pool: AnalyzerPool,
+                      authorized: Callable[[], bool]) -> None:
+    """Serve one accepted-or-refused WebSocket until the client leaves, idles out or breaks a limit."""
+    from starlette.websockets import WebSocketDisconnect
+
+    await ws.accept()
+
+    async def refuse(status: int, detail: str, code: int) -> None:
+        await ws.send_json({"type": "error", "status": status, "detail": detail})
+        await ws.close(code=code, reason=detail[:120])
+
+    if not authorized():
+        await refuse(401, "missing or wrong API token (?token=...)", CLOSE_POLICY)
+        return
+    if not gate.try_enter():
+        await refuse(503, f"server busy: {gate.limit} live sessions already open, try again later",
+                     CLOSE_TRY_AGAIN_LATER)
+        return
+    analyzer = None
+    try:
+        analyzer = await asyncio.to_thread(pool.acquire)
+        session = LiveSession(analyzer, settings.max_frame_side)
+        await ws.send_json({"type": "ready", "classes": list(analyzer.classes),
+                            "max_frame_bytes": settings.max_frame_bytes, "max_frame_side": settings.max_frame_side,
+                            "idle_timeout_s": settings.ws_idle_s})
+        while True:
+            try:
+                msg = await asyncio.wait_for(ws.receive(), settings.ws_idle_s)
+            except asyncio.TimeoutError:
+                await refuse(408, f"no frame for {settings.ws_idle_s:g} s; closing", 1000)
+                return
+            if msg["type"] == "websocket.disconnect":
+                return
+            data, text = msg.get("bytes"), msg.get("text")
+            if data is not None:
+                if len(data) > settings.max_frame_bytes:
+                    await refuse(413, f"frame of {len(data)} bytes; the limit is {settings.max_frame_bytes}",
+                                 CLOSE_TOO_BIG)
+                    return
+                try:
+                    reply = await asyncio.to_thread(session.process, data)
+                except FrameError as exc:
+                    reply = {"type": "error", "status": 400, "detail": str(exc)}
+                await ws.send_json(reply)
+            elif text is not None and _is_reset(text):
+                session.reset()
+                await ws.send_json({"type": "reset"})
+            else:
+                await ws.send_json({"type": "error", "status": 400,
+                                    "detail": 'send frames as binary JPEG/PNG/WebP messages, or {"type":"reset"}'})
+    except (WebSocketDisconnect, OSError, RuntimeError):  # the client went away mid-send
+        pass
+    finally:
+        gate.leave()
+        if analyzer is not None:
+            await asyncio.to_thread(pool.release, analyzer)

@@ -1,0 +1,40 @@
+"""Every knob and limit of the server in one dataclass, so the CLI, the app and the tests agree on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class ServerSettings:
+    """Defaults suit one 2-core machine: one job at a time, a few live sockets, localhost only."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("emotrace-data")  # jobs.sqlite3 and one folder per job
+    max_upload_mb: float = 200.0
+    max_jobs: int = 1  # jobs analysed at once (each in its own worker process)
+    max_queue: int = 16  # jobs waiting; past it a submission gets 503
+    max_sockets: int = 4  # live WebSocket sessions at once; past it a new one is closed with 1013 (503)
+    job_timeout_s: float = 1800.0  # a job running longer is stopped and marked failed
+    upload_timeout_s: float = 300.0  # the whole request body must arrive within this
+    ws_idle_s: float = 30.0  # a live socket that sends no frame for this long is closed
+    max_frame_bytes: int = 4 * 1024 * 1024  # one live frame (JPEG/PNG/WebP)
+    max_frame_side: int = 1920  # live frames larger than this on either side are refused
+    token: str | None = None  # when set, every API call needs it (Authorization: Bearer, or ?token=)
+    cors_origins: list[str] = field(default_factory=list)  # empty: CORS off, cross-origin sockets refused
+    analyzer: dict[str, Any] = field(default_factory=dict)  # AnalyzerConfig fields for jobs and live sessions
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    def limits(self) -> dict[str, Any]:
+        """The limits a client may want to know (served by /api/v1/health)."""
+        return {"max_upload_bytes": self.max_upload_bytes, "max_jobs": self.max_jobs, "max_queue": self.max_queue,
+                "max_sockets": self.max_sockets, "job_timeout_s": self.job_timeout_s,
+                "upload_timeout_s": self.upload_timeout_s, "ws_idle_s": self.ws_idle_s,
+                "max_frame_bytes": self.max_frame_bytes, "max_frame_side": self.max_frame_side,
+                "token_required": self.token is not None}

@@ -1,0 +1,56 @@
+// Shared by every page: the optional API token, a fetch wrapper that turns errors into one line, emotion colours.
+"use strict";
+const Emo = (() => {
+  const params = new URLSearchParams(location.search);
+  let token = params.get("token");
+  if (token) sessionStorage.setItem("emotrace-token", token);
+  else token = sessionStorage.getItem("emotrace-token");
+
+  /** The URL with ?token= added where the server needs one (<video>, <img>, links and sockets cannot send headers). */
+  function withToken(url) {
+    if (!token) return url;
+    return url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token);
+  }
+
+  /** JSON API call; throws an Error carrying the server's one-line detail. */
+  async function api(path, options = {}) {
+    const headers = Object.assign({}, options.headers || {});
+    if (token) headers["Authorization"] = "Bearer " + token;
+    const resp = await fetch(path, Object.assign({}, options, { headers }));
+    const type = resp.headers.get("content-type") || "";
+    const body = type.includes("json") ? await resp.json() : null;
+    if (!resp.ok) throw new Error((body && body.detail) || resp.status + " " + resp.statusText);
+    return body;
+  }
+
+  // Same colours as the annotated video (emotrace.sinks.draw.COLORS, there in BGR).
+  const COLORS = { angry: "#dc2828", disgust: "#288c28", fear: "#a03ca0", happy: "#ffc800", sad: "#2878c8",
+                   surprise: "#ff8c00", neutral: "#aaaaaa", contempt: "#a05a5a" };
+
+  /** A DOM element with attributes and children (strings become text nodes, never HTML). */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v;
+      else if (k.startsWith("data-")) node.setAttribute(k, v);
+      else node[k] = v;
+    }
+    for (const c of children) if (c !== null && c !== undefined) node.append(c);
+    return node;
+  }
+
+  /** Probability bars for one face, one row per emotion. */
+  function bars(probs) {
+    const box = el("div");
+    for (const [name, p] of Object.entries(probs)) {
+      const fill = el("span", { class: "fill" });
+      fill.style.width = (100 * p).toFixed(1) + "%";
+      fill.style.background = COLORS[name] || "#888";
+      box.append(el("div", { class: "bar" }, el("span", {}, name), el("span", { class: "track" }, fill),
+                    el("span", {}, p.toFixed(2))));
+    }
+    return box;
+  }
+
+  return { api, withToken, COLORS, el, bars, token: () => token };
+})();

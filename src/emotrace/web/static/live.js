@@ -1,0 +1,161 @@
+// Live page: webcam frames over a WebSocket, at most MAX_IN_FLIGHT unanswered at a time (so the rate follows what
+// the server keeps up with and no queue builds up), each new camera frame sent once, answers drawn over the video,
+// measured latency shown.
+"use strict";
+(() => {
+  const $ = (x) => document.getElementById(x);
+  const video = $("video");
+  const overlay = $("overlay");
+  const grab = document.createElement("canvas");
+  const MAX_WIDTH = 640;  // frames are sent at most this wide
+  const MAX_IN_FLIGHT = 2;  // two, so encoding the next frame overlaps the server's work on this one
+  let stream = null;
+  let ws = null;
+  let running = false;
+  let inflight = 0;
+  let fresh = false;  // a camera frame not sent yet
+  const grabbedAt = [];  // grab times of the frames sent and not yet answered, in send order
+  let count = 0;
+  let ready = false;
+  const latencies = [];
+  const arrivals = [];
+
+  function status(text, bad) {
+    $("status").textContent = text;
+    $("status").className = bad ? "error" : "muted";
+  }
+
+  async function start() {
+    $("start").disabled = true;
+    status("starting the camera…");
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } },
+                                                           audio: false });
+    } catch (e) {
+      status("camera unavailable: " + e.message, true);
+      $("start").disabled = false;
+      return;
+    }
+    video.srcObject = stream;
+    await video.play().catch(() => {});
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    ws = new WebSocket(Emo.withToken(`${proto}//${location.host}/api/v1/live`));
+    ws.binaryType = "arraybuffer";
+    ready = false;
+    ws.onmessage = onMessage;
+    ws.onclose = (e) => { if (running) stop(e.reason ? "closed: " + e.reason : "connection closed", true); };
+    running = true;
+    inflight = 0;
+    grabbedAt.length = 0;
+    watchFrames();
+    $("stop").disabled = false;
+    status("connecting…");
+  }
+
+  function stop(reason, bad) {
+    running = false;
+    if (ws && ws.readyState <= 1) ws.close();
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    stream = null;
+    $("start").disabled = false;
+    $("stop").disabled = true;
+    status(reason || "stopped", bad);
+  }
+
+  function watchFrames() {
+    // Marks each new camera frame; without requestVideoFrameCallback, assume one every 33 ms.
+    const mark = () => { fresh = true; pump(); };
+    if ("requestVideoFrameCallback" in video) {
+      const loop = () => { if (!running) return; mark(); video.requestVideoFrameCallback(loop); };
+      video.requestVideoFrameCallback(loop);
+    } else {
+      const timer = setInterval(() => { if (running) mark(); else clearInterval(timer); }, 33);
+    }
+  }
+
+  function pump() {
+    if (!running || !fresh || inflight >= MAX_IN_FLIGHT || !ws || ws.readyState !== WebSocket.OPEN) return;
+    if (!video.videoWidth || !ready) return;
+    fresh = false;
+    inflight += 1;
+    const scale = Math.min(1, MAX_WIDTH / video.videoWidth);
+    grab.width = Math.round(video.videoWidth * scale);
+    grab.height = Math.round(video.videoHeight * scale);
+    grab.getContext("2d").drawImage(video, 0, 0, grab.width, grab.height);
+    const t = performance.now();
+    grab.toBlob((blob) => {
+      if (!blob || !running || ws.readyState !== WebSocket.OPEN) { inflight -= 1; return; }
+      grabbedAt.push(t);
+      ws.send(blob);
+    }, "image/jpeg", 0.8);
+  }
+
+  function answered() {
+    inflight = Math.max(0, inflight - 1);
+    const t = grabbedAt.shift();
+    pump();
+    return t;
+  }
+
+  function onMessage(ev) {
+    const msg = JSON.parse(ev.data);
+    if (msg.type === "ready") { ready = true; status("connected: analysing"); pump(); return; }
+    if (msg.type === "error") {
+      status(msg.detail, true);
+      if (msg.status === 400) answered();  // a bad frame; fatal errors close the socket
+      return;
+    }
+    if (msg.type !== "result") return;
+    const sent = answered();
+    const now = performance.now();
+    latencies.push(now - sent);
+    arrivals.push(now);
+    if (latencies.length > 120) latencies.shift();
+    while (arrivals.length && now - arrivals[0] > 2000) arrivals.shift();
+    count += 1;
+    draw(msg);
+    stats(msg);
+  }
+
+  function draw(msg) {
+    overlay.width = video.videoWidth || msg.width;
+    overlay.height = video.videoHeight || msg.height;
+    const s = overlay.width / msg.width;
+    const ctx = overlay.getContext("2d");
+    ctx.clearRect(0, 0, overlay.width, overlay.height);
+    const font = Math.max(14, Math.round(overlay.width / 40));
+    ctx.font = `600 ${font}px system-ui, sans-serif`;
+    for (const f of msg.faces) {
+      const [x1, y1, x2, y2] = f.box.map((v) => v * s);
+      const color = Emo.COLORS[f.label] || "#ffffff";
+      ctx.lineWidth = 3;
+      ctx.strokeStyle = color;
+      ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
+      const text = `#${f.track_id} ${f.label} ${f.prob.toFixed(2)}`;
+      const w = ctx.measureText(text).width + 8;
+      const ty = Math.max(font + 6, y1);
+      ctx.fillStyle = color;
+      ctx.fillRect(x1, ty - font - 6, w, font + 6);
+      ctx.fillStyle = "#000";
+      ctx.fillText(text, x1 + 4, ty - 5);
+    }
+    overlay.dataset.faces = String(msg.faces.length);
+    $("faces").replaceChildren(...msg.faces.map((f) => Emo.el("li", { "data-track": f.track_id, "data-label": f.label },
+      Emo.el("strong", {}, `#${f.track_id} ${f.label} ${f.prob.toFixed(2)}`), Emo.bars(f.probs))));
+  }
+
+  function stats(msg) {
+    const sorted = latencies.slice().sort((a, b) => a - b);
+    const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
+    const p95 = sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))];
+    const span = arrivals.length > 1 ? (arrivals[arrivals.length - 1] - arrivals[0]) / 1000 : 0;
+    $("ups").textContent = span > 0 ? ((arrivals.length - 1) / span).toFixed(1) : "–";
+    $("lat").textContent = mean.toFixed(0);
+    $("p95").textContent = p95.toFixed(0);
+    $("srv").textContent = msg.server_ms.toFixed(0);
+    $("count").textContent = String(count);
+  }
+
+  $("start").addEventListener("click", start);
+  $("stop").addEventListener("click", () => stop("stopped"));
+})();

@@ -1,0 +1,35 @@
+"""`emotrace serve` argument errors are one line with exit code 2, before anything starts."""
+
+from __future__ import annotations
+
+import pytest
+
+from emotrace.cli import main
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--max-jobs", "0"], "--max-jobs must be more than 0"),
+    (["--max-sockets", "-1"], "--max-sockets must be more than 0"),
+    (["--port", "70000"], "--port must be 0-65535"),
+    (["--detect-every", "0"], "--detect-every must be 1 or more"),
+])
+def test_bad_serve_options(args, msg, capsys, tmp_path):
+    assert main(["serve", "--data-dir", str(tmp_path / "d"), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"emotrace: error: {msg}"
+
+
+def test_data_dir_that_is_a_file(capsys, tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert main(["serve", "--data-dir", str(f)]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_help_lists_the_limits(capsys):
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    out = capsys.readouterr().out
+    for opt in ("--host", "--port", "--data-dir", "--max-upload-mb", "--max-queue", "--max-sockets", "--token",
+                "--cors-origin", "--job-timeout"):
+        assert opt in out

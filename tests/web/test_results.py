@@ -1,0 +1,48 @@
+"""Reading a finished job's files: formats, the JSON array stream, table pages across row groups."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from emotrace.web.results import available_formats, json_array, summary_tracks, table_page, timeline_tracks
+
+
+def test_formats_and_timelines_from_output_names():
+    outs = ["emotions.csv", "emotions.parquet", "summary.json", "timeline_track3.png", "timeline_track12.png",
+            ".emotions.jsonl.part"]
+    assert available_formats(outs) == ["csv", "parquet", "summary"]
+    assert timeline_tracks(outs) == [3, 12]
+
+
+def test_json_array_streams_json_lines(tmp_path):
+    p = tmp_path / "rows.jsonl"
+    rows = [{"frame": i, "label": "happy", "x": None} for i in range(5000)]
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert json.loads(b"".join(json_array(p, chunk_rows=333))) == rows
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert json.loads(b"".join(json_array(empty))) == []
+
+
+def test_table_pages_cross_row_groups(tmp_path):
+    p = tmp_path / "t.parquet"
+    tbl = pa.table({"frame": list(range(10)), "x1": [float("nan") if i == 4 else i / 2 for i in range(10)]})
+    pq.write_table(tbl, p, row_group_size=3)
+    page = table_page(p, offset=2, limit=5)
+    assert page["total"] == 10 and page["columns"] == ["frame", "x1"]
+    assert [r[0] for r in page["rows"]] == [2, 3, 4, 5, 6]
+    assert page["rows"][2][1] is None  # NaN becomes null (valid JSON)
+    assert table_page(p, offset=9, limit=100)["rows"] == [[9, 4.5]]
+    assert table_page(p, offset=50, limit=10)["rows"] == []
+
+
+def test_summary_tracks(tmp_path):
+    s = tmp_path / "summary.json"
+    s.write_text(json.dumps({"tracks": [{"track_id": 1, "start_s": 0.0, "end_s": 1.0, "frames": 3,
+                                         "dominant_emotion": "sad", "label_distribution": {}}]}))
+    assert summary_tracks(s) == [{"track_id": 1, "start_s": 0.0, "end_s": 1.0, "frames": 3, "dominant_emotion": "sad"}]
+    s.write_text("{not json")
+    assert summary_tracks(s) == []

@@ -1,0 +1,47 @@
+"""The SQLite job store: queue bound, claim order, updates, and what survives reopening."""
+
+from __future__ import annotations
+
+import pytest
+
+from emotrace.web.store import Job, JobStore, QueueFull
+
+
+def job(i: int, created: float) -> Job:
+    return Job(id=f"{i:032x}", status="queued", filename=f"f{i}.mp4", kind="video", media="MP4", input="input.mp4",
+               size=10, created=created)
+
+
+def test_queue_bound_and_claim_order(tmp_path):
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    store.add(job(1, 2.0), max_queued=2)
+    store.add(job(2, 1.0), max_queued=2)
+    with pytest.raises(QueueFull):
+        store.add(job(3, 3.0), max_queued=2)
+    assert store.get(job(3, 0).id) is None
+    first = store.claim_next()
+    assert first is not None and first.id == job(2, 0).id and first.status == "running" and first.started
+    store.add(job(3, 3.0), max_queued=2)  # a running job no longer counts against the queue
+    assert store.counts() == {"queued": 2, "running": 1, "done": 0, "failed": 0}
+    assert [j.id for j in store.list()] == [job(3, 0).id, job(1, 0).id, job(2, 0).id]
+
+
+def test_updates_deletes_and_reopen(tmp_path):
+    path = tmp_path / "jobs.sqlite3"
+    store = JobStore(path)
+    store.add(job(1, 1.0), 10)
+    store.add(job(2, 2.0), 10)
+    store.claim_next()
+    assert store.update(job(1, 0).id, status="done", outputs=["emotions.csv"], frames_done=5)
+    store.claim_next()
+    assert store.delete(job(3, 0).id) is False
+    assert store.update(job(3, 0).id, status="done") is False
+    store.close()
+
+    again = JobStore(path)  # a restart
+    done = again.get(job(1, 0).id)
+    assert done is not None and done.status == "done" and done.outputs == ["emotions.csv"] and done.frames_done == 5
+    assert again.requeue_interrupted() == 1  # job 2 was running when the server stopped
+    back = again.get(job(2, 0).id)
+    assert back is not None and back.status == "queued" and back.started is None
+    assert again.delete(job(1, 0).id) and again.get(job(1, 0).id) is None
