@@ -191,7 +191,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     options = {"label_mode": args.label_mode, "include_contempt": args.include_contempt,
                "drop_surprise": args.drop_surprise, "calm_as_neutral": args.calm_as_neutral}
     fmt = detect_format(args.data) if args.format == "auto" else args.format
-    if fmt == "ferplus" and not any(v is not None for v in options.values()) and not args.restrict:
+    from emotrace.models.registry import manifest
+
+    shipped = args.model == "default" or args.model in manifest()
+    if fmt == "ferplus" and shipped and not any(v is not None for v in options.values()) and not args.restrict:
         return _evaluate_ferplus(args, command)
     from emotrace.eval.evaluate import evaluate_model, write_evaluation
 

@@ -12,6 +12,7 @@ import torch
 
 from emotrace.cli import main
 from emotrace.config import load_config
+from emotrace.eval.evaluate import evaluate_model
 from emotrace.train.run import TrainConfig, load_trained, train
 from tests.helpers import CKPLUS, FERPLUS, REPO
 
@@ -120,6 +121,11 @@ def test_seed3_and_va_configs_on_ferplus(tmp_path):
                           out_dir=str(tmp_path / config))
         ev = train(cfg, command="test")
         assert ev["rows"] == 64
+        again, _ = evaluate_model(str(tmp_path / config), str(FERPLUS))  # the run's own split and caps
+        assert again["rows"] == 64
+        for key in ("accuracy", "ccc"):
+            if key in ev:
+                assert again[key] == pytest.approx(ev[key], abs=1e-9)
     assert "ccc" in ev and ev["va_proxy"] is True
 
 
