@@ -33,16 +33,23 @@ def _analyzer_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--threads", type=int, help="CPU threads for the frame model (default: library default)")
 
 
-def _make_analyzer(args: argparse.Namespace) -> Any:
+def _analyzer_config(args: argparse.Namespace) -> Any:
+    """AnalyzerConfig from --config YAML and the pipeline options, validated."""
     from emotrace.config import load_config
-    from emotrace.pipeline import Analyzer, AnalyzerConfig
+    from emotrace.pipeline import AnalyzerConfig
 
     cfg = load_config(AnalyzerConfig, args.config, detector=args.detector, detect_every=args.detect_every,
                       runtime=args.runtime, frame_model=args.frame_model, temporal=args.temporal, mask=args.mask,
                       min_score=args.min_score, threads=args.threads)
     if cfg.detect_every < 1:
         raise EmotraceError("--detect-every must be 1 or more")
-    return Analyzer(cfg)
+    return cfg
+
+
+def _make_analyzer(args: argparse.Namespace) -> Any:
+    from emotrace.pipeline import Analyzer
+
+    return Analyzer(_analyzer_config(args))
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -103,16 +110,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """`emotrace serve`: the web app and HTTP API (emotrace.web); every limit is an option."""
     import dataclasses
 
-    from emotrace.config import load_config
-    from emotrace.pipeline import AnalyzerConfig
     from emotrace.web.app import serve
     from emotrace.web.settings import ServerSettings
 
-    cfg = load_config(AnalyzerConfig, args.config, detector=args.detector, detect_every=args.detect_every,
-                      runtime=args.runtime, frame_model=args.frame_model, temporal=args.temporal, mask=args.mask,
-                      min_score=args.min_score, threads=args.threads)
-    if cfg.detect_every < 1:
-        raise EmotraceError("--detect-every must be 1 or more")
+    cfg = _analyzer_config(args)
     for name in ("max_upload_mb", "max_jobs", "max_queue", "max_sockets", "job_timeout", "ws_idle"):
         if getattr(args, name) <= 0:
             raise EmotraceError(f"--{name.replace('_', '-')} must be more than 0")
