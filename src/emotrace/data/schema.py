@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from emotrace.errors import EmotraceError
+from emotrace.hashing import file_sha256
 from emotrace.labels import EMOTIONS
 
 CONTEMPT_CLASSES: tuple[str, ...] = EMOTIONS + ("contempt",)
@@ -46,14 +47,6 @@ def _read_image(path: Path) -> np.ndarray:
     return read_image(path)
 
 
-def _file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 @dataclass(frozen=True)
 class ImageFile(Media):
     """One image file on disk."""
@@ -64,7 +57,7 @@ class ImageFile(Media):
         return _read_image(self.path)[None]
 
     def fingerprint(self) -> str:
-        return _file_hash(self.path)
+        return file_sha256(self.path)
 
     def describe(self) -> str:
         return str(self.path)
@@ -103,7 +96,7 @@ class FrameFiles(Media):
     def fingerprint(self) -> str:
         h = hashlib.sha256()
         for p in self.paths:
-            h.update(_file_hash(p).encode())
+            h.update(file_sha256(p).encode())
         return h.hexdigest()
 
     def describe(self) -> str:
@@ -130,7 +123,7 @@ class VideoFile(Media):
         return np.stack(frames)
 
     def fingerprint(self) -> str:
-        return _file_hash(self.path)
+        return file_sha256(self.path)
 
     def describe(self) -> str:
         return str(self.path)

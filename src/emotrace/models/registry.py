@@ -7,7 +7,6 @@ Nothing is ever downloaded: a missing or altered file is an error, not a fetch.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from functools import lru_cache
@@ -18,6 +17,7 @@ import torch
 from torch import nn
 
 from emotrace.errors import EmotraceError
+from emotrace.hashing import file_sha256
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {}
@@ -57,12 +57,7 @@ def manifest() -> dict[str, dict[str, Any]]:
     return json.loads(path.read_text())
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+sha256 = file_sha256  # the name ship.py and older callers use
 
 
 def weight_record(name: str) -> dict[str, Any]:
