@@ -69,6 +69,27 @@ class FerPlusSplit:
             out[self.votes.max(1) <= 0.5 * self.votes.sum(1)] = -1
         return out
 
+    def class_votes(self, include_contempt: bool = False) -> np.ndarray:
+        """Votes for the seven emotions (and contempt as an eighth column), (N, 7 or 8), in class order."""
+        cols = _VOTE_INDEX if not include_contempt else np.append(_VOTE_INDEX, FERPLUS_VOTE_COLUMNS.index("contempt"))
+        return self.votes[:, cols]
+
+    def reference_majority(self, include_contempt: bool = False) -> np.ndarray:
+        """Labels under the FERPlus reference code's majority rule, -1 where an image has none.
+
+        Single votes are dropped as outliers, then the top column must hold more than half of the remaining votes;
+        images won by unknown, not-a-face (or contempt, without `include_contempt`) get -1. Index into EMOTIONS,
+        with contempt = 7.
+        """
+        cleaned = np.where(self.votes > 1, self.votes, 0)
+        top = cleaned.argmax(1)
+        ok = cleaned.max(1) > 0.5 * cleaned.sum(1)
+        out = np.full(len(self), -1, np.int64)
+        cols = list(_VOTE_INDEX) + ([FERPLUS_VOTE_COLUMNS.index("contempt")] if include_contempt else [])
+        for i, col in enumerate(cols):
+            out[(top == col) & ok] = i
+        return out
+
 
 def read_split(root: str | Path, split: str, cache_dir: str | Path | None = None) -> FerPlusSplit:
     """Read one split of FER+ (`train`, `valid` or `test`); decoded images are cached as .npz for speed."""

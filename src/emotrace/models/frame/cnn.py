@@ -18,10 +18,16 @@ def _conv(cin: int, cout: int) -> nn.Sequential:
 
 
 class FrameCNN(nn.Module):
-    """Input (N, 1, S, S) float in [0, 1]; output dict with `logits` (N, C) and `embedding` (N, D)."""
+    """Input (N, 1, S, S) float in [0, 1]; output dict with `logits` (N, C) and `embedding` (N, D).
+
+    Optional heads share the embedding: `fer2013_classes` adds `logits_fer2013` (FER2013's original, noisier labels
+    are a different target from FER+ votes, so they get their own head instead of fighting the main one) and
+    `valence_arousal` adds a tanh valence/arousal pair (trained on circumplex proxies).
+    """
 
     def __init__(self, widths: tuple[int, ...] = (16, 32, 64, 128), num_classes: int = len(EMOTIONS),
-                 input_size: int = 48, dropout: float = 0.3) -> None:
+                 input_size: int = 48, dropout: float = 0.3, fer2013_classes: int = 0,
+                 valence_arousal: bool = False) -> None:
         super().__init__()
         self.input_size = input_size
         layers: list[nn.Module] = []
@@ -35,14 +41,28 @@ class FrameCNN(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(widths[-1], num_classes)
         self.embedding_dim = widths[-1]
+        self.fer2013_head = nn.Linear(widths[-1], fer2013_classes) if fer2013_classes else None
+        self.va_head = nn.Linear(widths[-1], 2) if valence_arousal else None
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         x = (x - 0.5) / 0.25  # normalisation lives in the model so every runtime (torch, ONNX) agrees
         emb = self.pool(self.features(x)).flatten(1)
-        return {"logits": self.head(self.dropout(emb)), "embedding": emb}
+        dropped = self.dropout(emb)
+        out = {"logits": self.head(dropped), "embedding": emb}
+        if self.fer2013_head is not None:
+            out["logits_fer2013"] = self.fer2013_head(dropped)
+        if self.va_head is not None:
+            out["valence_arousal"] = torch.tanh(self.va_head(dropped))
+        return out
 
 
 @register_model("emotrace-cnn-s")
 def emotrace_cnn_s(**kwargs: object) -> FrameCNN:
     """The default frame model's architecture (about 0.3 M parameters)."""
     return FrameCNN(**kwargs)  # type: ignore[arg-type]
+
+
+@register_model("emotrace-cnn-m")
+def emotrace_cnn_m(**kwargs: object) -> FrameCNN:
+    """Twice the width of `emotrace-cnn-s` (about 1.2 M parameters): the accuracy default since issue 5."""
+    return FrameCNN(**{"widths": (32, 64, 128, 256), **kwargs})  # type: ignore[arg-type]
