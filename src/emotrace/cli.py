@@ -157,7 +157,24 @@ def cmd_train(args: argparse.Namespace) -> int:
         keys = yaml.safe_load(Path(args.config).read_text()) if Path(args.config).is_file() else {}
     except yaml.YAMLError:
         keys = {}
-    command = " ".join(["emotrace", "train", args.config] + (["--resume"] if args.resume else []))
+    command = " ".join(["emotrace", "train", args.config] + (["--resume"] if args.resume else [])
+                       + (["--crossval"] if args.crossval else []))
+    if isinstance(keys, dict) and keys.get("task") == "temporal":  # the per-track GRU/LSTM over frame embeddings
+        from emotrace.train.temporal import TemporalTrainConfig, crossvalidate, train_temporal
+
+        tcfg = load_config(TemporalTrainConfig, args.config,
+                           **{"epochs": args.epochs, "out_dir": args.out_dir, "fold": args.fold})
+        if args.crossval:
+            summary = crossvalidate(tcfg, command=command)
+            print(f"CK+ {tcfg.kfold}-fold, {summary['sequences']} sequences: temporal "
+                  f"{summary['temporal_accuracy']:.4f}, frame model alone {summary['frame_accuracy']:.4f}; "
+                  f"report in {tcfg.out_dir}")
+        else:
+            metrics = train_temporal(tcfg, command=command)
+            syn = metrics["ferplus_valid_synthetic"]
+            print(f"FER+ Valid synthetic sequences: frame accuracy temporal {syn['temporal']['frame_accuracy']:.4f}, "
+                  f"frame model {syn['frame']['frame_accuracy']:.4f}; outputs in {tcfg.out_dir}")
+        return 0
     if isinstance(keys, dict) and "data_root" in keys:  # the shipped frame model's FER+-only trainer
         from emotrace.train.frame import FrameTrainConfig, train_frame
 
@@ -210,23 +227,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _evaluate_ferplus(args: argparse.Namespace, command: str) -> int:
-    """FER+ as the shipped model card reports it: FER+ plurality (7 classes) and the original FER2013 labels."""
+    """FER+ as the shipped model card reports it: FER+ plurality (7 classes), FER+ reference majority (7 and 8
+    classes), the original FER2013 labels and, for a model with that head, valence/arousal proxy CCC."""
     from emotrace.data.readers.ferplus import read_split
     from emotrace.labels import EMOTIONS
     from emotrace.models.registry import create_model
-    from emotrace.models.runtime import DEFAULT_FRAME_MODEL
+    from emotrace.models.runtime import default_frame_model
     from emotrace.train.frame import evaluate_ferplus
 
-    name = DEFAULT_FRAME_MODEL if args.model == "default" else args.model
+    name = default_frame_model() if args.model == "default" else args.model
     split = "valid" if args.split == "all" else args.split
     model = create_model(name, pretrained=True)
     ev = evaluate_ferplus(model, read_split(args.data, split))
-    summary = {"model": name, "data": str(args.data), "split": split,
-               "ferplus7_accuracy": ev["ferplus7"]["accuracy"], "ferplus7_uar": ev["ferplus7"]["uar"],
-               "ferplus7_macro_f1": ev["ferplus7"]["macro_f1"], "ferplus7_n": ev["ferplus7"]["n"]}
-    if "fer2013" in ev:
-        summary.update({"fer2013_accuracy": ev["fer2013"]["accuracy"], "fer2013_uar": ev["fer2013"]["uar"],
-                        "fer2013_n": ev["fer2013"]["n"]})
+    summary: dict[str, object] = {"model": name, "data": str(args.data), "split": split}
+    for key in ("ferplus7", "ferplus_majority7", "ferplus_majority8", "fer2013", "fer2013_main_head"):
+        if key in ev:
+            summary.update({f"{key}_{m}": ev[key][m] for m in ("accuracy", "uar", "macro_f1", "n")})
+    if "va" in ev:
+        summary.update({"va_proxy_ccc_valence": ev["va"]["valence"]["ccc"],
+                        "va_proxy_ccc_arousal": ev["va"]["arousal"]["ccc"], "va_proxy_mean_ccc": ev["va"]["mean_ccc"]})
     for k, v in summary.items():
         print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
     if args.out:
@@ -317,6 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--max-eval", type=int, help="cap the evaluation rows (short runs)")
     t.add_argument("--fold", type=int, help="k-fold: which fold is the test fold")
     t.add_argument("--out-dir", help="override the config's out_dir")
+    t.add_argument("--crossval", action="store_true",
+                   help="temporal configs: subject-independent k-fold on CK+, one model per fold")
     t.set_defaults(func=cmd_train)
 
     from emotrace.cli_data import _reader_args

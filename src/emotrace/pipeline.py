@@ -47,8 +47,8 @@ class AnalyzerConfig:
 
 @dataclass
 class FrameResult:
-    """A frame and its faces; `faces.data` holds `frame_probs`, `temporal_probs`, `embedding` and, where the
-    temporal model has that head, `valence_arousal`."""
+    """A frame and its faces; `faces.data` holds `frame_probs`, `temporal_probs`, `embedding` and, where a model
+    has that head, `valence_arousal` (the temporal model's if it has one, else the frame model's)."""
 
     frame: Frame
     faces: Detections
@@ -70,7 +70,7 @@ class Analyzer:
         self.detector = create_detector(cfg.detector, **kwargs)
         self.model = FrameModelRunner(cfg.frame_model, runtime=cfg.runtime, threads=cfg.threads)
         self.aligner = FaceAligner(size=self.model.input_size)
-        self.temporal = create_temporal(cfg.temporal)
+        self.temporal = create_temporal(cfg.temporal, frame_model=self.model.name)
         self.classes = self.model.classes
         self._masker = MeshMasker() if cfg.mask == "mesh" else None
         self.reset()
@@ -79,7 +79,14 @@ class Analyzer:
         """What runs at each stage, for logs, reports and summaries."""
         return {"detector": self.detector.name, "detect_every": self.config.detect_every,
                 "frame_model": self.model.describe(), "temporal_stage": self.temporal.name,
-                "temporal_description": self.temporal.description, "mask": self.config.mask}
+                "temporal_description": self.temporal.description, "mask": self.config.mask,
+                "valence_arousal": self.has_valence_arousal}
+
+    @property
+    def has_valence_arousal(self) -> bool:
+        """Whether results carry valence/arousal (from the temporal model, else the frame model; proxies-trained)."""
+        temporal_va = bool(getattr(self.temporal, "record", {}).get("valence_arousal"))
+        return temporal_va or self.model.has_valence_arousal
 
     def reset(self) -> None:
         """Forget all tracks and temporal state (new source)."""
@@ -137,8 +144,12 @@ class Analyzer:
                 faces.data["temporal_probs"] = tout["probs"]
                 if "valence_arousal" in tout:
                     faces.data["valence_arousal"] = tout["valence_arousal"]
+                elif "valence_arousal" in out:
+                    faces.data["valence_arousal"] = out["valence_arousal"][offset - n:offset]
             else:
                 faces.data["temporal_probs"] = probs
+                if "valence_arousal" in out:
+                    faces.data["valence_arousal"] = out["valence_arousal"][offset - n:offset]
             yield FrameResult(frame=frame, faces=faces, detected=detected)
 
     # -- public -------------------------------------------------------------------------------------------------

@@ -93,11 +93,11 @@ def evaluate_model(model_ref: str, data: str, split: str | None = None, data_for
 
     from emotrace.data.readers import open_dataset
     from emotrace.models.registry import create_model, manifest
-    from emotrace.models.runtime import DEFAULT_FRAME_MODEL
+    from emotrace.models.runtime import default_frame_model
     from emotrace.train.inputs import FrameSource, build_arrays
     from emotrace.train.run import input_spec_of, load_trained, predict
 
-    name = DEFAULT_FRAME_MODEL if model_ref == "default" else model_ref
+    name = default_frame_model() if model_ref == "default" else model_ref
     run_cfg = None
     if name in manifest():
         model = create_model(name, pretrained=True)

@@ -52,3 +52,41 @@ def export_any(model: torch.nn.Module, spec: dict[str, Any], path: str) -> list[
         torch.onnx.export(_Outputs(model, names).eval(), (x,), path, input_names=["input"], output_names=names,
                           dynamic_axes=axes, opset_version=17, dynamo=False)
     return names
+
+
+class _TemporalStep(torch.nn.Module):
+    """One frame for a batch of tracks, state in and out as plain tensors (GRU: h; LSTM: h and c)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        self.lstm = isinstance(model.rnn, torch.nn.LSTM)
+
+    def forward(self, embedding: torch.Tensor, h: torch.Tensor, *c: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        state = (h, c[0]) if self.lstm else h
+        out, new = self.model(embedding[:, None, :], state)
+        heads = [out["logits"][:, 0]] + ([out["valence_arousal"][:, 0]] if "valence_arousal" in out else [])
+        states = list(new) if self.lstm else [new]
+        return tuple(heads + states)
+
+
+def export_temporal_onnx(model: torch.nn.Module, path: str) -> list[str]:
+    """Export a temporal model's per-frame step: inputs `embedding` (N, D) and the state `h` (and `c` for an
+    LSTM) of shape (layers, N, hidden); outputs `logits`, `valence_arousal` where present, and the new state."""
+    model.eval()
+    rnn = model.rnn
+    lstm = isinstance(rnn, torch.nn.LSTM)
+    x = torch.rand(2, rnn.input_size)
+    h = torch.zeros(rnn.num_layers, 2, rnn.hidden_size)
+    args = (x, h, h.clone()) if lstm else (x, h)
+    inputs = ["embedding", "h"] + (["c"] if lstm else [])
+    heads = ["logits"] + (["valence_arousal"] if getattr(model, "va_head", None) is not None else [])
+    outputs = heads + (["h_out", "c_out"] if lstm else ["h_out"])
+    axes = {"embedding": {0: "n"}, "logits": {0: "n"}, "valence_arousal": {0: "n"}}
+    axes.update({k: {1: "n"} for k in ("h", "c", "h_out", "c_out")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(_TemporalStep(model), args, path, input_names=inputs, output_names=outputs,
+                          dynamic_axes={k: v for k, v in axes.items() if k in inputs + outputs},
+                          opset_version=17, dynamo=False)
+    return outputs

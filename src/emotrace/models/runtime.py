@@ -13,11 +13,17 @@ import numpy as np
 import torch
 
 from emotrace.errors import EmotraceError
+from emotrace.labels import EMOTIONS
 from emotrace.models.registry import create_model, verified_file, weight_record
 
 log = logging.getLogger("emotrace")
 
-DEFAULT_FRAME_MODEL = "emotrace-cnn-s-ferplus"
+def default_frame_model() -> str:
+    """The shipped frame weights marked default in the manifest."""
+    from emotrace.models.registry import manifest
+
+    return next((k for k, v in manifest().items() if v.get("role") == "frame" and v.get("default")),
+                "emotrace-cnn-s-ferplus")
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -29,10 +35,17 @@ class FrameModelRunner:
     """Shipped frame model `name` (or `default`) on `runtime` torch | onnx | auto."""
 
     def __init__(self, name: str = "default", runtime: str = "auto", threads: int = 0) -> None:
-        self.name = DEFAULT_FRAME_MODEL if name == "default" else name
+        self.name = default_frame_model() if name == "default" else name
         rec = weight_record(self.name)
         self.record = rec
-        self.classes: list[str] = list(rec["classes"])
+        # A model may have outputs beyond the seven emotions (FER+ contempt): they are folded away here, so that
+        # every stage after the frame model speaks the same seven classes.
+        model_classes = list(rec["classes"])
+        missing = [c for c in EMOTIONS if c not in model_classes]
+        if missing:
+            raise EmotraceError(f"model {self.name} lacks classes {missing}; it cannot drive the pipeline")
+        self._keep = np.array([model_classes.index(c) for c in EMOTIONS])
+        self.classes: list[str] = list(EMOTIONS)
         self.input_size = int(rec["input_size"])
         self.embedding_dim = int(rec["embedding_dim"])
         if runtime == "auto":
@@ -56,19 +69,33 @@ class FrameModelRunner:
         else:
             raise EmotraceError(f"unknown runtime {runtime!r} (torch, onnx or auto)")
 
+    @property
+    def has_valence_arousal(self) -> bool:
+        return bool(self.record.get("valence_arousal"))
+
     def __call__(self, crops: np.ndarray) -> dict[str, np.ndarray]:
-        """crops (N, S, S) uint8 -> {'probs': (N, C), 'embedding': (N, D)} float32."""
+        """crops (N, S, S) uint8 -> {'probs': (N, 7), 'embedding': (N, D)} float32, plus 'valence_arousal' (N, 2)
+        where the model has that head."""
         if len(crops) == 0:
-            return {"probs": np.zeros((0, len(self.classes)), np.float32),
-                    "embedding": np.zeros((0, self.embedding_dim), np.float32)}
+            empty = {"probs": np.zeros((0, len(self.classes)), np.float32),
+                     "embedding": np.zeros((0, self.embedding_dim), np.float32)}
+            if self.has_valence_arousal:
+                empty["valence_arousal"] = np.zeros((0, 2), np.float32)
+            return empty
         x = (crops.astype(np.float32) / 255.0)[:, None]
+        names = ["logits", "embedding"] + (["valence_arousal"] if self.has_valence_arousal else [])
         if self.runtime == "onnx":
-            logits, emb = self._session.run(["logits", "embedding"], {"crops": x})
+            raw = dict(zip(names, self._session.run(names, {"crops": x}), strict=True))
         else:
             with torch.inference_mode():
                 out = self._model(torch.from_numpy(x))
-            logits, emb = out["logits"].numpy(), out["embedding"].numpy()
-        return {"probs": softmax(logits).astype(np.float32), "embedding": emb.astype(np.float32)}
+            raw = {k: out[k].numpy() for k in names}
+        probs = softmax(raw["logits"])[:, self._keep]
+        probs /= probs.sum(1, keepdims=True)
+        res = {"probs": probs.astype(np.float32), "embedding": raw["embedding"].astype(np.float32)}
+        if "valence_arousal" in raw:
+            res["valence_arousal"] = raw["valence_arousal"].astype(np.float32)
+        return res
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "runtime": self.runtime, "classes": self.classes,
@@ -85,13 +112,16 @@ def _has_onnxruntime() -> bool:
 
 
 def export_onnx(model: torch.nn.Module, path: str, input_size: int = 48) -> None:
-    """Export a frame model with a dynamic batch axis; outputs are named `logits` and `embedding`."""
+    """Export a frame model with a dynamic batch axis; outputs keep the names of the model's output dict
+    (`logits`, `embedding`, and `logits_fer2013` / `valence_arousal` where the model has those heads)."""
     model.eval()
     x = torch.rand(2, 1, input_size, input_size)
+    with torch.no_grad():
+        names = list(model(x).keys())
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (x,), path, input_names=["crops"], output_names=["logits", "embedding"],
-                          dynamic_axes={"crops": {0: "n"}, "logits": {0: "n"}, "embedding": {0: "n"}},
+        torch.onnx.export(model, (x,), path, input_names=["crops"], output_names=names,
+                          dynamic_axes={"crops": {0: "n"}, **{k: {0: "n"} for k in names}},
                           opset_version=17, dynamo=False)

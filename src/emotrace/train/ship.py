@@ -26,7 +26,8 @@ def ship_frame_model(run_dir: str | Path, name: str, data_root: str, trained_wit
     run = Path(run_dir)
     cfg = yaml.safe_load((run / "config.yaml").read_text())
     model = create_model(cfg["arch"], **cfg.get("arch_kwargs", {}))
-    model.load_state_dict(torch.load(run / "best.pt", map_location="cpu", weights_only=True))
+    weights = run / "final.pt" if (run / "final.pt").is_file() else run / "best.pt"
+    model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     model.eval()
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
     pt, onnx = WEIGHTS_DIR / f"{name}.pt", WEIGHTS_DIR / f"{name}.onnx"
@@ -34,29 +35,50 @@ def ship_frame_model(run_dir: str | Path, name: str, data_root: str, trained_wit
     export_onnx(model, str(onnx), input_size=model.input_size)
 
     ev = evaluate_ferplus(model, read_split(data_root, "valid"))
+    man_path = WEIGHTS_DIR / "manifest.json"
+    man = json.loads(man_path.read_text()) if man_path.is_file() else {}
     metrics = {
         "ferplus_valid_acc_7class_plurality": ev["ferplus7"]["accuracy"],
         "ferplus_valid_uar_7class": ev["ferplus7"]["uar"],
         "ferplus_valid_macro_f1_7class": ev["ferplus7"]["macro_f1"],
         "ferplus_valid_n": ev["ferplus7"]["n"],
+        "ferplus_valid_acc_7class_majority": ev["ferplus_majority7"]["accuracy"],
+        "ferplus_valid_uar_7class_majority": ev["ferplus_majority7"]["uar"],
+        "ferplus_valid_n_7class_majority": ev["ferplus_majority7"]["n"],
         "fer2013_valid_acc_original_labels": ev["fer2013"]["accuracy"],
         "fer2013_valid_uar": ev["fer2013"]["uar"],
         "fer2013_valid_n": ev["fer2013"]["n"],
+        "fer2013_valid_acc_main_head": ev["fer2013_main_head"]["accuracy"],
     }
+    confusions = {"confusion_ferplus7": ev["ferplus7"]["confusion"],
+                  "confusion_ferplus_majority7": ev["ferplus_majority7"]["confusion"],
+                  "confusion_fer2013": ev["fer2013"]["confusion"]}
+    if "ferplus_majority8" in ev:
+        metrics.update({"ferplus_valid_acc_8class_majority": ev["ferplus_majority8"]["accuracy"],
+                        "ferplus_valid_uar_8class_majority": ev["ferplus_majority8"]["uar"],
+                        "ferplus_valid_n_8class_majority": ev["ferplus_majority8"]["n"]})
+        confusions["confusion_ferplus_majority8"] = ev["ferplus_majority8"]["confusion"]
+    if "va" in ev:
+        metrics.update({"va_proxy_ccc_valence": ev["va"]["valence"]["ccc"],
+                        "va_proxy_ccc_arousal": ev["va"]["arousal"]["ccc"],
+                        "va_proxy_mean_ccc": ev["va"]["mean_ccc"]})
+    classes = list(EMOTIONS) + (["contempt"] if cfg.get("include_contempt") else [])
     record = {
         "role": "frame", "default": default, "arch": cfg["arch"], "arch_kwargs": cfg.get("arch_kwargs", {}),
-        "classes": list(EMOTIONS), "input_size": model.input_size, "input": "aligned gray face, FER template",
-        "embedding_dim": model.embedding_dim,
+        "classes": classes, "input_size": model.input_size, "input": "aligned gray face, FER template",
+        "embedding_dim": model.embedding_dim, "valence_arousal": bool(cfg.get("va_head")),
+        "fer2013_head": bool(cfg.get("fer2013_head")),
         "file": pt.name, "sha256": sha256(pt), "onnx_file": onnx.name, "onnx_sha256": sha256(onnx),
         "size_bytes": pt.stat().st_size + onnx.stat().st_size,
-        "trained_with": trained_with,
+        "trained_with": trained_with, "weights_from": weights.name,
         "train_config": cfg, "commit": git_commit(),
-        "metrics": metrics, "confusion_ferplus7": ev["ferplus7"]["confusion"],
-        "confusion_fer2013": ev["fer2013"]["confusion"],
+        "metrics": metrics, **confusions,
         "data_licence": "FER2013 / FER+ labels: research use only",
     }
-    man_path = WEIGHTS_DIR / "manifest.json"
-    man = json.loads(man_path.read_text()) if man_path.is_file() else {}
+    if default:
+        for other in man.values():
+            if other.get("role") == "frame":
+                other["default"] = False
     man[name] = record
     tmp = man_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(man, indent=2) + "\n")
@@ -65,15 +87,53 @@ def ship_frame_model(run_dir: str | Path, name: str, data_root: str, trained_wit
     return record
 
 
+def ship_temporal_model(run_dir: str | Path, name: str, trained_with: str, metrics: dict[str, Any],
+                        default: bool = True) -> dict[str, Any]:
+    """Put a trained temporal run (`final.pt`, `config.yaml`) into the package, tied to its frame model."""
+    from emotrace.models.export import export_temporal_onnx
+
+    run = Path(run_dir)
+    cfg = yaml.safe_load((run / "config.yaml").read_text())
+    frame_rec = json.loads((WEIGHTS_DIR / "manifest.json").read_text())[cfg["frame_model"]]
+    arch_kwargs = {"input_dim": int(frame_rec["embedding_dim"]), **cfg.get("arch_kwargs", {})}
+    model = create_model(cfg["arch"], **arch_kwargs)
+    model.load_state_dict(torch.load(run / "final.pt", map_location="cpu", weights_only=True))
+    model.eval()
+    pt, onnx = WEIGHTS_DIR / f"{name}.pt", WEIGHTS_DIR / f"{name}.onnx"
+    torch.save(model.state_dict(), pt)
+    export_temporal_onnx(model, str(onnx))
+    man_path = WEIGHTS_DIR / "manifest.json"
+    man = json.loads(man_path.read_text())
+    if default:
+        for other in man.values():
+            if other.get("role") == "temporal":
+                other["default"] = False
+    man[name] = {
+        "role": "temporal", "default": default, "arch": cfg["arch"], "arch_kwargs": arch_kwargs,
+        "classes": list(EMOTIONS), "frame_model": cfg["frame_model"],
+        "input": f"embedding of {cfg['frame_model']} per frame of one track",
+        "valence_arousal": bool(arch_kwargs.get("valence_arousal")),
+        "file": pt.name, "sha256": sha256(pt), "onnx_file": onnx.name, "onnx_sha256": sha256(onnx),
+        "size_bytes": pt.stat().st_size + onnx.stat().st_size,
+        "trained_with": trained_with, "train_config": cfg, "commit": git_commit(), "metrics": metrics,
+        "data_licence": "FER2013 / FER+ labels and CK+: research use only",
+    }
+    tmp = man_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(man, indent=2) + "\n")
+    os.replace(tmp, man_path)
+    return man[name]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m emotrace.train.ship")
     ap.add_argument("run_dir")
-    ap.add_argument("--name", default="emotrace-cnn-s-ferplus")
+    ap.add_argument("--name", default="emotrace-cnn-m-ferplus")
+    ap.add_argument("--not-default", action="store_true", help="ship without making it the pipeline's default")
     ap.add_argument("--data-root", default="../shared/data/ferplus")
-    ap.add_argument("--trained-with", default="emotrace train configs/frame-default.yaml",
+    ap.add_argument("--trained-with", default="emotrace train configs/frame-m.yaml",
                     help="the command that trained the run, recorded in the manifest")
     args = ap.parse_args()
-    rec = ship_frame_model(args.run_dir, args.name, args.data_root, args.trained_with)
+    rec = ship_frame_model(args.run_dir, args.name, args.data_root, args.trained_with, default=not args.not_default)
     print(json.dumps(rec["metrics"], indent=2))
 
 

@@ -110,15 +110,27 @@ class RnnTemporal(TemporalStage):
         self._state.clear()
 
 
-def create_temporal(name: str = "auto") -> TemporalStage:
-    """`auto`: the shipped default temporal model where one exists, else EMA smoothing (and the output says so)."""
+def create_temporal(name: str = "auto", frame_model: str | None = None) -> TemporalStage:
+    """`auto`: the shipped default temporal model trained on `frame_model`'s embeddings where one exists, else EMA
+    smoothing (and the output says so). A named temporal model must match the frame model it reads."""
+    from emotrace.errors import EmotraceError
     from emotrace.models.registry import manifest
 
     if name == "auto":
-        default = next((k for k, v in manifest().items() if v.get("role") == "temporal" and v.get("default")), None)
+        default = next((k for k, v in manifest().items() if v.get("role") == "temporal" and v.get("default")
+                        and (frame_model is None or v.get("frame_model") == frame_model)), None)
         return RnnTemporal(default) if default else EmaTemporal()
     if name == "ema":
         return EmaTemporal()
     if name.startswith("ema:"):
-        return EmaTemporal(tau_s=float(name.split(":", 1)[1]))
+        try:
+            return EmaTemporal(tau_s=float(name.split(":", 1)[1]))
+        except ValueError:
+            raise EmotraceError(f"temporal stage {name!r}: the time constant must be a number (ema:0.4)") from None
+    rec = weight_record(name)
+    if rec.get("role") != "temporal":
+        raise EmotraceError(f"{name!r} is not a temporal model (its role is {rec.get('role')!r})")
+    if frame_model is not None and rec.get("frame_model") != frame_model:
+        raise EmotraceError(f"temporal model {name} reads {rec.get('frame_model')} embeddings, "
+                            f"not {frame_model}'s; pick that frame model or --temporal ema")
     return RnnTemporal(name)
