@@ -51,3 +51,48 @@ def test_rnn_temporal_keeps_one_state_per_track(monkeypatch):
     stage.reset()
     alone = [stage.step(np.array([1]), t, None, xa[t:t + 1])["probs"][0] for t in range(6)]
     assert np.allclose(np.array(interleaved)[:, 0], np.array(alone), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["emotrace-gru", "emotrace-lstm"])
+def test_onnx_step_export_matches_pytorch_over_a_sequence(tmp_path, name):
+    import onnxruntime as ort
+
+    from emotrace.models.export import export_temporal_onnx
+
+    torch.manual_seed(0)
+    m = create_model(name, input_dim=12, hidden=6, layers=2, valence_arousal=True).eval()
+    path = tmp_path / "t.onnx"
+    outputs = export_temporal_onnx(m, str(path))
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    x = torch.randn(3, 5, 12)
+    with torch.no_grad():
+        whole, _ = m(x)
+    h = np.zeros((2, 3, 6), np.float32)
+    c = h.copy()
+    for t in range(5):
+        feed = {"embedding": x[:, t].numpy(), "h": h} | ({"c": c} if name.endswith("lstm") else {})
+        res = dict(zip(outputs, sess.run(outputs, feed), strict=True))
+        h = res["h_out"]
+        c = res.get("c_out", c)
+        assert np.allclose(res["logits"], whole["logits"][:, t].numpy(), atol=1e-4)
+        assert np.allclose(res["valence_arousal"], whole["valence_arousal"][:, t].numpy(), atol=1e-4)
+
+
+def test_a_temporal_model_must_match_the_frame_model(monkeypatch):
+    from emotrace.errors import EmotraceError
+    from emotrace.models import registry
+    from emotrace.models.temporal import smoothing
+
+    fake = {"frame-a": {"role": "frame"},
+            "gru-a": {"role": "temporal", "default": True, "frame_model": "frame-a", "arch": "emotrace-gru"}}
+    monkeypatch.setattr(registry, "manifest", lambda: fake)
+    monkeypatch.setattr(smoothing, "weight_record", lambda n: fake[n])
+    monkeypatch.setattr(smoothing, "RnnTemporal", lambda n: f"rnn:{n}")
+    assert smoothing.create_temporal("auto", frame_model="frame-a") == "rnn:gru-a"
+    assert isinstance(smoothing.create_temporal("auto", frame_model="frame-b"), EmaTemporal)
+    with pytest.raises(EmotraceError, match="reads frame-a embeddings"):
+        smoothing.create_temporal("gru-a", frame_model="frame-b")
+    with pytest.raises(EmotraceError, match="not a temporal model"):
+        smoothing.create_temporal("frame-a", frame_model="frame-a")
+    with pytest.raises(EmotraceError, match="must be a number"):
+        smoothing.create_temporal("ema:fast")

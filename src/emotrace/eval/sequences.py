@@ -20,7 +20,9 @@ def change_latency(pred: np.ndarray, labels: np.ndarray, change_points: Sequence
                    settle: int = SETTLE_FRAMES) -> list[tuple[int | None, int | None]]:
     """For each change point c (up to the next one): frames from c until the prediction first equals the new label,
     and until it has held it for `settle` frames in a row; None where that never happens before the next change."""
-    out = []
+    out: list[tuple[int | None, int | None]] = []
+    if len(change_points) == 0:
+        return out
     ends = list(change_points[1:]) + [int((labels >= 0).sum())]
     for c, end in zip(change_points, ends, strict=True):
         hit = np.flatnonzero(pred[c:end] == labels[c])
