@@ -208,9 +208,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     command = " ".join(["emotrace", "evaluate", args.model, args.data] + (["--out", args.out] if args.out else []))
     options = {"label_mode": args.label_mode, "include_contempt": args.include_contempt,
                "drop_surprise": args.drop_surprise, "calm_as_neutral": args.calm_as_neutral}
-    fmt = detect_format(args.data) if args.format == "auto" else args.format
     from emotrace.models.registry import manifest
 
+    if manifest().get(args.model, {}).get("role") == "temporal":
+        return _evaluate_temporal(args, command)
+    fmt = detect_format(args.data) if args.format == "auto" else args.format
     shipped = args.model == "default" or args.model in manifest()
     if fmt == "ferplus" and shipped and not any(v is not None for v in options.values()) and not args.restrict:
         return _evaluate_ferplus(args, command)
@@ -223,6 +225,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.out:
         write_evaluation(args.out, ev, classes, title=f"{ev['model']} on {ev['dataset']}", command=command)
         print(f"wrote {Path(args.out) / 'metrics.json'} and the report")
+    return 0
+
+
+def _evaluate_temporal(args: argparse.Namespace, command: str) -> int:
+    """A shipped temporal model: flicker on videos, rendered FER+ Valid sequences, or CK+ test clips."""
+    import json
+
+    from emotrace.eval.temporal import evaluate_temporal, flat_summary
+
+    res = evaluate_temporal(args.model, args.data)
+    for k, v in flat_summary(res).items():
+        print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
+    if args.out:
+        from emotrace.eval.report import write_report
+
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.json").write_text(json.dumps(res, indent=2, default=float) + "\n")
+        write_report(out, flat_summary(res), title=f"{args.model} on {args.data} ({res['kind']})", command=command)
+        print(f"wrote {out / 'metrics.json'} and the report")
     return 0
 
 

@@ -1,0 +1,94 @@
+"""Evaluate a shipped temporal model the way its model card reports it, on whichever data is given:
+
+- a folder of videos (`../shared/media`): label flicker per track through the full pipeline (`eval.flicker`);
+- FER+: the Valid sequences rendered with the seed and sizes recorded in the model's training config
+  (per-frame accuracy, flicker, frames to follow a change, valence/arousal proxy CCC);
+- CK+: the fixed CK+ test clips of every subject. The shipped model saw every CK+ subject in training, so this is
+  a seen-subject number; the subject-independent one comes from `emotrace train CONFIG --crossval`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emotrace.errors import EmotraceError
+
+
+def _load(name: str) -> tuple[Any, dict[str, Any], Any]:
+    from emotrace.models.registry import create_model, weight_record
+    from emotrace.models.runtime import FrameModelRunner
+
+    rec = weight_record(name)
+    if rec.get("role") != "temporal":
+        raise EmotraceError(f"{name} is not a temporal model")
+    model = create_model(name, pretrained=True)
+    runner = FrameModelRunner(rec["frame_model"], runtime="auto", threads=2)
+    return model, rec, runner
+
+
+def evaluate_temporal(name: str, data: str | Path) -> dict[str, Any]:
+    """The model card's numbers for temporal model `name` on `data` (see the module docstring)."""
+    from emotrace.data.proxies import va_from_distribution
+    from emotrace.data.readers import detect_format
+    from emotrace.eval.flicker import flicker, videos_in
+    from emotrace.eval.metrics import regression_metrics
+    from emotrace.eval.sequences import sequence_metrics
+    from emotrace.train.temporal import (
+        ckplus_scores,
+        ckplus_subjects,
+        ckplus_test_clips,
+        featurise,
+        ferplus_sequences,
+        run_sequences,
+    )
+
+    path = Path(data)
+    if not path.exists():
+        raise EmotraceError(f"data not found: {path}")
+    videos = videos_in(path) if path.is_dir() else [path]
+    try:
+        fmt = detect_format(str(path))
+    except EmotraceError:
+        fmt = None
+    if fmt not in ("ferplus", "ckplus") and videos:
+        res = flicker(videos, temporal=name)
+        return {"model": name, "data": str(path), "kind": "flicker", **res}
+    model, rec, runner = _load(name)
+    cfg = rec["train_config"]
+    if fmt == "ferplus":
+        seqs = ferplus_sequences(str(path), "valid", int(cfg["ferplus_valid_sequences"]), int(cfg["length"]),
+                                 int(cfg["seed"]) + 1)
+        feats = featurise(seqs, runner)
+        out = run_sequences(model, feats)
+        res = sequence_metrics(feats.frame_probs, out["probs"], feats.labels, feats.change_points, fps=25.0)
+        if "valence_arousal" in out:
+            m = feats.mask
+            res["va_proxy"] = regression_metrics(out["valence_arousal"][m], va_from_distribution(feats.targets[m]))
+        return {"model": name, "data": str(path), "kind": "ferplus_valid_synthetic", **res}
+    if fmt == "ckplus":
+        subjects = ckplus_subjects(str(path))
+        clips, labels = ckplus_test_clips(subjects, int(cfg["seed"]))
+        res = ckplus_scores(model, featurise(clips, runner), labels)
+        return {"model": name, "data": str(path), "kind": "ckplus_seen_subjects", **res}
+    raise EmotraceError(f"{path}: a temporal model is evaluated on a folder of videos, FER+ or CK+")
+
+
+def flat_summary(res: dict[str, Any]) -> dict[str, float | int | str]:
+    """The headline numbers of `evaluate_temporal`'s result, flat, for printing."""
+    keys = ("frame_changes_per_s", "temporal_changes_per_s", "ema_changes_per_s", "frame_over_temporal_ratio",
+            "track_seconds", "tracks_scored", "temporal_last_frame_accuracy", "frame_last_frame_accuracy",
+            "sequences")
+    out: dict[str, float | int | str] = {k: res[k] for k in keys if k in res and res[k] is not None}
+    for model in ("frame", "temporal"):
+        for k, v in (res.get(model) or {}).items() if isinstance(res.get(model), dict) else []:
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                out[f"{model}_{k}"] = v
+    if "va_proxy" in res:
+        out["va_proxy_mean_ccc"] = res["va_proxy"]["mean_ccc"]
+    if "per_frame" in res:
+        for model in ("frame", "temporal"):
+            out[f"{model}_per_frame_accuracy"] = res["per_frame"][model]["frame_accuracy"]
+    return {k: (float(v) if isinstance(v, np.floating) else v) for k, v in out.items()}
