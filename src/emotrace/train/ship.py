@@ -124,17 +124,57 @@ def ship_temporal_model(run_dir: str | Path, name: str, trained_with: str, metri
     return man[name]
 
 
+def measure_temporal(name: str, ferplus_root: str, media: str, crossval_dir: str | None) -> dict[str, Any]:
+    """The shipped temporal model's card numbers, measured through `evaluate_temporal` (what `emotrace evaluate`
+    runs), plus the k-fold summary of a `--crossval` run; written into the manifest record."""
+    from emotrace.eval.temporal import evaluate_temporal
+    from emotrace.models.registry import manifest
+
+    manifest.cache_clear()
+    syn = evaluate_temporal(name, ferplus_root)
+    flick = evaluate_temporal(name, media)
+    metrics: dict[str, Any] = {
+        "ferplus_valid_synthetic": {k: v for k, v in syn.items() if k not in ("model", "data", "kind")},
+        "media_flicker": {k: v for k, v in flick.items() if k not in ("model", "data", "kind")},
+    }
+    if crossval_dir:
+        metrics["ckplus_10fold"] = json.loads((Path(crossval_dir) / "crossval.json").read_text())
+    man_path = WEIGHTS_DIR / "manifest.json"
+    man = json.loads(man_path.read_text())
+    man[name]["metrics"] = metrics
+    tmp = man_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(man, indent=2, default=float) + "\n")
+    os.replace(tmp, man_path)
+    manifest.cache_clear()
+    return metrics
+
+
 def main() -> None:
+    from emotrace.train.cards import write_cards
+
     ap = argparse.ArgumentParser(prog="python -m emotrace.train.ship")
     ap.add_argument("run_dir")
-    ap.add_argument("--name", default="emotrace-cnn-m-ferplus")
+    ap.add_argument("--temporal", action="store_true", help="the run is a temporal model (train.temporal)")
+    ap.add_argument("--name", help="shipped name (emotrace-cnn-m-ferplus / emotrace-gru-ferplus-ckplus)")
     ap.add_argument("--not-default", action="store_true", help="ship without making it the pipeline's default")
     ap.add_argument("--data-root", default="../shared/data/ferplus")
-    ap.add_argument("--trained-with", default="emotrace train configs/frame-m.yaml",
-                    help="the command that trained the run, recorded in the manifest")
+    ap.add_argument("--media", default="../shared/media", help="temporal: videos for the flicker measurement")
+    ap.add_argument("--crossval", help="temporal: the --crossval run folder whose crossval.json to record")
+    ap.add_argument("--trained-with", help="the command that trained the run, recorded in the manifest")
     args = ap.parse_args()
-    rec = ship_frame_model(args.run_dir, args.name, args.data_root, args.trained_with, default=not args.not_default)
-    print(json.dumps(rec["metrics"], indent=2))
+    if args.temporal:
+        name = args.name or "emotrace-gru-ferplus-ckplus"
+        ship_temporal_model(args.run_dir, name, args.trained_with or "emotrace train configs/temporal-gru.yaml", {},
+                            default=not args.not_default)
+        metrics = measure_temporal(name, args.data_root, args.media, args.crossval)
+    else:
+        name = args.name or "emotrace-cnn-m-ferplus"
+        rec = ship_frame_model(args.run_dir, name, args.data_root,
+                               args.trained_with or "emotrace train configs/frame-m.yaml",
+                               default=not args.not_default)
+        metrics = rec["metrics"]
+    write_cards()
+    print(json.dumps(metrics, indent=2, default=float)[:4000])
 
 
 if __name__ == "__main__":
