@@ -28,7 +28,21 @@ def test_default_frame_weights_load_and_pass_their_checksum():
 
 def test_weights_total_stays_small():
     total = sum(p.stat().st_size for p in registry.WEIGHTS_DIR.iterdir())
-    assert total < 20 * 2**20
+    assert total < 20 * 10**6
+
+
+def test_every_shipped_model_has_checksums_onnx_and_a_card():
+    man = registry.manifest()
+    assert {v["role"] for v in man.values()} >= {"frame", "temporal"}
+    for name in man:
+        for key in ("file", "onnx_file"):
+            assert registry.verified_file(name, key).is_file()
+        card = (registry.WEIGHTS_DIR / f"{name}.md").read_text()
+        assert "Licence of the training data" in card and "research use" in card
+    defaults = [k for k, v in man.items() if v.get("default")]
+    assert sorted(man[k]["role"] for k in defaults) == ["frame", "temporal"]
+    temporal = next(k for k in defaults if man[k]["role"] == "temporal")
+    assert man[temporal]["frame_model"] in defaults
 
 
 def test_altered_weights_fail_the_checksum(tmp_path, monkeypatch):

@@ -1,19 +1,63 @@
-"""The numbers the model card and README report are what `emotrace evaluate` measures on the shipped weights."""
+"""The numbers the model cards and README report are what `emotrace evaluate` measures on the shipped weights."""
 
 import json
 
 import pytest
 
 from emotrace.cli import main
-from emotrace.models.registry import weight_record
-from tests.helpers import FERPLUS, needs_ferplus
+from emotrace.models.registry import manifest
+from emotrace.models.runtime import default_frame_model
+from tests.helpers import FERPLUS, MEDIA, needs_ferplus, needs_shared
+
+# manifest metric -> key of `emotrace evaluate`'s metrics.json
+FRAME_KEYS = {
+    "ferplus_valid_acc_7class_plurality": "ferplus7_accuracy",
+    "ferplus_valid_uar_7class": "ferplus7_uar",
+    "ferplus_valid_acc_7class_majority": "ferplus_majority7_accuracy",
+    "ferplus_valid_uar_7class_majority": "ferplus_majority7_uar",
+    "ferplus_valid_acc_8class_majority": "ferplus_majority8_accuracy",
+    "ferplus_valid_uar_8class_majority": "ferplus_majority8_uar",
+    "fer2013_valid_acc_original_labels": "fer2013_accuracy",
+    "fer2013_valid_uar": "fer2013_uar",
+    "fer2013_valid_acc_main_head": "fer2013_main_head_accuracy",
+    "va_proxy_mean_ccc": "va_proxy_mean_ccc",
+}
+
+
+def _temporal_default() -> str:
+    return next(k for k, v in manifest().items() if v.get("role") == "temporal" and v.get("default"))
 
 
 @needs_ferplus
-def test_evaluate_reproduces_the_manifest_metrics(tmp_path, capsys):
+def test_evaluate_reproduces_the_default_frame_models_metrics(tmp_path):
     assert main(["evaluate", "default", str(FERPLUS), "--out", str(tmp_path)]) == 0
     got = json.loads((tmp_path / "metrics.json").read_text())
-    m = weight_record("emotrace-cnn-s-ferplus")["metrics"]
-    assert got["ferplus7_accuracy"] == pytest.approx(m["ferplus_valid_acc_7class_plurality"], abs=1e-6)
-    assert got["fer2013_accuracy"] == pytest.approx(m["fer2013_valid_acc_original_labels"], abs=1e-6)
-    assert got["ferplus7_n"] == 3529 and got["fer2013_n"] == 3579
+    shipped = manifest()[default_frame_model()]["metrics"]
+    checked = [k for k in FRAME_KEYS if k in shipped]
+    assert len(checked) >= 8
+    for key in checked:
+        assert got[FRAME_KEYS[key]] == pytest.approx(shipped[key], abs=1e-6), key
+    assert got["ferplus7_n"] == shipped["ferplus_valid_n"] and got["fer2013_n"] == 3579
+
+
+@needs_ferplus
+def test_evaluate_reproduces_the_temporal_models_rendered_sequence_metrics(tmp_path):
+    name = _temporal_default()
+    assert main(["evaluate", name, str(FERPLUS), "--out", str(tmp_path)]) == 0
+    got = json.loads((tmp_path / "metrics.json").read_text())
+    shipped = manifest()[name]["metrics"]["ferplus_valid_synthetic"]
+    for model in ("frame", "temporal"):
+        for key in ("frame_accuracy", "label_changes_per_s", "median_frames_to_follow"):
+            assert got[model][key] == pytest.approx(shipped[model][key], abs=1e-4), (model, key)
+    assert got["va_proxy"]["mean_ccc"] == pytest.approx(shipped["va_proxy"]["mean_ccc"], abs=1e-4)
+
+
+@needs_shared
+def test_evaluate_reproduces_the_temporal_models_flicker_on_real_video(tmp_path):
+    name = _temporal_default()
+    assert main(["evaluate", name, str(MEDIA), "--out", str(tmp_path)]) == 0
+    got = json.loads((tmp_path / "metrics.json").read_text())
+    shipped = manifest()[name]["metrics"]["media_flicker"]
+    assert got["tracks_scored"] == shipped["tracks_scored"]
+    for key in ("frame_changes_per_s", "temporal_changes_per_s"):
+        assert got[key] == pytest.approx(shipped[key], abs=1e-6), key
