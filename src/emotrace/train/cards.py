@@ -31,7 +31,7 @@ def _frame_card(name: str, r: dict[str, Any]) -> str:
     if r.get("fer2013_head"):
         rows.append(("FER2013 original labels, scored on the FER+ head", m.get("fer2013_valid_n"),
                      m.get("fer2013_valid_acc_main_head"), None))
-    table = "\n".join(f"| {a} | {n:,} | {_pct(acc)} | {_pct(uar)} |" for a, n, acc, uar in rows)
+    table = "\n".join(f"| {a} | {n:,} | {_pct(acc)} | {_pct(uar)} |" for a, n, acc, uar in rows if acc is not None)
     va = ""
     if "va_proxy_mean_ccc" in m:
         va = (f"\n- **Valence/arousal (PROXIES)**: CCC against circumplex proxies of the FER+ Valid vote "
