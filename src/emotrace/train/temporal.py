@@ -71,6 +71,7 @@ class TemporalTrainConfig:
     seed: int = 0
     threads: int = 2
     out_dir: str = "runs/temporal"
+    feature_cache: str = ""  # default: <out_dir>/features-<frame model>-<seed>; k-fold runs share the base one
 
 
 @dataclass
@@ -282,8 +283,8 @@ def ckplus_scores(model: torch.nn.Module, feats: SequenceFeatures, seq_labels: l
 
 
 def prepare_features(cfg: TemporalTrainConfig, log: Any = print) -> dict[str, Any]:
-    """Render and featurise everything a run needs, cached under `out_dir/../features-<frame model>`."""
-    cache = Path(cfg.out_dir).parent / f"features-{cfg.frame_model}-{cfg.seed}"
+    """Render and featurise everything a run needs, cached (`feature_cache`) for reruns and the other folds."""
+    cache = Path(cfg.feature_cache or Path(cfg.out_dir) / f"features-{cfg.frame_model}-{cfg.seed}")
     cache.mkdir(parents=True, exist_ok=True)
     runner = FrameModelRunner(cfg.frame_model, runtime="auto", threads=cfg.threads)
     subjects = ckplus_subjects(cfg.ckplus_root)
@@ -346,7 +347,9 @@ def crossvalidate(cfg: TemporalTrainConfig, command: str = "", log: Any = print)
     correct = {"temporal": 0, "frame": 0}
     total = 0
     for k in range(cfg.kfold):
-        fcfg = TemporalTrainConfig(**{**config_to_dict(cfg), "fold": k, "out_dir": str(base / f"fold{k}")})
+        cache = cfg.feature_cache or str(base / f"features-{cfg.frame_model}-{cfg.seed}")
+        fcfg = TemporalTrainConfig(**{**config_to_dict(cfg), "fold": k, "out_dir": str(base / f"fold{k}"),
+                                      "feature_cache": cache})
         fcfg.arch_kwargs = dict(cfg.arch_kwargs)
         done = Path(fcfg.out_dir) / "metrics.json"
         m = json.loads(done.read_text()) if done.is_file() else train_temporal(fcfg, command, log)
