@@ -21,26 +21,26 @@ RUNS = ROOT / "runs" / "seed-table"
 # (row id, seed claim, config, extra CLI args, what the run measures, budget note)
 ROWS = [
     ("seed1-ckplus", "seed 1: 78.52% on CREMA-D (6-layer 3D-conv + LSTM, 75-frame clips); 63.35% on RAVDESS",
-     "configs/seed1-conv3d-lstm.yaml", ["--epochs", "12"],
-     "CK+48 sequences as 75-frame clips, subject fold 0 of 10, accuracy", "12 of 75 epochs, fold 0 only"),
+     "configs/seed1-conv3d-lstm.yaml", ["--epochs", "5"],
+     "CK+48 sequences as 75-frame clips, subject fold 0 of 10, accuracy", "5 of 75 epochs, fold 0 only"),
     ("seed2-ckplus", "seed 2: CNN-LSTM vs CNN on FER2013: better recall and F1, accuracy on par (no figure given)",
-     "configs/seed2-cnn-lstm.yaml", ["--epochs", "25"],
-     "CK+48 4-frame sequences, subject fold 0 of 10, accuracy", "25 of 40 epochs, fold 0 only"),
+     "configs/seed2-cnn-lstm.yaml", ["--epochs", "15"],
+     "CK+48 4-frame sequences, subject fold 0 of 10, accuracy", "15 of 40 epochs, fold 0 only"),
     ("seed3-fer2013",
      "seed 3: ~86% test (~92% train) on a FER2013 + CK+ mix; table: CNN-LSTM 92.07% vs 5-layer CNN 67.69%",
-     "configs/seed3-cnn-lstm.yaml", ["--epochs", "3", "--max-train", "12000"],
+     "configs/seed3-cnn-lstm.yaml", ["--epochs", "2", "--max-train", "6000"],
      "FER2013 original labels, FER2013 PublicTest (= FER+ Valid), accuracy",
-     "3 of 75 epochs on 12,000 of 28,709 training images"),
+     "2 of 75 epochs on 6,000 of 28,709 training images"),
     ("seed3-td-ckplus", "seed 3: time-distributed CNN-LSTM over frame sequences",
-     "configs/seed3-cnn-lstm-td.yaml", ["--epochs", "20"],
-     "CK+48 4-frame sequences, subject fold 0 of 10, accuracy", "20 of 40 epochs, fold 0 only"),
+     "configs/seed3-cnn-lstm-td.yaml", ["--epochs", "10"],
+     "CK+48 4-frame sequences, subject fold 0 of 10, accuracy", "10 of 40 epochs, fold 0 only"),
     ("seed4-cnn-ckplus", "seed 4: CNN on CK+ 95% (JAFFE 50%)",
-     "configs/seed4-cnn-ckplus.yaml", ["--epochs", "6"],
-     "CK+48 frames (8 classes incl. contempt), subject fold 0 of 10, accuracy", "6 of 100 epochs, fold 0 only"),
+     "configs/seed4-cnn-ckplus.yaml", ["--epochs", "3"],
+     "CK+48 frames (8 classes incl. contempt), subject fold 0 of 10, accuracy", "3 of 100 epochs, fold 0 only"),
     ("seed4-cnn-va", "seed 4: CNN valence/arousal on Aff-Wild2, CCC 0.22 / 0.22 (CNN, subset 3)",
-     "configs/seed4-cnn-va.yaml", ["--epochs", "3", "--max-train", "8000"],
+     "configs/seed4-cnn-va.yaml", ["--epochs", "2", "--max-train", "4000"],
      "FER+ Valid valence/arousal PROXIES (no Aff-Wild2 here), mean CCC",
-     "3 of 30 epochs on 8,000 training images"),
+     "2 of 30 epochs on 4,000 training images"),
 ]
 
 CANNOT = [
@@ -79,6 +79,9 @@ def table() -> str:
         out = RUNS / row_id
         got = measured(out) if (out / "metrics.json").is_file() else "not run"
         cmd = f"`emotrace train {config} --out-dir runs/seed-table/{row_id} {' '.join(extra)}`"
+        if (out / "metrics.json").is_file():
+            commit = json.loads((out / "metrics.json").read_text()).get("provenance", {}).get("commit", "")
+            cmd += f" ({commit[:7]})" if commit else ""
         lines.append(f"| {claim} | {got} | {what} | {budget} | {cmd} |")
     lines += ["", "| Seed claim | Why it cannot be measured here |", "|---|---|"]
     lines += [f"| {c} | {why} |" for c, why in CANNOT]
