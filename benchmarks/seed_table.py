@@ -58,7 +58,7 @@ def run_row(row_id: str, config: str, extra: list[str]) -> Path:
     out = RUNS / row_id
     if (out / "metrics.json").is_file():
         return out
-    cmd = [sys.executable, "-m", "emotrace", "train", config, "--out-dir", str(out), *extra]
+    cmd = [sys.executable, "-m", "emotrace.cli", "train", config, "--out-dir", str(out), *extra]
     print("running:", " ".join(cmd[2:]), flush=True)
     subprocess.run(cmd, cwd=ROOT, check=True)
     return out
