@@ -131,10 +131,18 @@ def test_seed3_and_va_configs_on_ferplus(tmp_path):
 
 @needs_ferplus
 @needs_ckplus
-def test_cross_dataset_ferplus_model_on_ckplus(tmp_path, capsys):
-    code = main(["-q", "evaluate", "default", str(CKPLUS), "--out", str(tmp_path / "x")])
+@pytest.mark.parametrize("model", ["default", "emotrace-cnn-s-ferplus"])
+def test_cross_dataset_ferplus_model_on_ckplus(tmp_path, capsys, model):
+    from emotrace.models.registry import manifest
+    from emotrace.models.runtime import default_frame_model
+
+    code = main(["-q", "evaluate", model, str(CKPLUS), "--out", str(tmp_path / "x")])
     assert code == 0
     m = json.loads((tmp_path / "x" / "metrics.json").read_text())
-    assert m["dropped_classes"] == ["contempt"]  # the seven-class model lacks it: those frames are dropped
-    assert m["n"] == 318 + 3 * 309  # neutral first frames + three apex frames of the non-contempt sequences
+    name = default_frame_model() if model == "default" else model
+    if "contempt" in manifest()[name]["classes"]:  # an eight-class FER+ model scores contempt too
+        assert m["dropped_classes"] == [] and m["n"] == 318 + 3 * 327  # neutral frames are kept either way
+    else:  # a seven-class model lacks it: those sequences are dropped
+        assert m["dropped_classes"] == ["contempt"]
+        assert m["n"] == 318 + 3 * 309  # neutral first frames + three apex frames of the non-contempt sequences
     assert m["accuracy"] > 0.3
