@@ -80,7 +80,7 @@ def table() -> str:
         got = measured(out) if (out / "metrics.json").is_file() else "not run"
         cmd = f"`emotrace train {config} --out-dir runs/seed-table/{row_id} {' '.join(extra)}`"
         if (out / "metrics.json").is_file():
-            commit = json.loads((out / "metrics.json").read_text()).get("provenance", {}).get("commit", "")
+            commit = json.loads((out / "metrics.json").read_text()).get("commit", "")
             cmd += f" ({commit[:7]})" if commit else ""
         lines.append(f"| {claim} | {got} | {what} | {budget} | {cmd} |")
     lines += ["", "| Seed claim | Why it cannot be measured here |", "|---|---|"]

@@ -83,9 +83,10 @@ def flat_summary(res: dict[str, Any]) -> dict[str, float | int | str]:
             "sequences")
     out: dict[str, float | int | str] = {k: res[k] for k in keys if k in res and res[k] is not None}
     for model in ("frame", "temporal"):
-        for k, v in (res.get(model) or {}).items() if isinstance(res.get(model), dict) else []:
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                out[f"{model}_{k}"] = v
+        scores = res.get(model)
+        if isinstance(scores, dict):
+            out.update({f"{model}_{k}": v for k, v in scores.items()
+                        if isinstance(v, (int, float)) and not isinstance(v, bool)})
     if "va_proxy" in res:
         out["va_proxy_mean_ccc"] = res["va_proxy"]["mean_ccc"]
     if "per_frame" in res:
