@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emotrace.labels import EMOTIONS
+from emotrace.version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["EMOTIONS", "Analyzer", "AnalyzerConfig", "__version__", "analyze", "create_model"]
 
 if TYPE_CHECKING:

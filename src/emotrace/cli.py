@@ -136,172 +136,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from emotrace.models.registry import list_models, manifest
+    from emotrace.models.factory import list_models
+    from emotrace.models.manifest import manifest
 
     print("architectures:", ", ".join(list_models()))
     for name, rec in manifest().items():
-        m = rec.get("metrics", {})
-        shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items()
+        shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in rec.metrics.items()
                           if not isinstance(v, dict))
-        print(f"{name}: {rec['role']} model, arch {rec['arch']}, classes {len(rec['classes'])}"
+        print(f"{name}: {rec.role} model, arch {rec.arch}, classes {len(rec.classes)}"
               + (f"; {shown}" if shown else ""))
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    import yaml
-
-    from emotrace.config import load_config
-
-    try:
-        keys = yaml.safe_load(Path(args.config).read_text()) if Path(args.config).is_file() else {}
-    except yaml.YAMLError:
-        keys = {}
-    command = " ".join(["emotrace", "train", args.config] + (["--resume"] if args.resume else [])
-                       + (["--crossval"] if args.crossval else []))
-    if isinstance(keys, dict) and keys.get("task") == "temporal":  # the per-track GRU/LSTM over frame embeddings
-        from emotrace.train.temporal import TemporalTrainConfig, crossvalidate, train_temporal
-
-        tcfg = load_config(TemporalTrainConfig, args.config,
-                           **{"epochs": args.epochs, "out_dir": args.out_dir, "fold": args.fold})
-        if args.crossval:
-            summary = crossvalidate(tcfg, command=command)
-            print(f"CK+ {tcfg.kfold}-fold, {summary['sequences']} sequences: temporal "
-                  f"{summary['temporal_accuracy']:.4f}, frame model alone {summary['frame_accuracy']:.4f}; "
-                  f"report in {tcfg.out_dir}")
-        else:
-            metrics = train_temporal(tcfg, command=command)
-            syn = metrics["ferplus_valid_synthetic"]
-            print(f"FER+ Valid synthetic sequences: frame accuracy temporal {syn['temporal']['frame_accuracy']:.4f}, "
-                  f"frame model {syn['frame']['frame_accuracy']:.4f}; outputs in {tcfg.out_dir}")
-        return 0
-    if isinstance(keys, dict) and "data_root" in keys:  # the shipped frame model's FER+-only trainer
-        from emotrace.train.frame import FrameTrainConfig, train_frame
-
-        fcfg = load_config(FrameTrainConfig, args.config)
-        best = train_frame(fcfg, resume=args.resume)
-        print(f"best epoch {best['epoch'] + 1}: FER+ valid accuracy {best['ferplus7_acc']:.4f}; "
-              f"outputs in {fcfg.out_dir}")
-        return 0
-    from emotrace.train.run import TrainConfig, train
-
-    overrides = {"epochs": args.epochs, "max_train": args.max_train, "max_eval": args.max_eval,
-                 "out_dir": args.out_dir, "fold": args.fold}
-    cfg = load_config(TrainConfig, args.config, **overrides)
-    ev = train(cfg, resume=args.resume, command=command)
-    _print_metrics(ev)
-    print(f"outputs in {cfg.out_dir}: best.pt, metrics.csv, curves.png, confusion.png, report.md, report.html")
-    return 0
-
-
-def _print_metrics(ev: dict[str, Any]) -> None:
-    for k in ("model", "dataset", "split", "rows", "n", "accuracy", "uar", "macro_f1", "ccc", "ccc_valence",
-              "ccc_arousal", "rmse", "pearson", "dropped_no_class", "dropped_classes"):
-        if k in ev:
-            v = ev[k]
-            print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
-
-
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from emotrace.data.readers import detect_format
-
-    command = " ".join(["emotrace", "evaluate", args.model, args.data] + (["--out", args.out] if args.out else []))
-    options = {"label_mode": args.label_mode, "include_contempt": args.include_contempt,
-               "drop_surprise": args.drop_surprise, "calm_as_neutral": args.calm_as_neutral}
-    from emotrace.models.registry import manifest
-
-    if manifest().get(args.model, {}).get("role") == "temporal":
-        return _evaluate_temporal(args, command)
-    fmt = detect_format(args.data) if args.format == "auto" else args.format
-    shipped = args.model == "default" or args.model in manifest()
-    if fmt == "ferplus" and shipped and not any(v is not None for v in options.values()) and not args.restrict:
-        return _evaluate_ferplus(args, command)
-    from emotrace.eval.evaluate import evaluate_model, write_evaluation
-
-    split = None if args.split == "all" else args.split
-    ev, classes = evaluate_model(args.model, args.data, split=split, data_format=fmt, options=options,
-                                 restrict=args.restrict)
-    _print_metrics(ev)
-    if args.out:
-        write_evaluation(args.out, ev, classes, title=f"{ev['model']} on {ev['dataset']}", command=command)
-        print(f"wrote {Path(args.out) / 'metrics.json'} and the report")
-    return 0
-
-
-def _evaluate_temporal(args: argparse.Namespace, command: str) -> int:
-    """A shipped temporal model: flicker on videos, rendered FER+ Valid sequences, or CK+ test clips."""
-    import json
-
-    from emotrace.eval.temporal import evaluate_temporal, flat_summary
-
-    res = evaluate_temporal(args.model, args.data)
-    for k, v in flat_summary(res).items():
-        print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
-    if args.out:
-        from emotrace.eval.report import write_report
-
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.json").write_text(json.dumps(res, indent=2, default=float) + "\n")
-        write_report(out, flat_summary(res), title=f"{args.model} on {args.data} ({res['kind']})", command=command)
-        print(f"wrote {out / 'metrics.json'} and the report")
-    return 0
-
-
-def _evaluate_ferplus(args: argparse.Namespace, command: str) -> int:
-    """FER+ as the shipped model card reports it: FER+ plurality (7 classes), FER+ reference majority (7 and 8
-    classes), the original FER2013 labels and, for a model with that head, valence/arousal proxy CCC."""
-    from emotrace.data.readers.ferplus import read_split
-    from emotrace.labels import EMOTIONS
-    from emotrace.models.registry import create_model
-    from emotrace.models.runtime import default_frame_model
-    from emotrace.train.frame import evaluate_ferplus
-
-    name = default_frame_model() if args.model == "default" else args.model
-    split = "valid" if args.split == "all" else args.split
-    model = create_model(name, pretrained=True)
-    ev = evaluate_ferplus(model, read_split(args.data, split))
-    summary: dict[str, object] = {"model": name, "data": str(args.data), "split": split}
-    for key in ("ferplus7", "ferplus_majority7", "ferplus_majority8", "fer2013", "fer2013_main_head"):
-        if key in ev:
-            summary.update({f"{key}_{m}": ev[key][m] for m in ("accuracy", "uar", "macro_f1", "n")})
-    if "va" in ev:
-        summary.update({"va_proxy_ccc_valence": ev["va"]["valence"]["ccc"],
-                        "va_proxy_ccc_arousal": ev["va"]["arousal"]["ccc"], "va_proxy_mean_ccc": ev["va"]["mean_ccc"]})
-    for k, v in summary.items():
-        print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
-    if args.out:
-        from emotrace.eval.evaluate import write_evaluation
-
-        out = Path(args.out)
-        f7 = ev["ferplus7"]
-        record = {**summary, "accuracy": f7["accuracy"], "uar": f7["uar"], "macro_f1": f7["macro_f1"],
-                  "confusion": f7["confusion"], "per_class_recall": f7["per_class_recall"], "detail": ev}
-        write_evaluation(out, record, EMOTIONS, title=f"{name} on FER+ {split} (plurality labels, 7 classes)",
-                         command=command)
-    return 0
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    from emotrace.models.registry import create_model, manifest, weight_record
-
-    if args.model in manifest():
-        from emotrace.models.runtime import export_onnx
-
-        model = create_model(args.model, pretrained=True)
-        export_onnx(model, args.onnx, input_size=int(weight_record(args.model)["input_size"]))
-    else:
-        from emotrace.models.export import export_any
-        from emotrace.train.run import input_spec_of, load_trained
-
-        model, _ = load_trained(args.model)
-        export_any(model, input_spec_of(model), args.onnx)
-    print(f"wrote {args.onnx}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from emotrace import __version__
+    from emotrace.version import __version__
 
     p = argparse.ArgumentParser(prog="emotrace", description="Per-person, per-frame facial emotion.")
     p.add_argument("--version", action="version", version=f"emotrace {__version__}")
@@ -350,33 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="list architectures and shipped weights")
     m.set_defaults(func=cmd_models)
 
-    t = sub.add_parser("train", help="train a model from a YAML config")
-    t.add_argument("config")
-    t.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
-    t.add_argument("--epochs", type=int, help="override the config's epochs")
-    t.add_argument("--max-train", type=int, help="cap the training rows (short runs)")
-    t.add_argument("--max-eval", type=int, help="cap the evaluation rows (short runs)")
-    t.add_argument("--fold", type=int, help="k-fold: which fold is the test fold")
-    t.add_argument("--out-dir", help="override the config's out_dir")
-    t.add_argument("--crossval", action="store_true",
-                   help="temporal configs: subject-independent k-fold on CK+, one model per fold")
-    t.set_defaults(func=cmd_train)
+    from emotrace.cli_train import add_model_parsers
 
-    from emotrace.cli_data import _reader_args
-
-    ev = sub.add_parser("evaluate", help="evaluate a shipped or trained model on any dataset folder")
-    ev.add_argument("model", help="'default', a shipped weights name, or a training run folder / checkpoint")
-    _reader_args(ev)
-    ev.add_argument("--split", default="all", help="the dataset's split to score (train, valid, test; default all; "
-                                                   "FER+ default valid)")
-    ev.add_argument("--restrict", action="store_true", help="only let the model choose classes the data has")
-    ev.add_argument("--out", help="folder for metrics.json, confusion matrix and report")
-    ev.set_defaults(func=cmd_evaluate)
-
-    e = sub.add_parser("export", help="export shipped weights to ONNX")
-    e.add_argument("model", help="shipped weights name, or a training run folder / checkpoint")
-    e.add_argument("--onnx", required=True, help="output .onnx path")
-    e.set_defaults(func=cmd_export)
+    add_model_parsers(sub)
 
     from emotrace.cli_data import add_data_parser
 

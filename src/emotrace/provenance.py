@@ -25,7 +25,7 @@ def git_commit(path: Path | None = None) -> str:
 
 
 def provenance(config: dict[str, Any] | None = None) -> dict[str, Any]:
-    from emotrace import __version__
+    from emotrace.version import __version__
 
     return {
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv and sys.argv[0] else "",

@@ -11,6 +11,7 @@ from collections import Counter
 import numpy as np
 
 from emotrace.data.schema import Dataset
+from emotrace.errors import EmotraceError
 
 
 def _groups(dataset: Dataset) -> list[str]:
@@ -73,3 +74,37 @@ def fixed_size_split(dataset: Dataset, train: int, valid: int, by_subject: bool 
         else:
             parts["test"] += members
     return {k: np.array(sorted(v), np.int64) for k, v in parts.items()}
+
+
+def split_dataset(ds: Dataset, split: str, seed: int, train_split: str = "train", valid_split: str = "valid",
+                  test_split: str = "", kfold: int = 10, fold: int = 0, fixed_sizes: tuple[int, int] = (5000, 1000),
+                  by_subject: bool = True) -> dict[str, Dataset]:
+    """`train`, `valid` (and `test`) parts of `ds` by one of three rules.
+
+    - official: the dataset's own splits, named by `train_split` / `valid_split` / `test_split`;
+    - kfold: subject k-fold; fold `fold` is the test part, the next fold's subjects are taken out of training as
+      validation, so the test fold stays unseen;
+    - fixed: `fixed_sizes` training and validation samples (by subject unless told otherwise), the rest test.
+    """
+    if split == "official":
+        parts = official_split(ds)
+        out = {}
+        for role, name in (("train", train_split), ("valid", valid_split), ("test", test_split)):
+            if name:
+                if name not in parts:
+                    raise EmotraceError(f"split {name!r} not in {ds.name} (has: {', '.join(parts) or 'none'}); "
+                                        "use split: kfold or fixed")
+                out[role] = ds.subset(parts[name])
+        return out
+    if split == "kfold":
+        folds = subject_kfold(ds, k=kfold, seed=seed)
+        if not 0 <= fold < kfold:
+            raise EmotraceError(f"fold must be 0..{kfold - 1}")
+        train, test = folds[fold]
+        _, valid = folds[(fold + 1) % kfold]
+        train = np.setdiff1d(train, valid)
+        return {"train": ds.subset(train), "valid": ds.subset(valid), "test": ds.subset(test)}
+    if split == "fixed":
+        parts = fixed_size_split(ds, fixed_sizes[0], fixed_sizes[1], by_subject=by_subject, seed=seed)
+        return {k: ds.subset(v) for k, v in parts.items()}
+    raise EmotraceError(f"split must be official, kfold or fixed, not {split!r}")

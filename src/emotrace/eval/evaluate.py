@@ -85,41 +85,67 @@ def write_evaluation(out: str | Path, ev: dict[str, Any], classes: tuple[str, ..
     return written
 
 
+def prepare_arrays(opts: dict[str, Any], spec: dict[str, Any], parts: dict[str, Any]) -> dict[str, Any]:
+    """Model inputs for every dataset part, as the model's input spec asks. `opts` holds a run config's data
+    fields (crop_cache, align, sampler, sampler_kwargs, frames_per_video, features_from, threads)."""
+    from emotrace.data.arrays import FrameSource, build_arrays
+    from emotrace.data.clips import create_sampler
+
+    sampler = create_sampler(opts["sampler"], **opts.get("sampler_kwargs", {})) if opts.get("sampler") else None
+    embed = None
+    if spec["kind"] == "features":
+        from emotrace.models.checkpoint import load_model
+        from emotrace.models.contract import input_spec_of
+        from emotrace.models.outputs import embedder
+
+        if not opts.get("features_from"):
+            raise EmotraceError("a model that reads frame-model embeddings needs features_from: a trained frame "
+                                "model's run folder (two-stage training)")
+        frame = load_model(opts["features_from"])
+        fspec = input_spec_of(frame.model)
+        spec = {**spec, "size": fspec["size"], "frame_channels": fspec["channels"]}
+        embed = embedder(frame.model)
+    cache = opts.get("crop_cache") or "~/.cache/emotrace/crops"
+    out = {}
+    for role, ds in parts.items():
+        source = FrameSource(ds, int(spec["size"] or 48), os.path.expanduser(cache),
+                             workers=int(opts.get("threads", 2)), align=opts.get("align", "auto"))
+        out[role] = build_arrays(ds, spec, source, sampler, embed, int(opts.get("frames_per_video", 8)))
+    return out
+
+
 def evaluate_model(model_ref: str, data: str, split: str | None = None, data_format: str = "auto",
                    options: dict[str, Any] | None = None, restrict: bool = False,
                    crop_cache: str = "~/.cache/emotrace/crops") -> tuple[dict[str, Any], tuple[str, ...]]:
     """Load `model_ref` (`default`, a shipped weights name, a run folder or checkpoint) and score it on `data`."""
     import torch
 
+    from emotrace.data.arrays import batch_tensor
     from emotrace.data.readers import open_dataset
-    from emotrace.models.registry import create_model, manifest
+    from emotrace.models.checkpoint import load_model
+    from emotrace.models.outputs import predict
     from emotrace.models.runtime import default_frame_model
-    from emotrace.train.inputs import FrameSource, build_arrays
-    from emotrace.train.run import input_spec_of, load_trained, predict
 
     name = default_frame_model() if model_ref == "default" else model_ref
-    run_cfg = None
-    if name in manifest():
-        model = create_model(name, pretrained=True)
-        model_classes = tuple(manifest()[name]["classes"])
-    else:
-        model, ck = load_trained(name)
-        model_classes = tuple(ck["classes"])
-        run_cfg = ck.get("config")
+    loaded = load_model(name)
+    model, model_classes = loaded.model, loaded.classes
+    run_cfg = None if loaded.shipped or loaded.task != "classify" else loaded.config
     if run_cfg is not None and split is None and Path(data).resolve() == Path(run_cfg["data"]).resolve():
-        return _evaluate_like_run(model, name, run_cfg, model_classes), model_classes
+        ev = evaluate_like_run(model, run_cfg, model_classes)
+        ev["model"] = name
+        return ev, model_classes
     ds = open_dataset(data, data_format, **(options or {}))
     if split:
         ds = ds.where(split=split)
         if not len(ds):
             raise EmotraceError(f"{data}: no samples in split {split!r}")
-    spec = input_spec_of(model)
+    spec = loaded.contract.spec
     if spec["kind"] == "features":
-        raise EmotraceError("evaluate a temporal model through its run folder's report (it needs frame embeddings)")
-    source = FrameSource(ds, int(spec["size"] or 48), os.path.expanduser(crop_cache))
-    arrays = build_arrays(ds, spec, source)
+        raise EmotraceError("a temporal or two-stage model is evaluated on its own data (its run folder, or "
+                            "`emotrace evaluate` on a shipped temporal model)")
+    arrays = prepare_arrays({"crop_cache": crop_cache}, spec, {"all": ds})["all"]
     torch.set_num_threads(2)
-    pred = predict(model, arrays, spec["kind"], torch.device("cpu"))
+    pred = predict(model, len(arrays), lambda idx: batch_tensor(arrays, idx, spec["kind"]))
     mapping = label_mapping(ds.classes, model_classes)
     if restrict and "probs" in pred:
         shared = np.zeros(len(model_classes), bool)
@@ -132,27 +158,28 @@ def evaluate_model(model_ref: str, data: str, split: str | None = None, data_for
     return ev, model_classes
 
 
-def _evaluate_like_run(model: Any, name: str, run_cfg: dict[str, Any], model_classes: tuple[str, ...],
-                       ) -> dict[str, Any]:
-    """Score a run's model on its own data exactly as the run's report did: same split, fold, clips and caps."""
-    import dataclasses
-
+def evaluate_like_run(model: Any, run_cfg: dict[str, Any], model_classes: tuple[str, ...]) -> dict[str, Any]:
+    """Score a classify run's model on its own data exactly as its report did: same split, fold, clips and caps."""
     import torch
 
+    from emotrace.data.arrays import batch_tensor
     from emotrace.data.readers import open_dataset
-    from emotrace.train.run import TrainConfig, _split, input_spec_of, predict, prepare_arrays
+    from emotrace.data.splits import split_dataset
+    from emotrace.models.contract import input_spec_of
+    from emotrace.models.outputs import predict
 
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    cfg = TrainConfig(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in run_cfg.items() if k in fields})
-    ds = open_dataset(cfg.data, cfg.data_format, **cfg.data_options)
-    parts = _split(ds, cfg)
+    c = run_cfg
+    ds = open_dataset(c["data"], c.get("data_format", "auto"), **c.get("data_options", {}))
+    parts = split_dataset(ds, c["split"], c["seed"], train_split=c["train_split"], valid_split=c["valid_split"],
+                          test_split=c["test_split"], kfold=c["kfold"], fold=c["fold"],
+                          fixed_sizes=tuple(c["fixed_sizes"]), by_subject=c["by_subject"])
     role = "test" if "test" in parts else "valid"
-    arrays = prepare_arrays(cfg, model, {role: parts[role]})[role]
-    if cfg.max_eval:
-        arrays = arrays.take(np.arange(min(cfg.max_eval, len(arrays))))
+    spec = input_spec_of(model)
+    arrays = prepare_arrays(c, spec, {role: parts[role]})[role]
+    if c.get("max_eval"):
+        arrays = arrays.take(np.arange(min(c["max_eval"], len(arrays))))
     torch.set_num_threads(2)
-    pred = predict(model, arrays, input_spec_of(model)["kind"], torch.device("cpu"))
+    pred = predict(model, len(arrays), lambda idx: batch_tensor(arrays, idx, spec["kind"]))
     ev = evaluate_arrays(pred, arrays, ds.classes, label_mapping(ds.classes, model_classes))
-    ev.update({"model": name, "data": cfg.data, "dataset": ds.name, "split": role, "rows": len(arrays),
-               "as_in_run": True})
+    ev.update({"data": c["data"], "dataset": ds.name, "split": role, "rows": len(arrays), "as_in_run": True})
     return ev

@@ -17,33 +17,27 @@ import numpy as np
 from emotrace.errors import EmotraceError
 
 
-def _load(name: str) -> tuple[Any, dict[str, Any], Any]:
-    from emotrace.models.registry import create_model, weight_record
+def _load(ref: str) -> tuple[Any, dict[str, Any], Any]:
+    """The temporal model (shipped name or run folder), its training config, and its frame model's runner."""
+    from emotrace.models.checkpoint import load_model
     from emotrace.models.runtime import FrameModelRunner
 
-    rec = weight_record(name)
-    if rec.get("role") != "temporal":
-        raise EmotraceError(f"{name} is not a temporal model")
-    model = create_model(name, pretrained=True)
-    runner = FrameModelRunner(rec["frame_model"], runtime="auto", threads=2)
-    return model, rec, runner
+    loaded = load_model(ref)
+    if loaded.task != "temporal":
+        raise EmotraceError(f"{ref} is not a temporal model")
+    runner = FrameModelRunner(loaded.frame_model, runtime="auto", threads=2)
+    return loaded.model, loaded.config, runner
 
 
 def evaluate_temporal(name: str, data: str | Path) -> dict[str, Any]:
     """The model card's numbers for temporal model `name` on `data` (see the module docstring)."""
     from emotrace.data.proxies import va_from_distribution
     from emotrace.data.readers import detect_format
+    from emotrace.data.rendered import ckplus_subjects, ckplus_test_clips, ferplus_sequences
     from emotrace.eval.flicker import flicker, videos_in
     from emotrace.eval.metrics import regression_metrics
+    from emotrace.eval.sequence_features import ckplus_scores, featurise, run_sequences
     from emotrace.eval.sequences import sequence_metrics
-    from emotrace.train.temporal import (
-        ckplus_scores,
-        ckplus_subjects,
-        ckplus_test_clips,
-        featurise,
-        ferplus_sequences,
-        run_sequences,
-    )
 
     path = Path(data)
     if not path.exists():
@@ -56,8 +50,7 @@ def evaluate_temporal(name: str, data: str | Path) -> dict[str, Any]:
     if fmt not in ("ferplus", "ckplus") and videos:
         res = flicker(videos, temporal=name)
         return {"model": name, "data": str(path), "kind": "flicker", **res}
-    model, rec, runner = _load(name)
-    cfg = rec["train_config"]
+    model, cfg, runner = _load(name)
     if fmt == "ferplus":
         seqs = ferplus_sequences(str(path), "valid", int(cfg["ferplus_valid_sequences"]), int(cfg["length"]),
                                  int(cfg["seed"]) + 1)

@@ -6,7 +6,10 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
 import torch
+
+from emotrace.models.outputs import model_outputs
 
 
 class _Outputs(torch.nn.Module):
@@ -18,8 +21,6 @@ class _Outputs(torch.nn.Module):
         self.names = names
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        from emotrace.train.run import model_outputs
-
         out = model_outputs(self.model, x)
         return tuple(out[n] for n in self.names)
 
@@ -38,8 +39,6 @@ def example_input(spec: dict[str, Any], batch: int = 2) -> torch.Tensor:
 
 def export_any(model: torch.nn.Module, spec: dict[str, Any], path: str) -> list[str]:
     """Export with a dynamic batch axis (and time axis for sequences); returns the output names."""
-    from emotrace.train.run import model_outputs
-
     model.eval()
     x = example_input(spec)
     with torch.no_grad():
@@ -90,3 +89,30 @@ def export_temporal_onnx(model: torch.nn.Module, path: str) -> list[str]:
                           dynamic_axes={k: v for k, v in axes.items() if k in inputs + outputs},
                           opset_version=17, dynamo=False)
     return outputs
+
+
+def onnx_parity(model: torch.nn.Module, path: str, spec: dict[str, Any], temporal: bool = False) -> float:
+    """Largest absolute difference between the ONNX file and the PyTorch model on a random input (every output)."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    model.eval()
+    with torch.no_grad():
+        if temporal:
+            rnn = model.rnn
+            x = torch.randn(3, rnn.input_size)
+            h = torch.zeros(rnn.num_layers, 3, rnn.hidden_size)
+            feeds = {"embedding": x.numpy(), "h": h.numpy()}
+            state = h
+            if isinstance(rnn, torch.nn.LSTM):
+                feeds["c"] = h.numpy()
+                state = (h, h.clone())
+            ref, _ = model(x[:, None, :], state)
+            want = [ref["logits"][:, 0].numpy()]
+        else:
+            x = example_input(spec, batch=3)
+            feeds = {sess.get_inputs()[0].name: x.numpy()}
+            ref = model(x) if isinstance(model(x), dict) else model_outputs(model, x)
+            want = [ref[o.name].numpy() for o in sess.get_outputs()]
+    got = sess.run(None, feeds)
+    return float(max(np.abs(g - w).max() for g, w in zip(got, want, strict=False)))

@@ -14,16 +14,18 @@ import torch
 
 from emotrace.errors import EmotraceError
 from emotrace.labels import EMOTIONS
-from emotrace.models.registry import create_model, verified_file, weight_record
+from emotrace.models.factory import create_model
+from emotrace.models.manifest import default_model, verified_file, weight_record
 
 log = logging.getLogger("emotrace")
 
+
 def default_frame_model() -> str:
     """The shipped frame weights marked default in the manifest."""
-    from emotrace.models.registry import manifest
-
-    return next((k for k, v in manifest().items() if v.get("role") == "frame" and v.get("default")),
-                "emotrace-cnn-s-ferplus")
+    name = default_model("frame")
+    if name is None:
+        raise EmotraceError("no shipped frame model is marked default (package damaged?)")
+    return name
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -40,27 +42,27 @@ class FrameModelRunner:
         self.record = rec
         # A model may have outputs beyond the seven emotions (FER+ contempt): they are folded away here, so that
         # every stage after the frame model speaks the same seven classes.
-        model_classes = list(rec["classes"])
+        model_classes = rec.classes
         missing = [c for c in EMOTIONS if c not in model_classes]
         if missing:
             raise EmotraceError(f"model {self.name} lacks classes {missing}; it cannot drive the pipeline")
         self._keep = np.array([model_classes.index(c) for c in EMOTIONS])
         self.classes: list[str] = list(EMOTIONS)
-        self.input_size = int(rec["input_size"])
-        self.embedding_dim = int(rec["embedding_dim"])
+        self.input_size = rec.input_size
+        self.embedding_dim = rec.embedding_dim
         if runtime == "auto":
-            runtime = "onnx" if rec.get("onnx_file") and _has_onnxruntime() else "torch"
+            runtime = "onnx" if rec.onnx_file and _has_onnxruntime() else "torch"
         self.runtime = runtime
         if runtime == "onnx":
             import onnxruntime as ort
 
-            if not rec.get("onnx_file"):
+            if not rec.onnx_file:
                 raise EmotraceError(f"model {self.name} ships no ONNX file; use --runtime torch")
             opts = ort.SessionOptions()
             if threads:
                 opts.intra_op_num_threads = threads
             opts.log_severity_level = 3
-            self._session = ort.InferenceSession(str(verified_file(self.name, "onnx_file")), opts,
+            self._session = ort.InferenceSession(str(verified_file(self.name, onnx=True)), opts,
                                                  providers=["CPUExecutionProvider"])
         elif runtime == "torch":
             if threads:
@@ -71,7 +73,7 @@ class FrameModelRunner:
 
     @property
     def has_valence_arousal(self) -> bool:
-        return bool(self.record.get("valence_arousal"))
+        return self.record.valence_arousal
 
     def __call__(self, crops: np.ndarray) -> dict[str, np.ndarray]:
         """crops (N, S, S) uint8 -> {'probs': (N, 7), 'embedding': (N, D)} float32, plus 'valence_arousal' (N, 2)
@@ -99,7 +101,7 @@ class FrameModelRunner:
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "runtime": self.runtime, "classes": self.classes,
-                "metrics": self.record.get("metrics", {})}
+                "metrics": self.record.metrics}
 
 
 def _has_onnxruntime() -> bool:

@@ -3,7 +3,8 @@
 `open_source(spec)` picks the right one from what the user typed; each yields `Frame`s in order.
 """
 
-from emotrace.sources.base import Source, open_source
+from emotrace.sources.base import Source
+from emotrace.sources.dispatch import open_source
 from emotrace.sources.images import ArraySource, FolderSource, ImageSource, read_image
 from emotrace.sources.video import VideoSource
 

@@ -1,6 +1,7 @@
 """Model cards written from the manifest record, so that a card can never disagree with the numbers shipped.
 
-`python -m emotrace.train.cards` rewrites every card in `emotrace/models/weights/`.
+`python -m emotrace.train.cards` rewrites every card in `emotrace/models/weights/`; `emotrace ship` writes the
+shipped model's card.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from emotrace.models.registry import WEIGHTS_DIR
+from emotrace.models.manifest import WEIGHTS_DIR, WeightRecord, manifest
 
 
 def _pct(x: float | None) -> str:
@@ -53,8 +54,8 @@ def _frame_card(name: str, r: dict[str, Any]) -> str:
 - **Training data**: FER2013 Train images with the FER+ ten-annotator votes (and FER2013's original labels where a
   head uses them). {cfg.get('epochs')} epochs, AdamW one-cycle (lr {cfg.get('lr')}), batch {cfg.get('batch_size')},
   augmentation on. The last epoch is shipped (`{r.get('weights_from', 'best.pt')}`): no epoch was picked on Valid.
-- **Command**: `{r['trained_with']}`, then `python -m emotrace.train.ship RUN_DIR --name {name}`. Commit
-  {r['commit']}.
+- **Command**: `{r['trained_with']}`, then `emotrace ship RUN_DIR --name {name}`. Commit {r['commit']}.
+- **Trained on**: {r.get('trained_on') or 'not recorded'}.
 - **Metrics on FER2013Valid** (= FER2013 PublicTest; the test split is held back). Reproduce with
   `emotrace evaluate {name} ../shared/data/ferplus`:
 
@@ -62,7 +63,7 @@ def _frame_card(name: str, r: dict[str, Any]) -> str:
   |---|---|---|---|
 {_indent(table)}
 {va}
-- Confusion matrices are in `manifest.json` (`confusion_*`); rows are true labels in class order.
+- Confusion matrices are in `manifest.json` (`confusions`); rows are true labels in class order.
 - **Known limits**: trained on 48x48 gray FER crops (mostly frontal, web images); accuracy on the original FER2013
   labels is below the best published single network (73.28%); disgust and fear are rare classes and recalled
   worst; profile faces are not detected by BlazeFace and get no prediction.
@@ -114,7 +115,8 @@ def _temporal_card(name: str, r: dict[str, Any]) -> str:
   Train stills and {cfg.get('ckplus_clips_per_subject')} chained clips per CK+ subject (neutral first frame, onset,
   three apex frames, next sequence of the same subject), with frame-to-frame motion, blur, noise, light drift and
   brief occlusion (`emotrace/data/synthetic.py`). Frame model frozen.
-- **Command**: `{r['trained_with']}`. Commit {r['commit']}.
+- **Command**: `{r['trained_with']}`, then `emotrace ship RUN_DIR --name {name}`. Commit {r['commit']}.
+- **Trained on**: {r.get('trained_on') or 'not recorded'}.
 - **Metrics** (temporal model vs the frame model alone on the same frames):
 
   | measure | temporal | frame model alone |
@@ -133,14 +135,26 @@ def _temporal_card(name: str, r: dict[str, Any]) -> str:
 """
 
 
-def write_cards() -> list[str]:
-    """Rewrite the card of every shipped model from the manifest; returns the names written."""
-    man = json.loads((WEIGHTS_DIR / "manifest.json").read_text())
+def _view(rec: WeightRecord) -> dict[str, Any]:
+    """The record as the card templates read it: stored fields plus the contract's derived ones."""
+    return {**rec.to_dict(), "classes": rec.classes, "input_size": rec.input_size,
+            "embedding_dim": rec.embedding_dim, "valence_arousal": rec.valence_arousal,
+            "fer2013_head": rec.fer2013_head}
+
+
+def card_text(rec: WeightRecord) -> str:
+    """The Markdown card of one shipped model."""
+    view = _view(rec)
+    return _temporal_card(rec.name, view) if rec.role == "temporal" else _frame_card(rec.name, view)
+
+
+def write_cards(names: list[str] | None = None) -> list[str]:
+    """Rewrite the cards of `names` (default: every shipped model) from the manifest; returns the names written."""
     written = []
-    for name, rec in man.items():
-        text = _temporal_card(name, rec) if rec.get("role") == "temporal" else _frame_card(name, rec)
-        (WEIGHTS_DIR / f"{name}.md").write_text(text)
-        written.append(name)
+    for name, rec in manifest().items():
+        if names is None or name in names:
+            (WEIGHTS_DIR / f"{name}.md").write_text(card_text(rec))
+            written.append(name)
     return written
 
 

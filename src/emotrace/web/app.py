@@ -25,7 +25,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
-from emotrace import __version__
+from emotrace.version import __version__
 from emotrace.web.jobs import JobManager
 from emotrace.web.live import AnalyzerPool, SocketGate, run_session
 from emotrace.web.results import (

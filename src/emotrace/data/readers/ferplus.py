@@ -42,6 +42,11 @@ class FerPlusSplit:
     def __len__(self) -> int:
         return len(self.names)
 
+    def subset(self, idx: np.ndarray) -> FerPlusSplit:
+        """Rows `idx` of this split (short runs and tests)."""
+        return FerPlusSplit([self.names[i] for i in idx], self.images[idx], self.votes[idx],
+                            self.fer2013_labels[idx], self.unreadable)
+
     def emotion_votes(self) -> np.ndarray:
         """Votes for emotrace's seven emotions, (N, 7), in EMOTIONS order (contempt, unknown, NF left out)."""
         return self.votes[:, _VOTE_INDEX]

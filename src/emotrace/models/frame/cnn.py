@@ -30,6 +30,7 @@ class FrameCNN(nn.Module):
                  valence_arousal: bool = False) -> None:
         super().__init__()
         self.input_size = input_size
+        self.input_spec = {"kind": "image", "frames": None, "size": input_size, "channels": 1}
         layers: list[nn.Module] = []
         cin = 1
         for w in widths[:-1]:

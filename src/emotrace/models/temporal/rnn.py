@@ -21,6 +21,7 @@ class TemporalRNN(nn.Module):
         super().__init__()
         rnn_cls = {"gru": nn.GRU, "lstm": nn.LSTM}[cell]
         self.cell = cell
+        self.input_spec = {"kind": "features", "frames": None, "size": None, "channels": input_dim}
         self.rnn = rnn_cls(input_dim, hidden, num_layers=layers, batch_first=True,
                            dropout=dropout if layers > 1 else 0.0)
         self.head = nn.Linear(hidden, num_classes)

@@ -13,7 +13,8 @@ import math
 import numpy as np
 import torch
 
-from emotrace.models.registry import create_model, weight_record
+from emotrace.models.factory import create_model
+from emotrace.models.manifest import default_model, weight_record
 from emotrace.models.runtime import softmax
 
 
@@ -71,7 +72,7 @@ class RnnTemporal(TemporalStage):
     def __init__(self, weights: str) -> None:
         self.record = weight_record(weights)
         self.name = weights
-        self.description = f"trained {self.record['arch']} over frame embeddings"
+        self.description = f"trained {self.record.arch} over frame embeddings"
         self.model = create_model(weights, pretrained=True)
         self._state: dict[int, object] = {}
 
@@ -114,11 +115,9 @@ def create_temporal(name: str = "auto", frame_model: str | None = None) -> Tempo
     """`auto`: the shipped default temporal model trained on `frame_model`'s embeddings where one exists, else EMA
     smoothing (and the output says so). A named temporal model must match the frame model it reads."""
     from emotrace.errors import EmotraceError
-    from emotrace.models.registry import manifest
 
     if name == "auto":
-        default = next((k for k, v in manifest().items() if v.get("role") == "temporal" and v.get("default")
-                        and (frame_model is None or v.get("frame_model") == frame_model)), None)
+        default = default_model("temporal", frame_model)
         return RnnTemporal(default) if default else EmaTemporal()
     if name == "ema":
         return EmaTemporal()
@@ -128,9 +127,9 @@ def create_temporal(name: str = "auto", frame_model: str | None = None) -> Tempo
         except ValueError:
             raise EmotraceError(f"temporal stage {name!r}: the time constant must be a number (ema:0.4)") from None
     rec = weight_record(name)
-    if rec.get("role") != "temporal":
-        raise EmotraceError(f"{name!r} is not a temporal model (its role is {rec.get('role')!r})")
-    if frame_model is not None and rec.get("frame_model") != frame_model:
-        raise EmotraceError(f"temporal model {name} reads {rec.get('frame_model')} embeddings, "
+    if rec.role != "temporal":
+        raise EmotraceError(f"{name!r} is not a temporal model (its role is {rec.role!r})")
+    if frame_model is not None and rec.frame_model != frame_model:
+        raise EmotraceError(f"temporal model {name} reads {rec.frame_model} embeddings, "
                             f"not {frame_model}'s; pick that frame model or --temporal ema")
     return RnnTemporal(name)

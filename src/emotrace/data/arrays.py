@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -21,6 +22,9 @@ from emotrace.data.clips import ClipSampler, SlidingWindows, UniformClips
 from emotrace.data.proxies import va_from_labels
 from emotrace.data.schema import Dataset, Sample
 from emotrace.errors import EmotraceError
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger("emotrace")
 
@@ -173,3 +177,11 @@ def proxy_va_if_missing(arrays: Arrays, classes: tuple[str, ...]) -> Arrays:
     arrays.va[missing] = va_from_labels(labels[missing])
     arrays.va_proxy = True
     return arrays
+
+
+def batch_tensor(arrays: Arrays, idx: np.ndarray, kind: str) -> torch.Tensor:
+    """Rows `idx` as a float tensor: pixels scaled to [0, 1] (the models' contract), features as they are."""
+    import torch
+
+    x = torch.from_numpy(arrays.x[idx])
+    return x.float() if kind == "features" else x.float().div_(255)

@@ -1,0 +1,247 @@
+"""`emotrace train | evaluate | export | ship`: the model commands. They parse and call the training engine, the
+evaluator, the exporter and the shipper; every run folder works with all four."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from emotrace.errors import EmotraceError
+
+FRAME_TASKS = ("frame", "distill")
+
+
+def _train_args(t: argparse.ArgumentParser) -> None:
+    t.add_argument("config", help="YAML config naming its task (frame, classify, temporal, distill)")
+    t.add_argument("--set", action="append", metavar="KEY=VALUE", dest="overrides",
+                   help="override any config field (repeatable; values as YAML, dotted keys into dicts)")
+    t.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
+    t.add_argument("--resume", action="store_true", help="continue from the run's last.pt")
+    t.add_argument("--nproc", type=int, default=1, help="data-parallel processes (torchrun; gloo on CPU, NCCL on GPU)")
+    t.add_argument("--epochs", type=int, help="shorthand for --set epochs=N")
+    t.add_argument("--max-train", type=int, help="shorthand for --set max_train=N (short runs)")
+    t.add_argument("--max-eval", type=int, help="shorthand for --set max_eval=N")
+    t.add_argument("--fold", type=int, help="shorthand for --set fold=K")
+    t.add_argument("--out-dir", help="shorthand for --set out_dir=DIR")
+    t.add_argument("--device", help="shorthand for --set device=cpu|cuda")
+    t.add_argument("--crossval", action="store_true",
+                   help="temporal configs: subject-independent k-fold on CK+, one model per fold")
+
+
+def add_model_parsers(sub: Any) -> None:
+    """Add train, evaluate, export and ship to the `emotrace` command's subparsers."""
+    from emotrace.cli_data import _reader_args
+
+    t = sub.add_parser("train", help="train a model from a YAML config (one engine for every task)")
+    _train_args(t)
+    t.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="evaluate a shipped model or any training run on any dataset folder")
+    ev.add_argument("model", help="'default', a shipped weights name, or a training run folder / checkpoint")
+    _reader_args(ev)
+    ev.add_argument("--split", default="all", help="the dataset's split to score (train, valid, test; default all; "
+                                                   "FER+ default valid)")
+    ev.add_argument("--restrict", action="store_true", help="only let the model choose classes the data has")
+    ev.add_argument("--out", help="folder for metrics.json, confusion matrix and report")
+    ev.set_defaults(func=cmd_evaluate)
+
+    e = sub.add_parser("export", help="export shipped weights or any training run to ONNX (checked against PyTorch)")
+    e.add_argument("model", help="shipped weights name, or a training run folder / checkpoint")
+    e.add_argument("--onnx", required=True, help="output .onnx path")
+    e.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("ship", help="put a training run into the package: weights, ONNX, checksums, metrics, card")
+    s.add_argument("run", help="training run folder")
+    s.add_argument("--name", required=True, help="shipped name, e.g. emotrace-cnn-m-ferplus")
+    s.add_argument("--not-default", action="store_true", help="ship without making it the pipeline's default")
+    s.add_argument("--data-root", default="../shared/data/ferplus", help="FER+ root for the card's metrics")
+    s.add_argument("--media", default="../shared/media", help="temporal: videos for the flicker measurement")
+    s.add_argument("--crossval", help="temporal: a --crossval run folder whose crossval.json to record")
+    s.set_defaults(func=cmd_ship)
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    from emotrace.train.resolve import parse_set
+
+    over = parse_set(args.overrides)
+    for key in ("epochs", "max_train", "max_eval", "fold", "out_dir", "device"):
+        value = getattr(args, key, None)
+        if value is not None:
+            over[key] = value
+    return over
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from emotrace.train.config import dump_config
+    from emotrace.train.resolve import load_train_config
+
+    cfg = load_train_config(args.config, _overrides(args))
+    if args.dry_run:
+        print(dump_config(cfg), end="")
+        return 0
+    argv = getattr(args, "argv", None) or sys.argv[1:]
+    command = shlex.join(["emotrace", *argv])
+    if args.nproc > 1:
+        if args.crossval:
+            raise EmotraceError("--crossval runs its folds one after another; use it without --nproc")
+        rest = [a for a in argv[argv.index("train") + 1:] if a != "--nproc" and not a.startswith("--nproc=")]
+        rest = [a for i, a in enumerate(rest) if not (i > 0 and rest[i - 1] == "--nproc")]
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={args.nproc}",
+               "-m", "emotrace.train", *rest]
+        return subprocess.call(cmd)
+    if args.crossval:
+        from emotrace.train.crossval import crossvalidate
+        from emotrace.train.tasks.temporal import TemporalConfig
+
+        if not isinstance(cfg, TemporalConfig):
+            raise EmotraceError("--crossval is for temporal configs (CK+ subject k-fold, one model per fold)")
+        summary = crossvalidate(cfg, command=command)
+        print(f"CK+ {cfg.kfold}-fold, {summary['sequences']} sequences: temporal "
+              f"{summary['temporal_accuracy']:.4f}, frame model alone {summary['frame_accuracy']:.4f}; "
+              f"report in {cfg.out_dir}")
+        return 0
+    from emotrace.train.engine import train
+
+    ev = train(cfg, resume=args.resume, command=command)
+    if not ev:
+        print(f"stopped early (max_steps); resume with: {command} --resume")
+        return 0
+    _print_metrics(_headline(ev))
+    print(f"outputs in {cfg.out_dir}: run.json, best.pt, final.pt, metrics.csv, metrics.json, report.md")
+    return 0
+
+
+def _headline(ev: dict[str, Any]) -> dict[str, Any]:
+    if "ferplus_valid_synthetic" in ev:  # temporal
+        syn = ev["ferplus_valid_synthetic"]
+        out = {"temporal_frame_accuracy": syn["temporal"]["frame_accuracy"],
+               "frame_model_frame_accuracy": syn["frame"]["frame_accuracy"]}
+        if "ckplus_held_out" in ev:
+            out["ckplus_held_out_accuracy"] = ev["ckplus_held_out"]["temporal_last_frame_accuracy"]
+        return out
+    return ev
+
+
+def _print_metrics(ev: dict[str, Any]) -> None:
+    for k, v in ev.items():
+        if isinstance(v, (dict, list)):
+            continue
+        print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from emotrace.data.readers import detect_format
+    from emotrace.models.checkpoint import load_model
+    from emotrace.models.runtime import default_frame_model
+
+    command = shlex.join(["emotrace", *(getattr(args, "argv", None) or sys.argv[1:])])
+    name = default_frame_model() if args.model == "default" else args.model
+    loaded = load_model(name)
+    if loaded.task == "temporal":
+        return _evaluate_temporal(args, name, command)
+    options = {"label_mode": args.label_mode, "include_contempt": args.include_contempt,
+               "drop_surprise": args.drop_surprise, "calm_as_neutral": args.calm_as_neutral}
+    fmt = detect_format(args.data) if args.format == "auto" else args.format
+    frame_like = loaded.task in FRAME_TASKS and "embedding" in loaded.contract.outputs
+    if fmt == "ferplus" and frame_like and not any(v is not None for v in options.values()) and not args.restrict:
+        return _evaluate_ferplus(args, name, loaded.model, command)
+    from emotrace.eval.evaluate import evaluate_model, write_evaluation
+
+    split = None if args.split == "all" else args.split
+    ev, classes = evaluate_model(name, args.data, split=split, data_format=fmt, options=options,
+                                 restrict=args.restrict)
+    _print_metrics(ev)
+    if args.out:
+        write_evaluation(args.out, ev, classes, title=f"{ev['model']} on {ev['dataset']}", command=command)
+        print(f"wrote {Path(args.out) / 'metrics.json'} and the report")
+    return 0
+
+
+def _evaluate_temporal(args: argparse.Namespace, name: str, command: str) -> int:
+    """A temporal model (shipped or a run): flicker on videos, rendered FER+ Valid sequences, or CK+ test clips."""
+    from emotrace.eval.temporal import evaluate_temporal, flat_summary
+
+    res = evaluate_temporal(name, args.data)
+    _print_metrics(flat_summary(res))
+    if args.out:
+        from emotrace.eval.report import write_report
+
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.json").write_text(json.dumps({**res, "command": command}, indent=2, default=float) + "\n")
+        write_report(out, flat_summary(res), title=f"{name} on {args.data} ({res['kind']})", command=command)
+        print(f"wrote {out / 'metrics.json'} and the report")
+    return 0
+
+
+def _evaluate_ferplus(args: argparse.Namespace, name: str, model: Any, command: str) -> int:
+    """FER+ as the model card reports it: plurality (7 classes), reference majority (7 and 8 classes), the original
+    FER2013 labels and, for a model with that head, valence/arousal proxy CCC."""
+    from emotrace.data.readers.ferplus import read_split
+    from emotrace.eval.ferplus import evaluate_ferplus, ferplus_summary, write_ferplus_evaluation
+
+    split = "valid" if args.split == "all" else args.split
+    ev = evaluate_ferplus(model, read_split(args.data, split))
+    _print_metrics({"model": name, "data": str(args.data), "split": split, **ferplus_summary(ev)})
+    if args.out:
+        write_ferplus_evaluation(args.out, ev, model_name=name, data=str(args.data), split=split, command=command)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from emotrace.models.checkpoint import load_model
+    from emotrace.models.export import export_any, export_temporal_onnx, onnx_parity
+    from emotrace.models.runtime import export_onnx
+
+    loaded = load_model(args.model)
+    model, contract = loaded.model, loaded.contract
+    temporal = loaded.task == "temporal"
+    out = Path(args.onnx)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.part")
+    try:
+        if temporal:
+            export_temporal_onnx(model, str(tmp))
+        elif "embedding" in contract.outputs and contract.kind == "image":
+            export_onnx(model, str(tmp), input_size=int(contract.size or 48))
+        else:
+            export_any(model, contract.spec, str(tmp))
+        gap = onnx_parity(model, str(tmp), contract.spec, temporal=temporal)
+        if gap > 1e-3:
+            raise EmotraceError(f"the ONNX export differs from PyTorch by {gap:.2e}; not written")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"wrote {out} (largest |ONNX - PyTorch| on a random input: {gap:.1e})")
+    return 0
+
+
+def cmd_ship(args: argparse.Namespace) -> int:
+    from emotrace.train.ship import ship_run
+
+    rec = ship_run(args.run, args.name, default=not args.not_default, data_root=args.data_root, media=args.media,
+                   crossval_dir=args.crossval)
+    print(f"shipped {rec.name} ({rec.role}, {rec.size_bytes / 1e6:.1f} MB) into {Path(rec.file).name} and "
+          f"{rec.onnx_file}; card {rec.name}.md")
+    print(json.dumps(rec.metrics, indent=2, default=float)[:3000])
+    return 0
+
+
+def train_main(argv: list[str]) -> int:
+    """`python -m emotrace.train` (one process of a torchrun job, or a plain single-process run)."""
+    p = argparse.ArgumentParser(prog="python -m emotrace.train")
+    _train_args(p)
+    args = p.parse_args(argv)
+    args.argv = ["train", *argv]
+    logging.basicConfig(level=logging.INFO, format="emotrace: %(message)s")
+    try:
+        return cmd_train(args)
+    except EmotraceError as exc:
+        print(f"emotrace: error: {exc}", file=sys.stderr)
+        return 2

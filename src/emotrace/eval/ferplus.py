@@ -1,0 +1,79 @@
+"""Every FER+ / FER2013 number of a frame model on one FER+ split: the figures the shipped model card reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from emotrace.data.proxies import va_from_distribution
+from emotrace.data.readers.ferplus import FerPlusSplit
+from emotrace.eval.metrics import classification_metrics, regression_metrics
+from emotrace.labels import EMOTIONS
+from emotrace.models.outputs import predict_heads
+
+
+def evaluate_ferplus(model: torch.nn.Module, split: FerPlusSplit) -> dict[str, Any]:
+    """Every FER+ / FER2013 number of one split.
+
+    - `ferplus7`: plurality label over the seven emotions (images won by contempt/unknown/NF left out);
+    - `ferplus_majority7` / `ferplus_majority8`: the FERPlus reference majority rule, seven classes or eight with
+      contempt (eight only for a model with a contempt output);
+    - `fer2013`: FER2013's original labels, scored on the FER2013 head where the model has one, else the main head
+      (`fer2013_main_head` then holds the main head's score too);
+    - `va`: CCC against the vote-distribution proxies, where the model has a valence/arousal head.
+    """
+    out = predict_heads(model, split.images, device=next(model.parameters()).device)
+    probs = out["probs"]
+    pred7 = probs[:, :len(EMOTIONS)].argmax(1)
+    res: dict[str, Any] = {}
+    maj = split.majority_labels()
+    m = maj >= 0
+    res["ferplus7"] = classification_metrics(maj[m], pred7[m], len(EMOTIONS))
+    ref7 = split.reference_majority(False)
+    res["ferplus_majority7"] = classification_metrics(ref7[ref7 >= 0], pred7[ref7 >= 0], len(EMOTIONS))
+    if probs.shape[1] > len(EMOTIONS):
+        ref8 = split.reference_majority(True)
+        pred8 = probs.argmax(1)
+        res["ferplus_majority8"] = classification_metrics(ref8[ref8 >= 0], pred8[ref8 >= 0], probs.shape[1])
+    fer = split.fer2013_labels
+    f = fer >= 0
+    if f.any():
+        res["fer2013_main_head"] = classification_metrics(fer[f], pred7[f], len(EMOTIONS))
+        head = out.get("probs_fer2013")
+        res["fer2013"] = (classification_metrics(fer[f], head.argmax(1)[f], len(EMOTIONS)) if head is not None
+                          else res["fer2013_main_head"])
+    if "valence_arousal" in out:
+        seven = split.soft_labels()
+        ok = seven.sum(1) > 0
+        res["va"] = regression_metrics(out["valence_arousal"][ok], va_from_distribution(seven[ok]))
+    return res
+
+
+def ferplus_summary(ev: dict[str, Any]) -> dict[str, Any]:
+    """The flat headline numbers of `evaluate_ferplus`, as printed and recorded."""
+    summary: dict[str, Any] = {}
+    for key in ("ferplus7", "ferplus_majority7", "ferplus_majority8", "fer2013", "fer2013_main_head"):
+        if key in ev:
+            summary.update({f"{key}_{m}": ev[key][m] for m in ("accuracy", "uar", "macro_f1", "n")})
+    if "va" in ev:
+        summary.update({"va_proxy_ccc_valence": ev["va"]["valence"]["ccc"],
+                        "va_proxy_ccc_arousal": ev["va"]["arousal"]["ccc"], "va_proxy_mean_ccc": ev["va"]["mean_ccc"]})
+    return summary
+
+
+def write_ferplus_evaluation(out: str | Path, ev: dict[str, Any], model_name: str, data: str, split: str,
+                             command: str, config: dict[str, Any] | None = None, metrics_csv: Path | None = None,
+                             extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """metrics.json and the report for `evaluate_ferplus`'s result; returns the recorded metrics."""
+    from emotrace.eval.evaluate import write_evaluation
+
+    summary = {"model": model_name, "data": str(data), "split": split, **ferplus_summary(ev)}
+    f7 = ev["ferplus7"]
+    record = {**summary, "accuracy": f7["accuracy"], "uar": f7["uar"], "macro_f1": f7["macro_f1"],
+              "confusion": f7["confusion"], "per_class_recall": f7["per_class_recall"], "detail": ev,
+              **({"run": extra} if extra else {})}
+    write_evaluation(out, record, EMOTIONS, title=f"{model_name} on FER+ {split} (plurality labels, 7 classes)",
+                     command=command, config=config, metrics_csv=metrics_csv)
+    return record

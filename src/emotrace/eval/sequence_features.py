@@ -1,0 +1,118 @@
+"""Rendered sequences after the frame model (embeddings, frame probabilities, per-frame targets), and the temporal
+model's scores on them: shared by temporal training and `emotrace evaluate`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from emotrace.data.synthetic import RenderedSequence
+from emotrace.eval.sequences import sequence_metrics
+from emotrace.labels import EMOTIONS
+from emotrace.models.runtime import FrameModelRunner
+
+
+@dataclass
+class SequenceFeatures:
+    """Rendered sequences after the frame model: padded to one length, `mask` marks real frames."""
+
+    embedding: np.ndarray  # (N, T, D)
+    frame_probs: np.ndarray  # (N, T, 7)
+    targets: np.ndarray  # (N, T, 7)
+    labels: np.ndarray  # (N, T), -1 on padding
+    change_points: list[np.ndarray]
+
+    @property
+    def mask(self) -> np.ndarray:
+        return self.labels >= 0
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, idx: np.ndarray) -> SequenceFeatures:
+        return SequenceFeatures(self.embedding[idx], self.frame_probs[idx], self.targets[idx], self.labels[idx],
+                                [self.change_points[i] for i in idx])
+
+    @staticmethod
+    def concat(parts: list[SequenceFeatures]) -> SequenceFeatures:
+        t = max(p.labels.shape[1] for p in parts)
+
+        def pad(a: np.ndarray, value: float) -> np.ndarray:
+            width = [(0, 0), (0, t - a.shape[1])] + [(0, 0)] * (a.ndim - 2)
+            return np.pad(a, width, constant_values=value)
+
+        return SequenceFeatures(np.concatenate([pad(p.embedding, 0) for p in parts]),
+                                np.concatenate([pad(p.frame_probs, 0) for p in parts]),
+                                np.concatenate([pad(p.targets, 0) for p in parts]),
+                                np.concatenate([pad(p.labels, -1) for p in parts]),
+                                [c for p in parts for c in p.change_points])
+
+    def save(self, path: Path) -> None:
+        cps = np.array([np.asarray(c, np.int64) for c in self.change_points] + [np.zeros(0, np.int64)],
+                       dtype=object)[:-1]
+        np.savez(path, embedding=self.embedding, frame_probs=self.frame_probs, targets=self.targets,
+                 labels=self.labels, change_points=cps)
+
+    @staticmethod
+    def load(path: Path) -> SequenceFeatures:
+        z = np.load(path, allow_pickle=True)
+        return SequenceFeatures(z["embedding"], z["frame_probs"], z["targets"], z["labels"],
+                                list(z["change_points"]))
+
+
+def featurise(sequences: list[RenderedSequence], runner: FrameModelRunner, batch: int = 2048) -> SequenceFeatures:
+    """Run the frame model on every frame of `sequences` (padded to the longest)."""
+    t = max(len(s.labels) for s in sequences)
+    n, d = len(sequences), runner.embedding_dim
+    emb = np.zeros((n, t, d), np.float32)
+    probs = np.zeros((n, t, len(EMOTIONS)), np.float32)
+    targets = np.zeros((n, t, len(EMOTIONS)), np.float32)
+    labels = np.full((n, t), -1, np.int64)
+    flat = np.concatenate([s.frames for s in sequences])
+    seq_of = np.concatenate([np.full(len(s.labels), i) for i, s in enumerate(sequences)])
+    step_of = np.concatenate([np.arange(len(s.labels)) for s in sequences])
+    for start in range(0, len(flat), batch):
+        out = runner(flat[start:start + batch])
+        rows, cols = seq_of[start:start + batch], step_of[start:start + batch]
+        emb[rows, cols], probs[rows, cols] = out["embedding"], out["probs"]
+    for i, s in enumerate(sequences):
+        targets[i, :len(s.labels)] = s.targets[:, :len(EMOTIONS)]
+        labels[i, :len(s.labels)] = s.labels
+    return SequenceFeatures(emb, probs, targets, labels, [s.change_points for s in sequences])
+
+
+@torch.no_grad()
+def run_sequences(model: torch.nn.Module, feats: SequenceFeatures) -> dict[str, np.ndarray]:
+    """The temporal model over whole sequences: probs (N, T, 7) and, where it has the head, valence_arousal."""
+    model.eval()
+    out, _ = model(torch.from_numpy(feats.embedding))
+    res = {"probs": F.softmax(out["logits"], -1).numpy()}
+    if "valence_arousal" in out:
+        res["valence_arousal"] = out["valence_arousal"].numpy()
+    return res
+
+
+def ckplus_scores(model: torch.nn.Module, feats: SequenceFeatures, seq_labels: list[int]) -> dict[str, Any]:
+    """Sequence accuracy on CK+ test clips: the label at the clip's last frame, temporal model vs frame model
+    (last frame, and the frame model's mean over the apex frames), plus per-frame accuracy of both."""
+    probs = run_sequences(model, feats)["probs"]
+    y = np.asarray(seq_labels)
+    last = feats.mask.sum(1) - 1
+    rows = np.arange(len(y))
+    apex = feats.labels == y[:, None]
+    frame_mean = (feats.frame_probs * apex[..., None]).sum(1).argmax(1)
+    per_frame = sequence_metrics(feats.frame_probs, probs, feats.labels, feats.change_points, fps=25.0)
+    return {
+        "sequences": len(y),
+        "temporal_last_frame_accuracy": float((probs[rows, last].argmax(1) == y).mean()),
+        "frame_last_frame_accuracy": float((feats.frame_probs[rows, last].argmax(1) == y).mean()),
+        "frame_apex_mean_accuracy": float((frame_mean == y).mean()),
+        "per_frame": per_frame,
+        "correct": {"temporal": int((probs[rows, last].argmax(1) == y).sum()),
+                    "frame": int((feats.frame_probs[rows, last].argmax(1) == y).sum())},
+    }

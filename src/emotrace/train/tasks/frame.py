@@ -1,0 +1,164 @@
+"""Frame task: the frame CNN on FER+ stills with the vote distribution as a soft target (or the plurality label as
+a hard one), plus optional heads on the same embedding: FER2013's original labels (`fer2013_head`) and
+valence/arousal proxies of the votes, trained with a CCC loss (`va_head`). Rows without a target for a head are
+masked out of that head's loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from emotrace.data.proxies import va_from_distribution
+from emotrace.data.readers.ferplus import FerPlusSplit, read_split
+from emotrace.errors import EmotraceError
+from emotrace.eval.ferplus import evaluate_ferplus
+from emotrace.labels import EMOTIONS
+from emotrace.models.contract import ModelContract, contract_of
+from emotrace.train.augment import random_affine
+from emotrace.train.config import EngineConfig
+from emotrace.train.losses import ccc
+from emotrace.train.tasks.base import Task
+
+
+@dataclass
+class FrameConfig(EngineConfig):
+    """Frame-model fields on top of the engine's."""
+
+    task: str = "frame"
+    data: str = "../shared/data/ferplus"
+    label_mode: str = "soft"  # soft (vote distribution) or plurality (one-hot)
+    include_contempt: bool = False  # FER+ head over eight classes (contempt last) instead of seven
+    fer2013_head: bool = False
+    va_head: bool = False
+    aux_weight: float = 0.5  # weight of each auxiliary head's loss
+    label_smoothing: float = 0.0
+    augment: bool = True
+    optimizer: str = "adamw"
+    scheduler: str = "onecycle"
+    lr: float = 3e-3
+    weight_decay: float = 5e-4
+    batch_size: int = 128
+    best_metric: str = "ferplus7_accuracy"
+    ship_checkpoint: str = "final"  # the last epoch ships: picking an epoch on Valid would flatter Valid
+
+
+def ferplus_targets(split: FerPlusSplit, label_mode: str, include_contempt: bool) -> dict[str, np.ndarray]:
+    """Per-image targets of every head, NaN / -1 where an image has none."""
+    votes = split.class_votes(include_contempt)
+    total = votes.sum(1, keepdims=True)
+    if label_mode == "soft":
+        main = np.divide(votes, total, out=np.full_like(votes, np.nan), where=total > 0)
+    elif label_mode == "plurality":
+        lab = split.majority_labels()
+        main = np.full(votes.shape, np.nan, np.float32)
+        main[lab >= 0] = np.eye(votes.shape[1], dtype=np.float32)[lab[lab >= 0]]
+    else:
+        raise EmotraceError(f"label_mode must be soft or plurality, not {label_mode!r}")
+    seven = split.soft_labels()
+    va = np.where(seven.sum(1, keepdims=True) > 0, va_from_distribution(seven), np.nan).astype(np.float32)
+    return {"main": main.astype(np.float32), "fer2013": split.fer2013_labels.astype(np.int64), "va": va}
+
+
+class FrameTask(Task):
+    """FER+ frame classification with soft/hard targets and optional FER2013 and valence/arousal heads."""
+
+    name = "frame"
+    config_class = FrameConfig
+    default_best_metric = "ferplus7_accuracy"
+    cfg: FrameConfig
+
+    def setup(self, device: torch.device) -> None:
+        super().setup(device)
+        cfg = self.cfg
+        train = read_split(cfg.data, "train")
+        self.valid = read_split(cfg.data, "valid")
+        if cfg.max_eval:
+            self.valid = self.valid.subset(np.arange(min(cfg.max_eval, len(self.valid))))
+        targets = ferplus_targets(train, cfg.label_mode, cfg.include_contempt)
+        usable = ~np.isnan(targets["main"][:, 0]) | (cfg.fer2013_head & (targets["fer2013"] >= 0))
+        x = train.images[usable]
+        y = {k: v[usable] for k, v in targets.items()}
+        if cfg.max_train:
+            x, y = x[:cfg.max_train], {k: v[:cfg.max_train] for k, v in y.items()}
+        keep_on = device if (cfg.data_on_device and device.type == "cuda") else torch.device("cpu")
+        self.x = torch.from_numpy(x).to(keep_on)
+        self.y = {k: torch.from_numpy(v).to(keep_on) for k, v in y.items()}
+        self.classes = tuple(EMOTIONS) + (("contempt",) if cfg.include_contempt else ())
+
+    def train_size(self) -> int:
+        return len(self.x)
+
+    def batch(self, idx: np.ndarray, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        i = torch.from_numpy(idx).to(self.x.device)
+        x = self.x[i].float().div_(255)[:, None]
+        if self.cfg.augment:
+            x = random_affine(x, gen)
+        if self.cfg.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return {"x": x.to(self.device), **{k: v[i].to(self.device) for k, v in self.y.items()}}
+
+    def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.head_losses(model(batch["x"]), batch)
+
+    def head_losses(self, out: dict[str, torch.Tensor], tgt: dict[str, torch.Tensor]) -> torch.Tensor:
+        cfg = self.cfg
+        logits = out["logits"].float()
+        main_ok = ~torch.isnan(tgt["main"][:, 0])
+        if main_ok.any():
+            target = tgt["main"][main_ok]
+            if cfg.label_smoothing:
+                target = target * (1 - cfg.label_smoothing) + cfg.label_smoothing / target.shape[1]
+            loss = -(target * F.log_softmax(logits[main_ok], 1)).sum(1).mean()
+        else:
+            loss = logits.sum() * 0
+        if "logits_fer2013" in out:
+            ok = tgt["fer2013"] >= 0
+            if ok.any():
+                loss = loss + cfg.aux_weight * F.cross_entropy(out["logits_fer2013"].float()[ok], tgt["fer2013"][ok])
+        if "valence_arousal" in out:
+            ok = ~torch.isnan(tgt["va"][:, 0])
+            if ok.sum() > 1:
+                loss = loss + cfg.aux_weight * (1 - ccc(out["valence_arousal"].float()[ok], tgt["va"][ok])).mean()
+        return loss
+
+    def validate(self, model: torch.nn.Module) -> dict[str, float]:
+        ev = evaluate_ferplus(model, self.valid)
+        row = {"ferplus7_accuracy": ev["ferplus7"]["accuracy"], "ferplus7_uar": ev["ferplus7"]["uar"],
+               "ferplus_majority7_accuracy": ev["ferplus_majority7"]["accuracy"]}
+        if "ferplus_majority8" in ev:
+            row["ferplus_majority8_accuracy"] = ev["ferplus_majority8"]["accuracy"]
+        if "fer2013" in ev:
+            row["fer2013_accuracy"] = ev["fer2013"]["accuracy"]
+        if "va" in ev:
+            row["va_mean_ccc"] = ev["va"]["mean_ccc"]
+        return row
+
+    def contract(self, model: torch.nn.Module) -> ModelContract:
+        with torch.no_grad():
+            was = model.training
+            model.eval()
+            p = next(model.parameters())
+            names = list(model(torch.zeros(1, 1, model.input_size, model.input_size, device=p.device)))
+            model.train(was)
+        return contract_of(model, self.classes, names, alignment="FER template (emotrace.faces.align)")
+
+    def final_evaluation(self, model: torch.nn.Module, out: Path, command: str,
+                         run_info: dict[str, Any]) -> dict[str, Any]:
+        from emotrace.eval.ferplus import write_ferplus_evaluation
+
+        ev = evaluate_ferplus(model, self.valid)
+        return write_ferplus_evaluation(out, ev, model_name=self.cfg.name, data=self.cfg.data, split="valid",
+                                        command=command, config=_config(self.cfg),
+                                        metrics_csv=out / "metrics.csv", extra=run_info)
+
+
+def _config(cfg: EngineConfig) -> dict[str, Any]:
+    from emotrace.config import config_to_dict
+
+    return config_to_dict(cfg)

@@ -1,0 +1,213 @@
+"""Temporal task: the per-track LSTM/GRU over frame-model embeddings, on CK+ subjects and sequences rendered from
+FER+ stills.
+
+Stage one (the frame CNN) is frozen: sequences are rendered (`data/rendered.py`), every frame goes through the
+shipped frame model once, and the temporal model learns on the cached embeddings. That is what lets a 2-core CPU
+train it in minutes, and it ties the temporal model to one frame model (the manifest records which).
+
+- FER+ Train stills -> `ferplus_sequences` sequences of `length` frames, emotion changes at random points;
+- CK+ subjects -> `ckplus_clips_per_subject` chains of one to three of the subject's sequences each;
+- with `fold` >= 0, that fold's CK+ subjects are held out and scored on fixed test clips (`train/crossval.py` runs
+  every fold).
+
+Per-frame targets: FER+ vote distributions (soft) and CK+ one-hot labels; valence/arousal targets are circumplex
+proxies of those targets, learnt with a CCC loss, and reported as proxies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from emotrace.config import config_to_dict
+from emotrace.data.proxies import va_from_distribution
+from emotrace.data.rendered import ckplus_chains, ckplus_subjects, ckplus_test_clips, ferplus_sequences, fold_subjects
+from emotrace.eval.sequence_features import SequenceFeatures, ckplus_scores, featurise, run_sequences
+from emotrace.eval.sequences import sequence_metrics
+from emotrace.labels import EMOTIONS
+from emotrace.models.contract import ModelContract, contract_of
+from emotrace.models.runtime import FrameModelRunner
+from emotrace.train.config import EngineConfig
+from emotrace.train.losses import ccc
+from emotrace.train.tasks.base import Task
+
+log = logging.getLogger("emotrace")
+
+
+@dataclass
+class TemporalConfig(EngineConfig):
+    """Temporal-model fields on top of the engine's."""
+
+    task: str = "temporal"
+    frame_model: str = "emotrace-cnn-m-ferplus"  # shipped frame weights whose embeddings the model reads
+    ferplus_root: str = "../shared/data/ferplus"
+    ckplus_root: str = "../shared/data/ckplus"
+    arch: str = "emotrace-gru"
+    arch_kwargs: dict[str, Any] = field(default_factory=lambda: {"hidden": 128, "valence_arousal": True})
+    ferplus_sequences: int = 2000
+    ferplus_valid_sequences: int = 300
+    ckplus_clips_per_subject: int = 6
+    length: int = 96
+    input_dropout: float = 0.1  # dropout on the embeddings: the model must not lean on single units
+    va_weight: float = 0.5
+    kfold: int = 10
+    fold: int = -1  # -1 trains on every CK+ subject (the shipped model); k holds fold k's subjects out
+    feature_cache: str = ""  # default: <out_dir>/features-<frame model>-<seed>; k-fold runs share the base one
+    epochs: int = 25
+    batch_size: int = 64
+    lr: float = 0.003
+    weight_decay: float = 0.0001
+    optimizer: str = "adamw"
+    scheduler: str = "onecycle"
+    pct_start: float = 0.1
+    grad_clip: float = 1.0
+    best_metric: str = "frame_accuracy"
+    ship_checkpoint: str = "final"
+
+
+def _cached(path: Path, build: Any) -> SequenceFeatures:
+    if path.is_file():
+        return SequenceFeatures.load(path)
+    feats = build()
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    feats.save(tmp)
+    tmp.replace(path)
+    return feats
+
+
+def prepare_features(cfg: TemporalConfig) -> dict[str, Any]:
+    """Render and featurise everything a run needs, cached (`feature_cache`) for reruns and the other folds."""
+    cache = Path(cfg.feature_cache or Path(cfg.out_dir) / f"features-{cfg.frame_model}-{cfg.seed}")
+    cache.mkdir(parents=True, exist_ok=True)
+    runner = FrameModelRunner(cfg.frame_model, runtime="auto", threads=cfg.threads)
+    subjects = ckplus_subjects(cfg.ckplus_root)
+    t0 = time.perf_counter()
+    fer_train = _cached(cache / f"ferplus-train-{cfg.ferplus_sequences}x{cfg.length}.npz", lambda: featurise(
+        ferplus_sequences(cfg.ferplus_root, "train", cfg.ferplus_sequences, cfg.length, cfg.seed), runner))
+    fer_valid = _cached(cache / f"ferplus-valid-{cfg.ferplus_valid_sequences}x{cfg.length}.npz", lambda: featurise(
+        ferplus_sequences(cfg.ferplus_root, "valid", cfg.ferplus_valid_sequences, cfg.length, cfg.seed + 1),
+        runner))
+    ck_train = _cached(cache / f"ckplus-chains-{cfg.ckplus_clips_per_subject}.npz", lambda: featurise(
+        ckplus_chains(subjects, cfg.ckplus_clips_per_subject, cfg.seed), runner))
+    clips, clip_labels = ckplus_test_clips(subjects, cfg.seed)
+    ck_test = _cached(cache / "ckplus-test.npz", lambda: featurise(clips, runner))
+    log.info("features ready in %.0fs (%s)", time.perf_counter() - t0, cache)
+    clip_subjects = [name for name in sorted(subjects) for _ in subjects[name]]
+    chain_subjects = [name for name in sorted(subjects) for _ in range(cfg.ckplus_clips_per_subject)]
+    return {"fer_train": fer_train, "fer_valid": fer_valid, "ck_train": ck_train, "ck_test": ck_test,
+            "ck_test_labels": clip_labels, "ck_test_subjects": clip_subjects, "ck_train_subjects": chain_subjects,
+            "subjects": subjects}
+
+
+class TemporalTask(Task):
+    """Per-frame soft cross-entropy (plus CCC on valence/arousal proxies) over cached frame embeddings."""
+
+    name = "temporal"
+    config_class = TemporalConfig
+    default_best_metric = "frame_accuracy"
+    cfg: TemporalConfig
+
+    def setup(self, device: torch.device) -> None:
+        super().setup(device)
+        cfg = self.cfg
+        data = prepare_features(cfg)
+        self.data = data
+        self.held = fold_subjects(data["subjects"], cfg.kfold, cfg.fold, cfg.seed) if cfg.fold >= 0 else set()
+        idx = np.array([i for i, s in enumerate(data["ck_train_subjects"]) if s not in self.held], np.int64)
+        train = SequenceFeatures.concat([data["fer_train"], data["ck_train"].subset(idx)])
+        if cfg.max_train:
+            train = train.subset(np.arange(min(cfg.max_train, len(train))))
+        self.valid = data["fer_valid"]
+        if cfg.max_eval:
+            self.valid = self.valid.subset(np.arange(min(cfg.max_eval, len(self.valid))))
+        log.info("training on %d sequences (%d CK+ chains; held-out subjects: %d)", len(train), len(idx),
+                 len(self.held))
+        keep_on = device if (cfg.data_on_device and device.type == "cuda") else torch.device("cpu")
+        self.x = torch.from_numpy(train.embedding).to(keep_on)
+        self.tgt = torch.from_numpy(train.targets).to(keep_on)
+        self.mask = torch.from_numpy(train.mask).to(keep_on)
+        va = va_from_distribution(train.targets.reshape(-1, len(EMOTIONS))).reshape(*train.targets.shape[:2], 2)
+        self.va = torch.from_numpy(va).to(keep_on)
+        self.input_dim = int(train.embedding.shape[-1])
+
+    def arch_kwargs(self) -> dict[str, Any]:
+        return {"input_dim": self.input_dim, **self.cfg.arch_kwargs}
+
+    def build_model(self) -> torch.nn.Module:
+        from emotrace.models import create_model
+
+        return create_model(self.cfg.arch, **self.arch_kwargs())
+
+    def train_size(self) -> int:
+        return len(self.x)
+
+    def batch(self, idx: np.ndarray, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        i = torch.from_numpy(idx).to(self.x.device)
+        return {k: v[i].to(self.device) for k, v in
+                (("x", self.x), ("tgt", self.tgt), ("mask", self.mask), ("va", self.va))}
+
+    def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        x = F.dropout(batch["x"], self.cfg.input_dropout, training=True)
+        out, _ = model(x)
+        m = batch["mask"]
+        loss = -(batch["tgt"][m] * F.log_softmax(out["logits"].float()[m], -1)).sum(-1).mean()
+        if "valence_arousal" in out and self.cfg.va_weight:
+            loss = loss + self.cfg.va_weight * (1 - ccc(out["valence_arousal"].float()[m], batch["va"][m])).mean()
+        return loss
+
+    def _valid_metrics(self, model: torch.nn.Module) -> dict[str, Any]:
+        res = run_sequences(model, self.valid)
+        m = sequence_metrics(self.valid.frame_probs, res["probs"], self.valid.labels, self.valid.change_points,
+                             fps=25.0)
+        if "valence_arousal" in res:
+            from emotrace.eval.metrics import regression_metrics
+
+            mask = self.valid.mask
+            m["va_proxy"] = regression_metrics(res["valence_arousal"][mask],
+                                               va_from_distribution(self.valid.targets[mask]))
+        return m
+
+    def validate(self, model: torch.nn.Module) -> dict[str, float]:
+        m = self._valid_metrics(model)
+        row = {k: float(v) for k, v in m["temporal"].items() if isinstance(v, (int, float))}
+        if "va_proxy" in m:
+            row["va_proxy_mean_ccc"] = float(m["va_proxy"]["mean_ccc"])
+        return row
+
+    def contract(self, model: torch.nn.Module) -> ModelContract:
+        outputs = ("logits", "valence_arousal") if getattr(model, "va_head", None) is not None else ("logits",)
+        return contract_of(model, EMOTIONS, outputs, frame_model=self.cfg.frame_model)
+
+    def final_evaluation(self, model: torch.nn.Module, out: Path, command: str,
+                         run_info: dict[str, Any]) -> dict[str, Any]:
+        from emotrace.eval.report import write_report
+        from emotrace.provenance import git_commit
+
+        model = model.cpu()
+        metrics: dict[str, Any] = {"fold": self.cfg.fold, "held_out_subjects": sorted(self.held),
+                                   "ferplus_valid_synthetic": self._valid_metrics(model), "run": run_info}
+        if self.held:
+            data = self.data
+            idx = np.array([i for i, s in enumerate(data["ck_test_subjects"]) if s in self.held], np.int64)
+            labels = [data["ck_test_labels"][i] for i in idx]
+            metrics["ckplus_held_out"] = ckplus_scores(model, data["ck_test"].subset(idx), labels)
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float) + "\n")
+        syn = metrics["ferplus_valid_synthetic"]
+        shown = {"temporal_frame_accuracy": syn["temporal"]["frame_accuracy"],
+                 "frame_model_frame_accuracy": syn["frame"]["frame_accuracy"],
+                 "temporal_label_changes_per_s": syn["temporal"]["label_changes_per_s"],
+                 "frame_model_label_changes_per_s": syn["frame"]["label_changes_per_s"]}
+        if "ckplus_held_out" in metrics:
+            shown["ckplus_held_out_temporal"] = metrics["ckplus_held_out"]["temporal_last_frame_accuracy"]
+            shown["ckplus_held_out_frame"] = metrics["ckplus_held_out"]["frame_last_frame_accuracy"]
+        write_report(out, shown, title=f"{self.cfg.name}: {self.cfg.arch} over {self.cfg.frame_model} embeddings",
+                     command=command or None, config=config_to_dict(self.cfg), commit=git_commit())
+        return metrics
