@@ -17,9 +17,10 @@ from pathlib import Path
 import torch
 
 from emotrace.models import create_model
+from emotrace.models.contract import input_spec_of
 from emotrace.models.export import example_input
+from emotrace.models.outputs import model_outputs
 from emotrace.provenance import provenance
-from emotrace.train.run import input_spec_of, model_outputs
 
 CASES = [  # (label, arch, kwargs, batch, input override)
     ("emotrace-cnn-s (default frame model)", "emotrace-cnn-s", {}, 128, None),

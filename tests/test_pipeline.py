@@ -32,14 +32,14 @@ def test_analyzer_says_which_temporal_stage_runs(analyzer):
 
 
 def test_the_default_pipeline_runs_the_shipped_default_models(analyzer):
-    from emotrace.models.registry import manifest
+    from emotrace.models.manifest import manifest
 
     man = manifest()
     d = analyzer.describe()
     frame = d["frame_model"]["name"]
-    assert man[frame]["role"] == "frame" and man[frame]["default"]
+    assert man[frame].role == "frame" and man[frame].default
     temporal = man[d["temporal_stage"]]
-    assert temporal["role"] == "temporal" and temporal["default"] and temporal["frame_model"] == frame
+    assert temporal.role == "temporal" and temporal.default and temporal.frame_model == frame
     df = emotrace.analyze(astronaut_frames(6), analyzer=analyzer)
     assert df[["valence", "arousal"]].notna().all().all()
     assert df[["valence", "arousal"]].abs().le(1).all().all()

@@ -90,8 +90,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.nproc > 1:
         if args.crossval:
             raise EmotraceError("--crossval runs its folds one after another; use it without --nproc")
-        rest = [a for a in argv[argv.index("train") + 1:] if a != "--nproc" and not a.startswith("--nproc=")]
-        rest = [a for i, a in enumerate(rest) if not (i > 0 and rest[i - 1] == "--nproc")]
+        tail = argv[argv.index("train") + 1:]
+        rest = [a for i, a in enumerate(tail) if not (a == "--nproc" or a.startswith("--nproc=")
+                                                      or (i > 0 and tail[i - 1] == "--nproc"))]
         cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={args.nproc}",
                "-m", "emotrace.train", *rest]
         return subprocess.call(cmd)

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from emotrace.cli import main
-from emotrace.models.registry import manifest
+from emotrace.models.manifest import manifest
 from emotrace.models.runtime import default_frame_model
 from tests.helpers import FERPLUS, MEDIA, needs_ferplus, needs_shared
 
@@ -25,14 +25,14 @@ FRAME_KEYS = {
 
 
 def _temporal_default() -> str:
-    return next(k for k, v in manifest().items() if v.get("role") == "temporal" and v.get("default"))
+    return next(k for k, v in manifest().items() if v.role == "temporal" and v.default)
 
 
 @needs_ferplus
 def test_evaluate_reproduces_the_default_frame_models_metrics(tmp_path):
     assert main(["evaluate", "default", str(FERPLUS), "--out", str(tmp_path)]) == 0
     got = json.loads((tmp_path / "metrics.json").read_text())
-    shipped = manifest()[default_frame_model()]["metrics"]
+    shipped = manifest()[default_frame_model()].metrics
     checked = [k for k in FRAME_KEYS if k in shipped]
     assert len(checked) >= 8
     for key in checked:
@@ -45,7 +45,7 @@ def test_evaluate_reproduces_the_temporal_models_rendered_sequence_metrics(tmp_p
     name = _temporal_default()
     assert main(["evaluate", name, str(FERPLUS), "--out", str(tmp_path)]) == 0
     got = json.loads((tmp_path / "metrics.json").read_text())
-    shipped = manifest()[name]["metrics"]["ferplus_valid_synthetic"]
+    shipped = manifest()[name].metrics["ferplus_valid_synthetic"]
     for model in ("frame", "temporal"):
         for key in ("frame_accuracy", "label_changes_per_s", "median_frames_to_follow"):
             assert got[model][key] == pytest.approx(shipped[model][key], abs=1e-4), (model, key)
@@ -57,7 +57,7 @@ def test_evaluate_reproduces_the_temporal_models_flicker_on_real_video(tmp_path)
     name = _temporal_default()
     assert main(["evaluate", name, str(MEDIA), "--out", str(tmp_path)]) == 0
     got = json.loads((tmp_path / "metrics.json").read_text())
-    shipped = manifest()[name]["metrics"]["media_flicker"]
+    shipped = manifest()[name].metrics["media_flicker"]
     assert got["tracks_scored"] == shipped["tracks_scored"]
     for key in ("frame_changes_per_s", "temporal_changes_per_s"):
         assert got[key] == pytest.approx(shipped[key], abs=1e-6), key

@@ -11,9 +11,11 @@ import pytest
 import torch
 
 from emotrace.cli import main
-from emotrace.config import load_config
 from emotrace.eval.evaluate import evaluate_model
-from emotrace.train.run import TrainConfig, load_trained, train
+from emotrace.models.checkpoint import load_model
+from emotrace.train.engine import train
+from emotrace.train.resolve import load_train_config
+from emotrace.train.tasks.classify import ClassifyConfig
 from tests.helpers import CKPLUS, FERPLUS, REPO
 
 needs_ckplus = pytest.mark.skipif(not CKPLUS.is_dir(), reason=f"CK+48 data not found at {CKPLUS}")
@@ -37,11 +39,11 @@ def _pattern_dataset(root: Path, per_class: int = 16) -> Path:
     return root
 
 
-def _cfg(tmp_path: Path, out: str, epochs: int) -> TrainConfig:
+def _cfg(tmp_path: Path, out: str, epochs: int) -> ClassifyConfig:
     data = tmp_path / "data"
     if not data.exists():
         _pattern_dataset(data)
-    return TrainConfig(name="toy", arch="emotrace-cnn-s", arch_kwargs={"num_classes": 7}, data=str(data),
+    return ClassifyConfig(name="toy", arch="emotrace-cnn-s", arch_kwargs={"num_classes": 7}, data=str(data),
                        split="fixed", fixed_sizes=(32, 8), by_subject=False, align="never", epochs=epochs, batch_size=8,
                        lr=3e-3, optimizer="adamw", scheduler="cosine", threads=1, out_dir=str(tmp_path / out))
 
@@ -77,8 +79,9 @@ def test_run_writes_every_artifact_and_learns(tmp_path):
     assert list((out / "tensorboard").glob("events.out.tfevents.*"))
     report = (out / "report.md").read_text()
     assert "emotrace train toy.yaml" in report
-    model, ck = load_trained(out)
-    assert ck["arch"] == "emotrace-cnn-s" and ck["classes"][:3] == ["angry", "disgust", "fear"]
+    loaded = load_model(out)
+    assert loaded.arch == "emotrace-cnn-s" and loaded.classes[:3] == ("angry", "disgust", "fear")
+    assert loaded.task == "classify" and loaded.contract.kind == "image" and loaded.contract.size == 48
 
 
 SEED_CONFIGS = ["seed1-conv3d-lstm.yaml", "seed2-cnn-lstm.yaml", "seed3-cnn-lstm-td.yaml", "seed4-cnn-ckplus.yaml"]
@@ -104,11 +107,11 @@ def test_seed_config_short_real_training_and_evaluate_reproduces(tmp_path, capsy
 
 @needs_ckplus
 def test_two_stage_seed4_rnn_reads_the_trained_cnn(tmp_path):
-    cnn = load_config(TrainConfig, REPO / "configs" / "seed4-cnn-ckplus.yaml", epochs=1, max_train=48, max_eval=24,
-                      out_dir=str(tmp_path / "cnn"))
+    cnn = load_train_config(REPO / "configs" / "seed4-cnn-ckplus.yaml",
+                            {"epochs": 1, "max_train": 48, "max_eval": 24, "out_dir": str(tmp_path / "cnn")})
     train(cnn, command="test")
-    rnn = load_config(TrainConfig, REPO / "configs" / "seed4-rnn.yaml", epochs=2, max_eval=24,
-                      features_from=str(tmp_path / "cnn"), out_dir=str(tmp_path / "rnn"))
+    rnn = load_train_config(REPO / "configs" / "seed4-rnn.yaml", {"epochs": 2, "max_eval": 24, "features_from":
+                            str(tmp_path / "cnn"), "out_dir": str(tmp_path / "rnn")})
     ev = train(rnn, command="test")
     assert ev["n"] > 0 and 0.0 <= ev["accuracy"] <= 1.0
     assert (tmp_path / "rnn" / "report.html").is_file()
@@ -117,8 +120,8 @@ def test_two_stage_seed4_rnn_reads_the_trained_cnn(tmp_path):
 @needs_ferplus
 def test_seed3_and_va_configs_on_ferplus(tmp_path):
     for config in ("seed3-cnn-lstm.yaml", "seed4-cnn-va.yaml"):
-        cfg = load_config(TrainConfig, REPO / "configs" / config, epochs=1, max_train=64, max_eval=64,
-                          out_dir=str(tmp_path / config))
+        cfg = load_train_config(REPO / "configs" / config, {"epochs": 1, "max_train": 64, "max_eval": 64,
+                                                            "out_dir": str(tmp_path / config)})
         ev = train(cfg, command="test")
         assert ev["rows"] == 64
         again, _ = evaluate_model(str(tmp_path / config), str(FERPLUS))  # the run's own split and caps
@@ -133,14 +136,14 @@ def test_seed3_and_va_configs_on_ferplus(tmp_path):
 @needs_ckplus
 @pytest.mark.parametrize("model", ["default", "emotrace-cnn-s-ferplus"])
 def test_cross_dataset_ferplus_model_on_ckplus(tmp_path, capsys, model):
-    from emotrace.models.registry import manifest
+    from emotrace.models.manifest import manifest
     from emotrace.models.runtime import default_frame_model
 
     code = main(["-q", "evaluate", model, str(CKPLUS), "--out", str(tmp_path / "x")])
     assert code == 0
     m = json.loads((tmp_path / "x" / "metrics.json").read_text())
     name = default_frame_model() if model == "default" else model
-    if "contempt" in manifest()[name]["classes"]:  # an eight-class FER+ model scores contempt too
+    if "contempt" in manifest()[name].classes:  # an eight-class FER+ model scores contempt too
         assert m["dropped_classes"] == [] and m["n"] == 318 + 3 * 327  # neutral frames are kept either way
     else:  # a seven-class model lacks it: those sequences are dropped
         assert m["dropped_classes"] == ["contempt"]

@@ -4,7 +4,11 @@ subject."""
 import numpy as np
 import pytest
 
-from emotrace.train.temporal import SequenceFeatures, TemporalTrainConfig, fit, fold_subjects, run_sequences
+from emotrace.data.rendered import fold_subjects
+from emotrace.eval.sequence_features import SequenceFeatures, run_sequences
+from emotrace.models.checkpoint import load_model
+from emotrace.train.engine import train
+from emotrace.train.tasks.temporal import TemporalConfig
 from tests.helpers import CKPLUS
 
 
@@ -23,12 +27,20 @@ def _noisy_sequences(n: int, t: int, rng: np.random.Generator) -> SequenceFeatur
     return SequenceFeatures(emb, probs.astype(np.float32), np.eye(7, dtype=np.float32)[labels], labels, change)
 
 
-def test_the_temporal_model_beats_per_frame_decisions_on_noisy_embeddings():
+def test_the_temporal_model_beats_per_frame_decisions_on_noisy_embeddings(tmp_path, monkeypatch):
+    import emotrace.train.tasks.temporal as task_module
+
     rng = np.random.default_rng(0)
-    train, test = _noisy_sequences(256, 40, rng), _noisy_sequences(64, 40, rng)
-    cfg = TemporalTrainConfig(arch_kwargs={"hidden": 32, "valence_arousal": True}, epochs=30, batch_size=32,
-                              lr=0.01, threads=1)
-    model = fit(train, cfg, log=lambda *_: None)
+    data, test = _noisy_sequences(256, 40, rng), _noisy_sequences(64, 40, rng)
+    empty = data.subset(np.zeros(0, np.int64))
+    monkeypatch.setattr(task_module, "prepare_features", lambda cfg: {
+        "fer_train": data, "fer_valid": test, "ck_train": empty, "ck_test": empty, "ck_test_labels": [],
+        "ck_test_subjects": [], "ck_train_subjects": [], "subjects": {}})
+    cfg = TemporalConfig(arch_kwargs={"hidden": 32, "valence_arousal": True}, epochs=30, batch_size=32,
+                         lr=0.01, threads=1, out_dir=str(tmp_path / "run"))
+    metrics = train(cfg, command="test")
+    assert metrics["ferplus_valid_synthetic"]["temporal"]["frame_accuracy"] > 0.5
+    model = load_model(tmp_path / "run").model
     out = run_sequences(model, test)
     temporal_acc = (out["probs"].argmax(-1) == test.labels).mean()
     frame_acc = (test.frame_probs.argmax(-1) == test.labels).mean()
@@ -48,7 +60,7 @@ def test_features_save_and_load_round_trip(tmp_path):
 
 @pytest.mark.skipif(not (CKPLUS / "CK+48").is_dir(), reason=f"CK+ not found at {CKPLUS}")
 def test_ckplus_folds_partition_the_subjects():
-    from emotrace.train.temporal import ckplus_subjects
+    from emotrace.data.rendered import ckplus_subjects
 
     subjects = ckplus_subjects(str(CKPLUS))
     folds = [fold_subjects(subjects, 10, k) for k in range(10)]
