@@ -1,7 +1,7 @@
 """The seed table: each seed's reported number next to what its architecture scores here on the closest data.
 
-Every row is one `emotrace train` run (its report, command, config and commit land in its out_dir); runs already
-finished are reused, so an interrupted table resumes. Budgets are cut to fit a 2-core CPU and each row says how.
+Every row is one `emotrace train` run on the training engine (its report, command, config and commit land in its
+out_dir); runs already finished are reused, so an interrupted table resumes. Budgets are cut to fit a 2-core CPU and each row says how.
 
     python benchmarks/seed_table.py            # runs what is missing, then prints the Markdown table
     python benchmarks/seed_table.py --print    # only prints the table from finished runs
@@ -66,9 +66,8 @@ def run_row(row_id: str, config: str, extra: list[str]) -> Path:
 
 def measured(out: Path) -> str:
     m = json.loads((out / "metrics.json").read_text())
-    if "mean_ccc" in m or "va" in m:
-        va = m.get("va", m)
-        return f"mean CCC {va['mean_ccc']:.3f} (valence {va['valence']['ccc']:.3f}, arousal {va['arousal']['ccc']:.3f})"
+    if "ccc" in m:  # a valence/arousal run (the engine's classify task records mean and per-dimension CCC)
+        return f"mean CCC {m['ccc']:.3f} (valence {m['ccc_valence']:.3f}, arousal {m['ccc_arousal']:.3f})"
     return f"{100 * m['accuracy']:.2f}% (UAR {100 * m['uar']:.2f}%, n={m.get('n', m.get('rows'))})"
 
 

@@ -1,1 +1,1 @@
-"""Training: configs, loops with checkpoint/resume, and the losses they use."""
+"""Training: one engine (`engine.py`) and the tasks it runs (`tasks/`), configs, losses, shipping."""

@@ -46,6 +46,8 @@ def _params(n: int, generator: torch.Generator, rotate_deg: float, shift: float,
 
 
 def _apply(x: torch.Tensor, theta: torch.Tensor, brightness: torch.Tensor, contrast: torch.Tensor) -> torch.Tensor:
+    # Parameters are drawn on the CPU generator (the same draws on any device), then used where the images are.
+    theta, brightness, contrast = (v.to(x.device, x.dtype) for v in (theta, brightness, contrast))
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     out = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
     b = brightness[:, None, None, None]
