@@ -1,7 +1,8 @@
 """The seed table: each seed's reported number next to what its architecture scores here on the closest data.
 
 Every row is one `emotrace train` run on the training engine (its report, command, config and commit land in its
-out_dir); runs already finished are reused, so an interrupted table resumes. Budgets are cut to fit a 2-core CPU and each row says how.
+out_dir); runs already finished are reused, so an interrupted table resumes. Budgets are cut to fit a 2-core
+CPU and each row says how.
 
     python benchmarks/seed_table.py            # runs what is missing, then prints the Markdown table
     python benchmarks/seed_table.py --print    # only prints the table from finished runs

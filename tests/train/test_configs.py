@@ -24,9 +24,9 @@ PLAN: dict[str, tuple[list[str], Path | None]] = {
     "seed3-cnn-lstm.yaml": (["--max-train", "64", "--max-eval", "64"], FERPLUS),
     "seed4-cnn-ckplus.yaml": (["--max-train", "32", "--max-eval", "16"], CKPLUS),
     "seed4-cnn-va.yaml": (["--max-train", "64", "--max-eval", "64"], FERPLUS),
-    "temporal-gru.yaml": (["--set", "ferplus_sequences=8", "--set", "ferplus_valid_sequences=4", "--set",
-                           "ckplus_clips_per_subject=1", "--set", "length=12", "--set", "batch_size=4", "--max-train", "8"],
-                          FERPLUS),
+    "temporal-gru.yaml": (["--set", "ferplus_sequences=8", "--set", "ferplus_valid_sequences=4",
+                           "--set", "ckplus_clips_per_subject=1", "--set", "length=12", "--set", "batch_size=4",
+                           "--max-train", "8"], FERPLUS),
 }
 
 
