@@ -18,6 +18,7 @@ SHORT = ["--set", "epochs=1", "--set", "threads=1"]  # with max_train, one epoch
 PLAN: dict[str, tuple[list[str], Path | None]] = {
     "frame-default.yaml": (["--max-train", "256", "--max-eval", "200"], FERPLUS),
     "frame-m.yaml": (["--max-train", "256", "--max-eval", "200"], FERPLUS),
+    "distill-cnn-s.yaml": (["--max-train", "256", "--max-eval", "200"], FERPLUS),
     "seed1-conv3d-lstm.yaml": (["--max-train", "16", "--max-eval", "8"], CKPLUS),
     "seed2-cnn-lstm.yaml": (["--max-train", "16", "--max-eval", "8"], CKPLUS),
     "seed3-cnn-lstm-td.yaml": (["--max-train", "16", "--max-eval", "8"], CKPLUS),
@@ -60,7 +61,7 @@ def test_config_trains_evaluates_and_exports(tmp_path, config):
     out = tmp_path / "run"
     info = _train(config, out, [*extra, "--set", f"crop_cache={tmp_path / 'crops'}"]
                   if config.startswith("seed") else extra)
-    assert info["task"] in ("frame", "classify", "temporal")
+    assert info["task"] in ("frame", "classify", "temporal", "distill")
     _evaluate_and_export(out, data, tmp_path)
 
 
