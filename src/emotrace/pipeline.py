@@ -85,8 +85,7 @@ class Analyzer:
     @property
     def has_valence_arousal(self) -> bool:
         """Whether results carry valence/arousal (from the temporal model, else the frame model; proxies-trained)."""
-        temporal_va = bool(getattr(self.temporal, "record", {}).get("valence_arousal"))
-        return temporal_va or self.model.has_valence_arousal
+        return self.temporal.has_valence_arousal or self.model.has_valence_arousal
 
     def reset(self) -> None:
         """Forget all tracks and temporal state (new source)."""

@@ -80,12 +80,19 @@ def test_onnx_step_export_matches_pytorch_over_a_sequence(tmp_path, name):
 
 def test_a_temporal_model_must_match_the_frame_model(monkeypatch):
     from emotrace.errors import EmotraceError
-    from emotrace.models import registry
+    from emotrace.models import manifest as man
+    from emotrace.models.contract import ModelContract
     from emotrace.models.temporal import smoothing
 
-    fake = {"frame-a": {"role": "frame"},
-            "gru-a": {"role": "temporal", "default": True, "frame_model": "frame-a", "arch": "emotrace-gru"}}
-    monkeypatch.setattr(registry, "manifest", lambda: fake)
+    def record(name: str, role: str, **kw: object) -> man.WeightRecord:
+        contract = ModelContract(kind="features" if role == "temporal" else "image", size=None if role == "temporal"
+                                 else 48, channels=8, frames=None)
+        return man.WeightRecord(name=name, role=role, arch="emotrace-gru", arch_kwargs={}, contract=contract,
+                                file="x.pt", sha256="0", **kw)  # type: ignore[arg-type]
+
+    fake = {"frame-a": record("frame-a", "frame"),
+            "gru-a": record("gru-a", "temporal", default=True, frame_model="frame-a")}
+    monkeypatch.setattr(man, "manifest", lambda: fake)
     monkeypatch.setattr(smoothing, "weight_record", lambda n: fake[n])
     monkeypatch.setattr(smoothing, "RnnTemporal", lambda n: f"rnn:{n}")
     assert smoothing.create_temporal("auto", frame_model="frame-a") == "rnn:gru-a"

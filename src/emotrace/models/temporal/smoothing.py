@@ -23,6 +23,7 @@ class TemporalStage:
 
     name = "none"
     description = ""
+    has_valence_arousal = False  # whether step() returns valence/arousal too
 
     def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
         raise NotImplementedError
@@ -73,6 +74,7 @@ class RnnTemporal(TemporalStage):
         self.record = weight_record(weights)
         self.name = weights
         self.description = f"trained {self.record.arch} over frame embeddings"
+        self.has_valence_arousal = self.record.valence_arousal
         self.model = create_model(weights, pretrained=True)
         self._state: dict[int, object] = {}
 
