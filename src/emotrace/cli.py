@@ -53,15 +53,16 @@ def _make_analyzer(args: argparse.Namespace) -> Any:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from emotrace.api import ALL_OUTPUTS, build_sinks, run
+    from emotrace.api import run
+    from emotrace.outputs import build_sinks, parse_outputs
 
-    outputs = ALL_OUTPUTS if args.outputs == "all" else tuple(x.strip() for x in args.outputs.split(",") if x.strip())
+    outputs = parse_outputs(args.outputs)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise EmotraceError(f"output folder {out} exists and is not a folder")
     analyzer = _make_analyzer(args)
     written = run(args.source, analyzer, build_sinks(out, outputs), progress=not args.quiet,
-                  max_frames=args.max_frames)
+                  max_frames=args.max_frames, sequence=getattr(args, "sequence", False))
     if not args.quiet:
         _report(out, written)
     return 0
@@ -315,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("-o", "--out", required=True, help="output folder")
     a.add_argument("--outputs", default="all", help="comma list of csv,parquet,jsonl,video,timeline,summary")
     a.add_argument("--max-frames", type=int, help="stop after N frames (live sources)")
+    a.add_argument("--sequence", action="store_true",
+                   help="a folder of images is one video's frames (tracked, temporal model across them); by default "
+                        "each photo is analysed on its own")
     _analyzer_args(a)
     a.set_defaults(func=cmd_analyze)
 
