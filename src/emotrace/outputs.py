@@ -73,8 +73,8 @@ def make_sink(name: str, out_dir: str | Path) -> Any:
 
 
 def build_sinks(out_dir: str | Path, outputs: Sequence[str]) -> list[Any]:
-    """The sinks for the requested outputs, all inside `out_dir`."""
-    return [make_sink(name, out_dir) for name in parse_outputs(outputs)]
+    """The sinks for the requested outputs (none for an empty list), all inside `out_dir`."""
+    return [make_sink(name, out_dir) for name in (parse_outputs(outputs) if outputs else ())]
 
 
 def output_file(name: str, track: int | None = None) -> str:
