@@ -45,6 +45,15 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def rss_mb() -> float | None:
+    """This worker's resident memory now (Linux), to show that it stays flat over thousands of items."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def one_line(exc: BaseException) -> str:
     """A user-facing one-line reason."""
     if isinstance(exc, EmotraceError):
@@ -125,6 +134,7 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
                    analyzer=s["analyzer"])
         rec["seconds"] = round(time.monotonic() - t0, 3)
         rec["finished_utc"] = _now()
+        rec["worker_rss_mb"] = rss_mb()
         store.publish(task.id, tmp_dir, rec, tmp_rows)
         return rec
     except Exception as exc:  # the item fails, the batch goes on
