@@ -21,13 +21,15 @@ TABLE_STEM = "emotions"
 @dataclass(frozen=True)
 class Output:
     """One output: `file` is the name it writes in the output folder (a pattern with `{track}` for per-track
-    files), `media_type` what it is served as, `sink` the sink class in `emotrace.sinks` that writes it."""
+    files), `media_type` what it is served as, `sink` the sink class in `emotrace.sinks` that writes it; `web`
+    whether the web app's jobs write and serve it."""
 
     name: str
     file: str
     media_type: str
     sink: str
     description: str
+    web: bool = True
 
 
 OUTPUTS: dict[str, Output] = {o.name: o for o in (
@@ -40,8 +42,12 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in (
            "one chart per track: emotion over time"),
     Output("summary", "summary.json", "application/json", "SummarySink",
            "per track: times, dominant emotion, label distribution; and how the run was made"),
+    # The web app's results page is its interactive view already, and its pages allow no inline scripts.
+    Output("report", "report.html", "text/html", "ReportSink",
+           "self-contained page with an interactive, zoomable timeline per person", web=False),
 )}
 ALL_OUTPUTS: tuple[str, ...] = tuple(OUTPUTS)
+WEB_OUTPUTS: tuple[str, ...] = tuple(n for n, o in OUTPUTS.items() if o.web)
 
 
 def parse_outputs(text: str | Sequence[str]) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from emotrace.outputs import OUTPUTS, TABLE_STEM, output_file, track_of
 # "json": the JSON Lines rows served as one JSON array.
 RESULT_FILES: dict[str, tuple[str, str, str]] = {}
 for _name, _o in OUTPUTS.items():
-    if "{track}" not in _o.file:
+    if _o.web and "{track}" not in _o.file:
         RESULT_FILES[_name] = (_o.file, _o.media_type, _o.file)
     if _name == "jsonl":
         RESULT_FILES["json"] = (_o.file, "application/json", f"{TABLE_STEM}.json")
