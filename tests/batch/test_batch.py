@@ -5,9 +5,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from emotrace.cli import main
 from tests.batch import media
@@ -185,3 +188,46 @@ def test_photos_never_share_a_track(tmp_path):
         assert (faces[f"temporal_{c}"] == faces[f"frame_{c}"]).all()
     seq = emotrace.analyze(str(tmp_path / "pics"), analyzer=an, sequence=True)
     assert seq.dropna(subset=["track_id"])["track_id"].nunique() == 1  # one person across a real sequence
+
+
+def _children(pid):
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cmd = (stat.parent / "cmdline").read_bytes() if (stat.parent / "cmdline").exists() else b""
+        if int(fields[1]) == pid and b"spawn_main" in cmd:  # pool workers, not the resource tracker
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_a_worker_killed_mid_item_costs_no_item(tmp_path, caplog):
+    from emotrace.batch import BatchOptions, run_batch
+    from emotrace.pipeline import AnalyzerConfig
+
+    src = tmp_path / "videos"
+    media.videos(src, 6, frames=40)
+    out = tmp_path / "out"
+    killed = []
+
+    def killer():
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not killed:
+            kids = _children(os.getpid())
+            if len(kids) >= 2 and list(out.glob("items/.*.partial")) and list(out.glob("items/*/item.json")):
+                os.kill(kids[-1], signal.SIGKILL)
+                killed.append(kids[-1])
+            time.sleep(0.05)
+
+    t = threading.Thread(target=killer, daemon=True)
+    t.start()
+    res = run_batch(BatchOptions(inputs=[str(src)], out=str(out), workers=2, progress=False), AnalyzerConfig())
+    t.join(timeout=5)
+    assert killed, "no worker was seen busy"
+    assert "a worker died" in caplog.text  # the pool broke and the items in flight ran again
+    assert res.exit_code == 0 and res.done == 6 and res.failed == 0, res.line()
+    assert len(pd.read_parquet(out / "collection.parquet")) == 6
+    assert not list(out.glob("items/.*")) + list(out.glob("rows/.*"))  # the dead worker's scratch is gone

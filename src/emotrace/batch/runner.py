@@ -154,6 +154,7 @@ def _execute(engine: Any, tasks: list[Task], result: BatchResult, progress: bool
 
 def _rebuild(store: BatchStore, result: BatchResult, opts: BatchOptions, outputs: tuple[str, ...],
              sha: str, engine: Any) -> None:
+    store.clean_leftovers()  # the workers are gone: scratch left by one that died is garbage now
     rows, classes = collection_rows(store)
     result.pending = sum(1 for r in rows if r["status"] == "pending")
     meta = {"provenance": provenance({"options": dataclasses.asdict(opts)}), "engine": engine.describe(),
