@@ -128,7 +128,7 @@ class LocalEngine:
         inflight: dict[Any, Task] = {}
         try:
             while pending or inflight:
-                while pending and len(inflight) < self.workers:
+                while pending and len(inflight) < 2 * self.workers:  # one running, one queued per worker
                     t = pending.popleft()
                     inflight[pool.submit(_run_local, t)] = t
                 done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
