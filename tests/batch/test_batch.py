@@ -231,3 +231,13 @@ def test_a_worker_killed_mid_item_costs_no_item(tmp_path, caplog):
     assert res.exit_code == 0 and res.done == 6 and res.failed == 0, res.line()
     assert len(pd.read_parquet(out / "collection.parquet")) == 6
     assert not list(out.glob("items/.*")) + list(out.glob("rows/.*"))  # the dead worker's scratch is gone
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_worker_that_cannot_start_stops_the_batch_with_one_line(tmp_path, capsys, workers):
+    media.photos(tmp_path / "pics", 2)
+    code, _, err = batch(capsys, str(tmp_path / "pics"), "-o", str(tmp_path / "out"), "--workers", workers,
+                         "--frame-model", "no-such-model")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "a worker could not start" in err and "no-such-model" in err
+    assert json.loads((tmp_path / "out" / "collection.json").read_text())["items"] == []  # nothing half done

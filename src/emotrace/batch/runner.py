@@ -122,7 +122,7 @@ def run_batch(opts: BatchOptions, config: Any) -> BatchResult:
         _execute(engine, tasks, result, opts.progress)
     finally:
         try:
-            _rebuild(store, result, opts, outputs, sha, engine)
+            _rebuild(store, result, opts, settings, sha, engine)
         finally:
             store.unlock()
     return result
@@ -152,13 +152,14 @@ def _execute(engine: Any, tasks: list[Task], result: BatchResult, progress: bool
         result.seconds = time.monotonic() - t0
 
 
-def _rebuild(store: BatchStore, result: BatchResult, opts: BatchOptions, outputs: tuple[str, ...],
+def _rebuild(store: BatchStore, result: BatchResult, opts: BatchOptions, settings: dict[str, Any],
              sha: str, engine: Any) -> None:
     store.clean_leftovers()  # the workers are gone: scratch left by one that died is garbage now
     rows, classes = collection_rows(store)
     result.pending = sum(1 for r in rows if r["status"] == "pending")
-    meta = {"provenance": provenance({"options": dataclasses.asdict(opts)}), "engine": engine.describe(),
-            "settings_sha": sha, "outputs": list(outputs), "sequence": opts.sequence, "classes": classes,
+    meta = {"provenance": provenance({"options": dataclasses.asdict(opts), "analyzer": settings["analyzer"]}),
+            "engine": engine.describe(), "settings_sha": sha, "outputs": settings["outputs"],
+            "sequence": opts.sequence, "classes": classes,
             "this_run": {"done": result.done, "failed": result.failed, "skipped": result.skipped,
                          "frames": result.frames, "seconds": round(result.seconds, 3)}}
     write_collection(store, rows, meta)
