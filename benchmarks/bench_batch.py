@@ -1,6 +1,7 @@
 """`emotrace batch` at scale, as ratios measured in one run.
 
-    python benchmarks/bench_batch.py [--shared ../shared] [--items 40] [--photos 1000] [--out benchmarks/results/batch]
+    python benchmarks/bench_batch.py [--shared ../shared] [--items 40] [--photos 1000] [--repeat 1]
+                                     [--out benchmarks/results/batch]
 
 1. Throughput: the same `--items` video clips analysed one after another in one process (one Analyzer, loaded
    once; the same per-item outputs) against `batch --workers 2` (local engine) and `batch --engine ray --workers 2`
@@ -10,7 +11,8 @@
    worker's resident memory over the items (median of its first 100 items against its last 100: flat is ~1.0).
 3. A finished 100-item batch (the clips and photos), run again: time as a share of the first run (goal < 5%).
 Every timing includes start-up (worker processes loading the models); load average is printed, since other
-processes on the machine change the figures.
+processes on the machine change the figures. `--repeat N` alternates the three throughput runs N times and
+reports the median of each ratio, so that a burst of other work on the machine does not land on one side only.
 """
 
 from __future__ import annotations
@@ -127,6 +129,7 @@ def main() -> None:
     ap.add_argument("--photos", type=int, default=1000)
     ap.add_argument("--out", default="benchmarks/results/batch")
     ap.add_argument("--no-ray", action="store_true")
+    ap.add_argument("--repeat", type=int, default=1, help="alternate the throughput runs N times (median ratio)")
     args = ap.parse_args()
     work = Path(args.out)
     shutil.rmtree(work / "tmp", ignore_errors=True)
@@ -138,24 +141,35 @@ def main() -> None:
     clips = make_clips(Path(args.shared) / "media", args.items, tmp / "clips")
     photos = make_photos(args.photos, tmp / "photos")
 
-    t_seq, _ = timed(lambda: sequential(clips, tmp / "seq"))
-    t_local, r_local = timed(lambda: batch([tmp / "clips"], tmp / "local", workers=2))
-    frames = r_local.frames
-    report["throughput"] = {"items": len(clips), "frames": frames, "sequential_s": round(t_seq, 2),
-                            "local2_s": round(t_local, 2), "local2_vs_sequential": round(t_seq / t_local, 3)}
-    print(f"\n{len(clips)} clips, {frames} frames: one process one after another {t_seq:.1f} s "
-          f"({frames / t_seq:.1f} frames/s); local engine, 2 workers {t_local:.1f} s ({frames / t_local:.1f} "
-          f"frames/s): {t_seq / t_local:.2f}x (goal >= 1.7x)")
-    if not args.no_ray:
-        import ray
+    runs = []
+    for rep in range(args.repeat):
+        shutil.rmtree(tmp / "seq", ignore_errors=True)
+        shutil.rmtree(tmp / "local", ignore_errors=True)
+        shutil.rmtree(tmp / "ray", ignore_errors=True)
+        run_ = {"loadavg": os.getloadavg()[0]}
+        run_["sequential_s"], _ = timed(lambda: sequential(clips, tmp / "seq"))
+        run_["local2_s"], r_local = timed(lambda: batch([tmp / "clips"], tmp / "local", workers=2))
+        frames = r_local.frames
+        t_seq, t_local = run_["sequential_s"], run_["local2_s"]
+        print(f"\n[{rep + 1}/{args.repeat}, load {run_['loadavg']:.2f}] {len(clips)} clips, {frames} frames: one "
+              f"process one after another {t_seq:.1f} s ({frames / t_seq:.1f} frames/s); local engine, 2 workers "
+              f"{t_local:.1f} s ({frames / t_local:.1f} frames/s): {t_seq / t_local:.2f}x (goal >= 1.7x)")
+        if not args.no_ray:
+            import ray
 
-        t_init, _ = timed(lambda: ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING"))
-        t_ray, _ = timed(lambda: batch([tmp / "clips"], tmp / "ray", engine="ray", workers=2))
-        ray.shutdown()
-        report["throughput"].update(ray_init_s=round(t_init, 2), ray2_s=round(t_ray, 2),
-                                    ray_vs_local=round(t_ray / t_local, 3))
-        print(f"Ray engine, 2 workers: {t_ray:.1f} s (+ {t_init:.1f} s to start Ray): {t_ray / t_local:.2f}x the "
-              f"local engine's time (goal <= 1.15x)")
+            run_["ray_init_s"], _ = timed(lambda: ray.init(num_cpus=2, include_dashboard=False,
+                                                           logging_level="WARNING"))
+            run_["ray2_s"], _ = timed(lambda: batch([tmp / "clips"], tmp / "ray", engine="ray", workers=2))
+            ray.shutdown()
+            print(f"Ray engine, 2 workers: {run_['ray2_s']:.1f} s (+ {run_['ray_init_s']:.1f} s to start Ray): "
+                  f"{run_['ray2_s'] / t_local:.2f}x the local engine's time (goal <= 1.15x)")
+        runs.append(run_)
+    med = {"local2_vs_sequential": statistics.median(r["sequential_s"] / r["local2_s"] for r in runs)}
+    if not args.no_ray:
+        med["ray_vs_local"] = statistics.median(r["ray2_s"] / r["local2_s"] for r in runs)
+    report["throughput"] = {"items": len(clips), "frames": frames, "runs": runs, "median": med}
+    print(f"median over {len(runs)} run(s): local 2 workers {med['local2_vs_sequential']:.2f}x sequential"
+          + (f"; Ray {med['ray_vs_local']:.2f}x local's time" if "ray_vs_local" in med else ""))
 
     t_ph, r_ph = timed(lambda: batch([tmp / "photos"], tmp / "photos_out", workers=2))
     mem = memory_flatness(tmp / "photos_out")
