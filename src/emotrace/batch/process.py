@@ -104,13 +104,13 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
             store.write_record(prev)
             return {**prev, "status": "skipped", "seconds": 0.0}
         tmp_dir, tmp_rows = store.scratch(task.id)
-        src = _open(path, task.sequence)
         prefix = {"item_id": task.id, "path": task.path, **task.meta}
         fields = [pa.field("item_id", pa.string()), pa.field("path", pa.string()), *task.meta_fields]
         rows = TableSink(tmp_rows, "parquet", prefix=prefix, prefix_fields=fields)
         stats = SummarySink(tmp_dir / "summary.json")  # the record's counts; a file only when asked for
         sinks = [*build_sinks(tmp_dir, [o for o in task.outputs if o != "summary"]), rows,
                  stats if "summary" in task.outputs else _Shadow(stats)]
+        src = _open(path, task.sequence)  # last: `run` closes it whatever happens
         frames = 0
 
         def count(_: Any) -> None:
@@ -122,9 +122,9 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
         if read is not None and total and read < 0.9 * total and not path.is_dir():
             raise SourceError(f"truncated or damaged: decoding stopped at frame {read} of {total}")
         s = stats.build()
-        counts = np.zeros(len(analyzer.classes), np.int64)
-        for t in s["tracks"]:
-            counts += np.array([round(t["label_distribution"][c] * t["frames"]) for c in analyzer.classes], np.int64)
+        counts = np.zeros(len(analyzer.classes), np.int64)  # faces per temporal label, over all tracks
+        for tr in stats.tracks.values():
+            counts += tr["counts"]
         rec.update(status="done", frames=frames, faces=int(counts.sum()), frames_with_faces=s["frames_with_faces"],
                    tracks=len(s["tracks"]), duration_s=s["duration_s"], fps=getattr(src, "fps", None),
                    dominant_emotion=analyzer.classes[int(np.argmax(counts))] if counts.sum() else None,
