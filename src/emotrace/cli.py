@@ -60,6 +60,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise EmotraceError(f"output folder {out} exists and is not a folder")
+    if getattr(args, "sequence", False) and not Path(args.source).is_dir():
+        raise EmotraceError("--sequence is for a folder of images (one video's frames)")
     analyzer = _make_analyzer(args)
     written = run(args.source, analyzer, build_sinks(out, outputs), progress=not args.quiet,
                   max_frames=args.max_frames, sequence=getattr(args, "sequence", False))

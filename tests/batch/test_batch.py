@@ -241,3 +241,12 @@ def test_a_worker_that_cannot_start_stops_the_batch_with_one_line(tmp_path, caps
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert "a worker could not start" in err and "no-such-model" in err
     assert json.loads((tmp_path / "out" / "collection.json").read_text())["items"] == []  # nothing half done
+
+
+def test_analyze_folder_rows_name_their_photos_and_sequence_needs_a_folder(tmp_path, capsys):
+    pics = media.photos(tmp_path / "pics", 2)
+    assert main(["-q", "analyze", str(tmp_path / "pics"), "-o", str(tmp_path / "out"), "--outputs", "csv"]) == 0
+    df = pd.read_csv(tmp_path / "out" / "emotions.csv")
+    assert sorted(df["file"]) == sorted(str(p) for p in pics)
+    code = main(["-q", "analyze", str(pics[0]), "-o", str(tmp_path / "o2"), "--sequence"])
+    assert code == 2 and "--sequence is for a folder" in capsys.readouterr().err
