@@ -250,3 +250,17 @@ def test_analyze_folder_rows_name_their_photos_and_sequence_needs_a_folder(tmp_p
     assert sorted(df["file"]) == sorted(str(p) for p in pics)
     code = main(["-q", "analyze", str(pics[0]), "-o", str(tmp_path / "o2"), "--sequence"])
     assert code == 2 and "--sequence is for a folder" in capsys.readouterr().err
+
+
+def test_globs_and_parquet_manifests(tmp_path, capsys):
+    pics = media.photos(tmp_path / "a" / "b", 2)
+    media.videos(tmp_path / "a", 1, frames=5)
+    code, stdout, _ = batch(capsys, str(tmp_path / "a" / "**" / "*.jpg"), "-o", str(tmp_path / "out1"),
+                            "--workers", "1")
+    assert code == 0 and "2 items: 2 done" in stdout  # the glob reaches into subfolders, and takes only photos
+    manifest = tmp_path / "m.parquet"
+    pd.DataFrame({"path": [str(p) for p in pics], "score": [0.5, None]}).to_parquet(manifest)
+    code, stdout, _ = batch(capsys, str(manifest), "-o", str(tmp_path / "out2"), "--workers", "1")
+    assert code == 0 and "2 items: 2 done" in stdout
+    rows = pd.read_parquet(tmp_path / "out2" / "rows").set_index("path")
+    assert rows.loc[str(pics[0].resolve()), "score"] == 0.5 and pd.isna(rows.loc[str(pics[1].resolve()), "score"])
