@@ -325,6 +325,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from emotrace import __version__
+    from emotrace.outputs import ALL_OUTPUTS
 
     p = argparse.ArgumentParser(prog="emotrace", description="Per-person, per-frame facial emotion.")
     p.add_argument("--version", action="version", version=f"emotrace {__version__}")
@@ -336,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="analyse an image, folder, video file, stream URL or webcam index")
     a.add_argument("source", help="file, folder, URL (rtsp://, http://...) or webcam index")
     a.add_argument("-o", "--out", required=True, help="output folder")
-    a.add_argument("--outputs", default="all", help="comma list of csv,parquet,jsonl,video,timeline,summary")
+    a.add_argument("--outputs", default="all", help=f"comma list of {','.join(ALL_OUTPUTS)}, or all (default)")
     a.add_argument("--max-frames", type=int, help="stop after N frames (live sources)")
     a.add_argument("--sequence", action="store_true",
                    help="a folder of images is one video's frames (tracked, temporal model across them); by default "
@@ -352,8 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
                                              "(.csv/.parquet with a 'path' column; other columns reach every row)")
     b.add_argument("-o", "--out", required=True, help="the collection folder (rerun with the same folder to resume)")
     b.add_argument("--outputs", default="csv,summary",
-                   help="per-item outputs, comma list of csv,parquet,jsonl,video,timeline,summary or all "
-                        "(default csv,summary)")
+                   help=f"per-item outputs, comma list of {','.join(ALL_OUTPUTS)}, or all (default csv,summary)")
     b.add_argument("--sequence", action="store_true",
                    help="the images of each folder are one video's frames (one item per folder)")
     b.add_argument("--engine", choices=["local", "ray"], default="local", help="local worker processes (default) "
