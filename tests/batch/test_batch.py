@@ -264,3 +264,14 @@ def test_globs_and_parquet_manifests(tmp_path, capsys):
     assert code == 0 and "2 items: 2 done" in stdout
     rows = pd.read_parquet(tmp_path / "out2" / "rows").set_index("path")
     assert rows.loc[str(pics[0].resolve()), "score"] == 0.5 and pd.isna(rows.loc[str(pics[1].resolve()), "score"])
+
+
+def test_an_output_folder_inside_the_input_is_not_an_input(tmp_path, capsys):
+    media.photos(tmp_path / "study", 2)
+    args = [str(tmp_path / "study"), "-o", str(tmp_path / "study" / "results"), "--workers", "1",
+            "--outputs", "csv,video"]
+    code, stdout, _ = batch(capsys, *args)
+    assert code == 0 and "2 items: 2 done" in stdout
+    assert list((tmp_path / "study" / "results").rglob("annotated.mp4"))
+    code, stdout, _ = batch(capsys, *args)
+    assert code == 0 and "2 items: 0 done, 0 failed, 2 skipped" in stdout  # its videos are not new items

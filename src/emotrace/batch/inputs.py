@@ -105,8 +105,10 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def collect_items(inputs: list[str], sequence: bool = False) -> tuple[list[Item], list[Any]]:
-    """Every item named by `inputs`, in order, each once; plus the manifest metadata fields (pyarrow)."""
+def collect_items(inputs: list[str], sequence: bool = False, exclude: Path | None = None,
+                  ) -> tuple[list[Item], list[Any]]:
+    """Every item named by `inputs`, in order, each once; plus the manifest metadata fields (pyarrow). Files under
+    `exclude` (the batch's own output folder, when it lies inside an input folder) are never items."""
     items: list[Item] = []
     fields: list[Any] = []
     manifests = 0
@@ -131,6 +133,8 @@ def collect_items(inputs: list[str], sequence: bool = False) -> tuple[list[Item]
             files = [m for m in matches if m.is_file()] + [f for m in matches if m.is_dir() for f in _media_files(m)]
             if not files:
                 raise EmotraceError(f"no such file or folder, and no glob match: {spec}")
+        if exclude is not None:
+            files = [f for f in files if not f.resolve().is_relative_to(exclude)]
         for f in _group_sequences(files) if sequence else files:
             items.append(Item(item_id(f), str(f)))
     if manifests and manifests != len(inputs):

@@ -87,7 +87,7 @@ def run_batch(opts: BatchOptions, config: Any) -> BatchResult:
     outputs = parse_outputs(opts.outputs)
     cfg = dataclasses.asdict(config)
     engine = make_engine(opts, cfg)
-    items, meta_fields = collect_items(list(opts.inputs), opts.sequence)
+    items, meta_fields = collect_items(list(opts.inputs), opts.sequence, exclude=Path(opts.out).resolve())
     store = BatchStore(opts.out)
     store.prepare()
     store.lock()
