@@ -8,10 +8,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-MAX_LISTED = 2000  # items listed one by one; the rest are in collection.parquet
+from emotrace.sinks.report import css_color
 
-COLORS = {"neutral": "#9e9e9e", "happy": "#f4b400", "surprise": "#ab47bc", "sad": "#4285f4", "angry": "#db4437",
-          "disgust": "#0f9d58", "fear": "#7e57c2", "contempt": "#8d6e63"}
+MAX_LISTED = 2000  # items listed one by one; the rest are in collection.parquet
 
 _CSS = """body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 h1{font-size:22px}h2{font-size:17px;margin-top:1.8em}table{border-collapse:collapse;width:100%}
@@ -27,13 +26,13 @@ def _e(v: Any) -> str:
 
 
 def _bar(shares: dict[str, float]) -> str:
-    parts = "".join(f'<span style="width:{100 * v:.2f}%;background:{COLORS.get(c, "#555")}" '
+    parts = "".join(f'<span style="width:{100 * v:.2f}%;background:{css_color(c)}" '
                     f'title="{_e(c)} {100 * v:.1f}%"></span>' for c, v in shares.items() if v)
     return f'<div class="bar">{parts}</div>'
 
 
 def _legend(classes: list[str]) -> str:
-    return '<p class="legend">' + "".join(f'<span style="background:{COLORS.get(c, "#555")}"></span>{_e(c)}'
+    return '<p class="legend">' + "".join(f'<span style="background:{css_color(c)}"></span>{_e(c)}'
                                           for c in classes) + "</p>"
 
 

@@ -74,7 +74,8 @@ D.tracks.forEach((tr) => {
 """
 
 
-def _css_color(name: str) -> str:
+def css_color(name: str) -> str:
+    """The emotion's colour in every output (annotated video, timelines, reports), as CSS."""
     b, g, r = COLORS.get(name, (80, 80, 80))
     return f"#{r:02x}{g:02x}{b:02x}"
 
@@ -109,9 +110,9 @@ class ReportSink(Sink):
                            "dominant": [int(d) for d in w.dominant], "frames": len(ts), "start": min(ts),
                            "end": max(ts), "file": self._file[tid], "label": classes[int(np.argmax(dist))],
                            "dist": [round(float(v), 3) for v in dist]})
-        data = {"classes": classes, "colors": [_css_color(c) for c in classes], "tracks": tracks}
+        data = {"classes": classes, "colors": [css_color(c) for c in classes], "tracks": tracks}
         e = html.escape
-        legend = '<p class="legend">' + "".join(f'<span style="background:{_css_color(c)}"></span>{e(c)}'
+        legend = '<p class="legend">' + "".join(f'<span style="background:{css_color(c)}"></span>{e(c)}'
                                                 for c in classes) + "</p>"
         prov = self.meta.provenance
         out = [f"<!doctype html><html><head><meta charset='utf-8'><title>emotrace: {e(Path(self.meta.source).name)}"
