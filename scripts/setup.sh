@@ -13,10 +13,13 @@ fi
 # mediapipe 0.10.21 is the last release whose wheel carries BlazeFace and FaceMesh; its declared requirements
 # (jax, GUI OpenCV) are not needed, so it goes in without them. Where it cannot install, Haar is used instead.
 .venv/bin/python -m pip install -q --no-deps mediapipe==0.10.21 || echo "emotrace setup: mediapipe unavailable, Haar detector will be used" >&2
-# --test-tools: Debian packages the tests drive: a virtual display and a key presser (live-window test), and
-# Chromium with its chromedriver (web-app browser tests; Selenium is pointed at /usr/bin/chromedriver, so nothing
-# is downloaded by Selenium Manager).
+# --test-tools: Ray (the batch command's cluster engine, tested on a local Ray), and Debian packages the tests
+# drive: a virtual display and a key presser (live-window test), and Chromium with its chromedriver (web-app
+# browser tests; Selenium is pointed at /usr/bin/chromedriver, so nothing is downloaded by Selenium Manager).
 if [ "${1:-}" = "--test-tools" ]; then
+  # The Ray engine's tests start a local two-CPU Ray; 2.60.0 is the tested version (works with protobuf < 5).
+  .venv/bin/python -m pip install -q "ray==2.60.0" "protobuf>=4.25.3,<5" \
+    || echo "emotrace setup: ray unavailable; the Ray engine tests will be skipped" >&2
   missing=()
   command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
   command -v xdotool >/dev/null 2>&1 || missing+=(xdotool)

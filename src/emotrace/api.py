@@ -11,40 +11,36 @@ from typing import Any
 import pandas as pd
 
 from emotrace.errors import EmotraceError
+from emotrace.outputs import ALL_OUTPUTS, build_sinks
 from emotrace.pipeline import Analyzer, AnalyzerConfig, FrameResult
 from emotrace.provenance import provenance
-from emotrace.sinks import RunMeta, Sink, SummarySink, TableSink, TimelineSink, VideoSink, result_rows, row_columns
+from emotrace.sinks import RunMeta, Sink, pandas_dtypes, result_rows, row_columns
 from emotrace.sources import Source, open_source
 
 log = logging.getLogger("emotrace")
 
-ALL_OUTPUTS = ("csv", "parquet", "jsonl", "video", "timeline", "summary")
-
-
-def build_sinks(out_dir: str | Path, outputs: Sequence[str], stem: str = "emotions") -> list[Sink]:
-    """The sinks for the requested outputs, all inside `out_dir`."""
-    out = Path(out_dir)
-    sinks: list[Sink] = []
-    for name in outputs:
-        if name in ("csv", "parquet", "jsonl"):
-            sinks.append(TableSink(out / f"{stem}.{name}", name))
-        elif name == "video":
-            sinks.append(VideoSink(out / "annotated.mp4"))
-        elif name == "timeline":
-            sinks.append(TimelineSink(out))
-        elif name == "summary":
-            sinks.append(SummarySink(out / "summary.json"))
-        else:
-            raise EmotraceError(f"unknown output {name!r} (choose from {', '.join(ALL_OUTPUTS)})")
-    return sinks
+__all__ = ["ALL_OUTPUTS", "analyze", "build_sinks", "run"]
 
 
 def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: bool = False,
-        on_result: Callable[[FrameResult], None] | None = None, max_frames: int | None = None) -> list[Path]:
-    """Stream `source` through `analyzer` into `sinks`. On any failure every sink aborts: no partial files."""
+        on_result: Callable[[FrameResult], None] | None = None, max_frames: int | None = None,
+        sequence: bool = False) -> list[Path]:
+    """Stream `source` through `analyzer` into `sinks`. On any failure every sink aborts: no partial files.
+
+    Photos (an image, or a folder of images) are analysed one by one, independent of each other; `sequence=True`
+    treats a folder of images as one video's frames (tracking and temporal state across them).
+    """
+    if sequence and isinstance(source, (str, Path)) and Path(source).is_dir():
+        from emotrace.sources import FolderSource
+
+        source = FolderSource(source, sequence=True)
     src: Source = open_source(source)
+    stills = bool(getattr(src, "is_still", False))
     analyzer.reset()
     desc = analyzer.describe()
+    if stills:
+        desc.update(temporal_stage="none", temporal_description="independent photos: no temporal stage, the "
+                    "temporal columns are the frame model's")
     meta = RunMeta(source=src.name, classes=analyzer.classes, fps=src.fps, analyzer=desc,
                    provenance=provenance(dataclasses.asdict(analyzer.config)))
     log.info("source %s (%s frames), detector %s, frame model %s on %s, temporal stage: %s", src.name,
@@ -66,7 +62,7 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
 
             frames = itertools.islice(frames, max_frames)
         n = 0
-        for res in analyzer.stream(frames):
+        for res in (analyzer.stills(frames) if stills else analyzer.stream(frames)):
             n += 1
             for s in opened:
                 s.write(res)
@@ -92,10 +88,11 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
 
 def analyze(source: Any, out_dir: str | Path | None = None, outputs: Sequence[str] = ALL_OUTPUTS,
             config: AnalyzerConfig | None = None, progress: bool = False, analyzer: Analyzer | None = None,
-            **options: Any) -> pd.DataFrame:
+            sequence: bool = False, **options: Any) -> pd.DataFrame:
     """Analyse an image, folder, video, URL, webcam index or numpy frames; one row per (frame, face).
 
-    With `out_dir`, the requested `outputs` are written there too. Options are AnalyzerConfig fields.
+    With `out_dir`, the requested `outputs` are written there too. Options are AnalyzerConfig fields. The photos
+    of a folder are independent unless `sequence=True` (then they are one video's frames, in name order).
     """
     an = analyzer or Analyzer(config, **options)
     rows: list[dict[str, Any]] = []
@@ -107,6 +104,6 @@ def analyze(source: Any, out_dir: str | Path | None = None, outputs: Sequence[st
         rows.extend(result_rows(res, an.classes, with_va))
 
     sinks = build_sinks(out_dir, outputs) if out_dir is not None else []
-    run(source, an, sinks, progress=progress, on_result=collect)
+    run(source, an, sinks, progress=progress, on_result=collect, sequence=sequence)
     df = pd.DataFrame(rows, columns=row_columns(an.classes, with_va))
-    return df.astype({"track_id": "Int64"})
+    return df.astype(pandas_dtypes(an.classes, with_va))

@@ -53,15 +53,18 @@ def _make_analyzer(args: argparse.Namespace) -> Any:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from emotrace.api import ALL_OUTPUTS, build_sinks, run
+    from emotrace.api import run
+    from emotrace.outputs import build_sinks, parse_outputs
 
-    outputs = ALL_OUTPUTS if args.outputs == "all" else tuple(x.strip() for x in args.outputs.split(",") if x.strip())
+    outputs = parse_outputs(args.outputs)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise EmotraceError(f"output folder {out} exists and is not a folder")
+    if getattr(args, "sequence", False) and not Path(args.source).is_dir():
+        raise EmotraceError("--sequence is for a folder of images (one video's frames)")
     analyzer = _make_analyzer(args)
     written = run(args.source, analyzer, build_sinks(out, outputs), progress=not args.quiet,
-                  max_frames=args.max_frames)
+                  max_frames=args.max_frames, sequence=getattr(args, "sequence", False))
     if not args.quiet:
         _report(out, written)
     return 0
@@ -81,6 +84,26 @@ def _report(out: Path, written: list[Path]) -> None:
     print(f"wrote {len(written)} file(s) to {out}/:")
     for p in written:
         print(f"  {p}")
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """`emotrace batch`: a collection; exit 0 when every item is done, 3 when some failed."""
+    from emotrace.batch import BatchOptions, run_batch
+    from emotrace.outputs import parse_outputs
+
+    opts = BatchOptions(inputs=list(args.inputs), out=args.out, outputs=parse_outputs(args.outputs),
+                        sequence=args.sequence, engine=args.engine, workers=args.workers, address=args.address,
+                        cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,
+                        retry_failed=args.retry_failed, prune=args.prune, progress=not args.quiet)
+    if args.address and args.engine != "ray":
+        raise EmotraceError("--address is for --engine ray")
+    result = run_batch(opts, _analyzer_config(args))
+    for rec in result.failed_items[:20]:
+        print(f"failed: {rec['path']}: {rec.get('reason')}", file=sys.stderr)
+    if len(result.failed_items) > 20:
+        print(f"... and {len(result.failed_items) - 20} more failed items (see collection.json)", file=sys.stderr)
+    print(result.line())
+    return result.exit_code
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -149,6 +172,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from emotrace.outputs import ALL_OUTPUTS
     from emotrace.version import __version__
 
     p = argparse.ArgumentParser(prog="emotrace", description="Per-person, per-frame facial emotion.")
@@ -161,10 +185,36 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="analyse an image, folder, video file, stream URL or webcam index")
     a.add_argument("source", help="file, folder, URL (rtsp://, http://...) or webcam index")
     a.add_argument("-o", "--out", required=True, help="output folder")
-    a.add_argument("--outputs", default="all", help="comma list of csv,parquet,jsonl,video,timeline,summary")
+    a.add_argument("--outputs", default="all", help=f"comma list of {','.join(ALL_OUTPUTS)}, or all (default)")
     a.add_argument("--max-frames", type=int, help="stop after N frames (live sources)")
+    a.add_argument("--sequence", action="store_true",
+                   help="a folder of images is one video's frames (tracked, temporal model across them); by default "
+                        "each photo is analysed on its own")
     _analyzer_args(a)
     a.set_defaults(func=cmd_analyze)
+
+    b = sub.add_parser(
+        "batch", help="analyse a collection: folders, globs or manifests; resumable; local workers or Ray",
+        epilog="Exit status: 0 every item done; 3 some items failed (listed in collection.json and report.html); "
+               "2 a usage error; 130 interrupted (rerun to continue: finished items are kept).")
+    b.add_argument("inputs", nargs="+", help="folders (searched recursively), files, globs, or manifests "
+                                             "(.csv/.parquet with a 'path' column; other columns reach every row)")
+    b.add_argument("-o", "--out", required=True, help="the collection folder (rerun with the same folder to resume)")
+    b.add_argument("--outputs", default="csv,summary",
+                   help=f"per-item outputs, comma list of {','.join(ALL_OUTPUTS)}, or all (default csv,summary)")
+    b.add_argument("--sequence", action="store_true",
+                   help="the images of each folder are one video's frames (one item per folder)")
+    b.add_argument("--engine", choices=["local", "ray"], default="local", help="local worker processes (default) "
+                   "or a Ray cluster (pip install \"emotrace[ray]\")")
+    b.add_argument("--workers", type=int, help="workers, each holding the models (default: local CPU count; "
+                                               "ray: cluster CPUs / --cpus-per-worker)")
+    b.add_argument("--address", help="ray: cluster address (auto, ray://head:10001); default: start Ray here")
+    b.add_argument("--cpus-per-worker", type=float, default=1.0, help="ray: CPUs per worker actor (default 1)")
+    b.add_argument("--gpus-per-worker", type=float, default=0.0, help="ray: GPUs per worker actor (default 0)")
+    b.add_argument("--retry-failed", action="store_true", help="run items that failed before again")
+    b.add_argument("--prune", action="store_true", help="remove items of earlier runs that are not among the inputs")
+    _analyzer_args(b)
+    b.set_defaults(func=cmd_batch)
 
     s = sub.add_parser("sample", help="render the built-in sample clip and analyse it")
     s.add_argument("-o", "--out", default="emotrace-sample", help="output folder (default: emotrace-sample)")

@@ -94,6 +94,7 @@ class Analyzer:
         self.temporal.reset()
         self._since_detect = 0
         self._last_ids = np.zeros(0, np.int64)
+        self._next_still_id = 1
 
     # -- stages -------------------------------------------------------------------------------------------------
     def _faces(self, frame: Frame) -> tuple[Detections, bool]:
@@ -107,15 +108,26 @@ class Analyzer:
             self._since_detect += 1
             return self.tracker.coast(self._last_ids, frame.timestamp), False
         self._since_detect = 1
-        dets = self.detector.detect(frame.image)
-        if len(dets):
-            wh = dets.boxes[:, 2:] - dets.boxes[:, :2]
-            dets = dets[np.flatnonzero(wh.min(1) >= self.config.min_face_px)]
+        dets = self._detect(frame)
         dets = self.tracker.update(dets, frame.timestamp)
         if self.tracker.ended:
             self.temporal.drop(self.tracker.ended)
         self._last_ids = dets.track_id if dets.track_id is not None else np.zeros(0, np.int64)
         return dets, True
+
+    def _detect(self, frame: Frame) -> Detections:
+        dets = self.detector.detect(frame.image)
+        if len(dets):
+            wh = dets.boxes[:, 2:] - dets.boxes[:, :2]
+            dets = dets[np.flatnonzero(wh.min(1) >= self.config.min_face_px)]
+        return dets
+
+    def _still_faces(self, frame: Frame) -> Detections:
+        """Detect on a photo that stands alone: its faces get fresh ids, never an earlier photo's."""
+        dets = self._detect(frame)
+        dets.track_id = np.arange(self._next_still_id, self._next_still_id + len(dets), dtype=np.int64)
+        self._next_still_id += len(dets)
+        return dets
 
     def _crops(self, frame: Frame, faces: Detections) -> np.ndarray:
         crops = self.aligner.crops(frame.image, faces.boxes, faces.keypoints)
@@ -125,8 +137,9 @@ class Analyzer:
             crops = self._masker(crops)
         return crops
 
-    def _finish(self, group: list[tuple[Frame, Detections, bool]]) -> Iterator[FrameResult]:
-        """Run the frame model on all faces of the group at once, then the temporal model frame by frame."""
+    def _finish(self, group: list[tuple[Frame, Detections, bool]], still: bool = False) -> Iterator[FrameResult]:
+        """Run the frame model on all faces of the group at once, then the temporal model frame by frame (not on
+        independent photos: there the temporal columns are the frame model's)."""
         crops = [self._crops(f, d) for f, d, _ in group]
         counts = [len(c) for c in crops]
         batch = np.concatenate(crops) if sum(counts) else np.zeros((0, self.aligner.size, self.aligner.size), np.uint8)
@@ -138,7 +151,7 @@ class Analyzer:
             offset += n
             faces.data["frame_probs"] = probs
             faces.data["embedding"] = emb
-            if n:
+            if n and not still:
                 tout = self.temporal.step(faces.track_id, frame.timestamp, probs, emb)
                 faces.data["temporal_probs"] = tout["probs"]
                 if "valence_arousal" in tout:
@@ -169,6 +182,20 @@ class Analyzer:
                 group = []
         if group:
             yield from self._finish(group)
+
+    def stills(self, frames: Iterable[Frame]) -> Iterator[FrameResult]:
+        """Results for photos that are independent of each other (a folder of photos, not a video's frames): each
+        is detected on its own, its faces get ids no other photo shares, and no tracking or temporal state carries
+        from one photo to the next. Faces of `batch_frames` photos still share one frame-model batch."""
+        group: list[tuple[Frame, Detections, bool]] = []
+        size = max(1, self.config.batch_frames)
+        for frame in frames:
+            group.append((frame, self._still_faces(frame), True))
+            if len(group) >= size:
+                yield from self._finish(group, still=True)
+                group = []
+        if group:
+            yield from self._finish(group, still=True)
 
     def close(self) -> None:
         self.detector.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 import subprocess
 import sys
@@ -10,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 
+@functools.lru_cache(maxsize=8)
 def git_commit(path: Path | None = None) -> str:
-    """The commit of the checkout the package runs from ('unknown' outside a checkout); '+dirty' if modified."""
+    """The commit of the checkout the package runs from ('unknown' outside a checkout); '+dirty' if modified.
+    Asked once per process: the code that runs is the code imported at start (a batch runs thousands of items)."""
     where = path or Path(__file__).resolve().parent
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=5)

@@ -102,7 +102,7 @@ def test_table_is_served_in_pages(client, done_job):
     page = client.get(base, params={"offset": 5, "limit": 4}).json()
     assert page["total"] == full["total"] == len(full["rows"])
     assert page["rows"] == full["rows"][5:9]
-    assert page["columns"][:4] == ["frame", "timestamp", "n_faces", "track_id"]
+    assert page["columns"][:5] == ["file", "frame", "timestamp", "n_faces", "track_id"]
     bad = client.get(base, params={"limit": 0})
     assert bad.status_code == 422 and "limit" in bad.json()["detail"]
 

@@ -1,4 +1,6 @@
-"""One table row per (frame, face), and one row with empty face fields for a frame without faces."""
+"""The one result schema: one table row per (frame, face), and one row with empty face fields for a frame without
+faces. Column names and their types are declared here once; every table output, `analyze()`'s DataFrame, the
+collection dataset of `emotrace batch` and the web app's table pages follow it."""
 
 from __future__ import annotations
 
@@ -8,10 +10,14 @@ import numpy as np
 
 from emotrace.pipeline import FrameResult
 
+# Column -> type, for the columns whose type is not float64 (the probabilities, boxes and scores are).
+_TYPES = {"file": "string", "frame": "int64", "n_faces": "int64", "track_id": "int64", "detected": "bool",
+          "label": "string", "frame_label": "string"}
+
 
 def row_columns(classes: list[str], with_va: bool = False) -> list[str]:
     """Column order of every table output."""
-    cols = ["frame", "timestamp", "n_faces", "track_id", "x1", "y1", "x2", "y2", "det_score", "detected"]
+    cols = ["file", "frame", "timestamp", "n_faces", "track_id", "x1", "y1", "x2", "y2", "det_score", "detected"]
     cols += [f"frame_{c}" for c in classes] + [f"temporal_{c}" for c in classes]
     cols += ["label", "label_prob", "frame_label"]
     if with_va:
@@ -19,10 +25,31 @@ def row_columns(classes: list[str], with_va: bool = False) -> list[str]:
     return cols
 
 
+def column_types(classes: list[str], with_va: bool = False) -> dict[str, str]:
+    """Column -> one of int64, float64, bool, string, in table order."""
+    return {c: _TYPES.get(c, "float64") for c in row_columns(classes, with_va)}
+
+
+def arrow_schema(classes: list[str], with_va: bool = False, metadata: dict[bytes, bytes] | None = None) -> Any:
+    """The schema as a pyarrow schema (Parquet outputs)."""
+    import pyarrow as pa
+
+    kinds = {"int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(), "string": pa.string()}
+    return pa.schema([pa.field(c, kinds[t]) for c, t in column_types(classes, with_va).items()], metadata=metadata)
+
+
+def pandas_dtypes(classes: list[str], with_va: bool = False) -> dict[str, str]:
+    """The schema as pandas dtypes (nullable where a frame without faces leaves a cell empty)."""
+    kinds = {"int64": "Int64", "float64": "float64", "bool": "boolean", "string": "string"}
+    return {c: kinds[t] for c, t in column_types(classes, with_va).items()}
+
+
 def result_rows(res: FrameResult, classes: list[str], with_va: bool = False) -> list[dict[str, Any]]:
-    """Rows for one frame. `label` is the temporal model's top class; `frame_label` the frame model's."""
+    """Rows for one frame. `file` is the file the frame came from (each photo of a folder names its own);
+    `label` is the temporal model's top class; `frame_label` the frame model's."""
     f = res.faces
-    base = {"frame": res.frame.index, "timestamp": round(float(res.frame.timestamp), 6), "n_faces": len(f)}
+    base = {"file": res.frame.source, "frame": res.frame.index, "timestamp": round(float(res.frame.timestamp), 6),
+            "n_faces": len(f)}
     if len(f) == 0:
         row = dict.fromkeys(row_columns(classes, with_va))
         row.update(base)

@@ -34,7 +34,8 @@ class SummarySink(Sink):
             if tr is None:
                 k = len(self.meta.classes)
                 tr = self.tracks[tid] = {"first": t, "last": t, "frames": 0, "counts": np.zeros(k, np.int64),
-                                         "sum": np.zeros(k), "first_frame": result.frame.index}
+                                         "sum": np.zeros(k), "first_frame": result.frame.index,
+                                         "file": result.frame.source}
             tr["last"] = t
             tr["last_frame"] = result.frame.index
             tr["frames"] += 1
@@ -49,7 +50,7 @@ class SummarySink(Sink):
             n = max(1, tr["frames"])
             dist = {c: round(float(tr["counts"][k] / n), 4) for k, c in enumerate(classes)}
             tracks.append({
-                "track_id": tid, "first_frame": tr["first_frame"],
+                "track_id": tid, "file": tr["file"], "first_frame": tr["first_frame"],
                 "last_frame": tr.get("last_frame", tr["first_frame"]),
                 "start_s": round(tr["first"], 3), "end_s": round(tr["last"], 3),
                 "duration_s": round(tr["last"] - tr["first"], 3), "frames": tr["frames"],

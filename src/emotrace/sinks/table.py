@@ -12,35 +12,38 @@ import pyarrow.parquet as pq
 
 from emotrace.pipeline import FrameResult
 from emotrace.sinks.base import RunMeta, Sink, atomic_path, discard, publish
-from emotrace.sinks.rows import result_rows, row_columns
+from emotrace.sinks.rows import arrow_schema, result_rows, row_columns
 
 FORMATS = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl"}
-_INT = {"frame", "n_faces", "track_id"}
-_STR = {"label", "frame_label"}
 
 
 class TableSink(Sink):
-    """Writes `path` in `fmt` (csv | parquet | jsonl)."""
+    """Writes `path` in `fmt` (csv | parquet | jsonl).
 
-    def __init__(self, path: str | Path, fmt: str, chunk_rows: int = 4096) -> None:
+    `prefix` holds constant leading columns written on every row (a batch item's id, path and manifest metadata),
+    typed by `prefix_fields` (pyarrow fields) in Parquet.
+    """
+
+    def __init__(self, path: str | Path, fmt: str, chunk_rows: int = 4096, prefix: dict[str, Any] | None = None,
+                 prefix_fields: list[Any] | None = None) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"unknown table format {fmt!r}")
         self.path, self.fmt, self.chunk_rows = Path(path), fmt, chunk_rows
         self.tmp = atomic_path(self.path)
+        self.prefix = dict(prefix or {})
+        self.prefix_fields = list(prefix_fields or [])
         self._buf: list[dict[str, Any]] = []
 
     def open(self, meta: RunMeta) -> None:
         super().open(meta)
         self.with_va = bool(meta.analyzer.get("valence_arousal"))
-        self.columns = row_columns(meta.classes, self.with_va)
+        self.columns = list(self.prefix) + row_columns(meta.classes, self.with_va)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.fmt == "parquet":
-            fields = []
-            for c in self.columns:
-                t = pa.int64() if c in _INT else pa.string() if c in _STR else pa.bool_() if c == "detected" \
-                    else pa.float64()
-                fields.append(pa.field(c, t))
-            self.schema = pa.schema(fields, metadata={b"emotrace": json.dumps(meta.provenance).encode()})
+            base = arrow_schema(meta.classes, self.with_va)
+            fields = self.prefix_fields or [pa.field(k, pa.string()) for k in self.prefix]
+            self.schema = pa.schema(list(fields) + list(base),
+                                    metadata={b"emotrace": json.dumps(meta.provenance).encode()})
             self._pq = pq.ParquetWriter(self.tmp, self.schema)
         else:
             self._fh = open(self.tmp, "w", newline="")
@@ -49,7 +52,10 @@ class TableSink(Sink):
                 self._csv.writeheader()
 
     def write(self, result: FrameResult) -> None:
-        self._buf.extend(result_rows(result, self.meta.classes, self.with_va))
+        rows = result_rows(result, self.meta.classes, self.with_va)
+        if self.prefix:
+            rows = [{**self.prefix, **r} for r in rows]
+        self._buf.extend(rows)
         if len(self._buf) >= self.chunk_rows:
             self._flush()
 
@@ -63,7 +69,7 @@ class TableSink(Sink):
             self._csv.writerows(self._buf)
         else:
             for r in self._buf:
-                self._fh.write(json.dumps(r, separators=(",", ":")) + "\n")
+                self._fh.write(json.dumps(r, separators=(",", ":"), default=str) + "\n")
         self._buf = []
 
     def close(self) -> list[Path]:

@@ -1,5 +1,7 @@
-"""One PNG per track: the temporal model's probability of each emotion over time, with the frame model's top label
-as ticks underneath so flicker is visible at a glance."""
+"""One PNG per track. A short track: the temporal model's probability of each emotion over time, with the frame
+model's top label as ticks underneath so flicker is visible at a glance. A long track (more frames than fit as
+lines): a stacked area of each emotion's share per window, windows sized to the duration, with the dominant
+label of each window as a strip underneath, so a 30-minute video stays readable."""
 
 from __future__ import annotations
 
@@ -10,6 +12,14 @@ import numpy as np
 from emotrace.pipeline import FrameResult
 from emotrace.sinks.base import Sink, atomic_path, discard, publish
 from emotrace.sinks.draw import COLORS
+from emotrace.sinks.windows import windows
+
+LINE_MAX_FRAMES = 600  # above this, lines overlap into a wall: aggregate into windows
+
+
+def _rgb(name: str) -> tuple[float, float, float]:
+    b, g, r = COLORS.get(name, (0, 0, 0))
+    return (r / 255, g / 255, b / 255)
 
 
 class TimelineSink(Sink):
@@ -46,6 +56,10 @@ class TimelineSink(Sink):
             p = np.array(self._p[tid], np.float32)
             fig, (ax, ax2) = plt.subplots(2, 1, figsize=(10, 4), sharex=True,
                                           gridspec_kw={"height_ratios": [5, 1]})
+            if len(ts) > LINE_MAX_FRAMES:
+                self._windowed(ax, ax2, tid, t, p)
+                self._save(fig, tid)
+                continue
             for k, c in enumerate(classes):
                 b, g, r = COLORS.get(c, (0, 0, 0))
                 ax.plot(t, p[:, k], label=c, color=(r / 255, g / 255, b / 255), lw=1.4)
@@ -59,13 +73,37 @@ class TimelineSink(Sink):
             ax2.set_yticks([])
             ax2.set_ylabel("frame\nmodel", fontsize=7)
             ax2.set_xlabel("time (s)")
-            fig.tight_layout()
-            final = self.folder / f"timeline_track{tid}.png"
-            tmp = atomic_path(final)
-            fig.savefig(tmp, dpi=90, format="png")
-            plt.close(fig)
-            self._written.append(publish(tmp, final))
+            self._save(fig, tid)
         return list(self._written)
+
+    def _save(self, fig: object, tid: int) -> None:
+        import matplotlib.pyplot as plt
+
+        fig.tight_layout()
+        final = self.folder / f"timeline_track{tid}.png"
+        tmp = atomic_path(final)
+        fig.savefig(tmp, dpi=90, format="png")
+        plt.close(fig)
+        self._written.append(publish(tmp, final))
+
+    def _windowed(self, ax: object, ax2: object, tid: int, t: np.ndarray, p: np.ndarray) -> None:
+        """Stacked shares per window and the dominant-label strip (long tracks)."""
+        classes = self.meta.classes
+        w = windows(t, p)
+        x = np.stack([w.start, w.end], 1).ravel()  # steps: each window flat over its span
+        shares = np.nan_to_num(np.repeat(w.shares, 2, axis=0))
+        ax.stackplot(x, shares.T, labels=classes, colors=[_rgb(c) for c in classes], linewidth=0)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("share")
+        ax.set_title(f"track {tid}: emotion share per {w.width_s:g} s window "
+                     f"({self.meta.analyzer.get('temporal_stage', '')}, {len(t)} frames)")
+        ax.legend(loc="upper right", ncol=len(classes), fontsize=7)
+        for s0, s1, d in zip(w.start, w.end, w.dominant, strict=True):
+            if d >= 0:
+                ax2.axvspan(s0, s1, color=_rgb(classes[d]), lw=0)
+        ax2.set_yticks([])
+        ax2.set_ylabel("dominant", fontsize=7)
+        ax2.set_xlabel("time (s)")
 
     def abort(self) -> None:
         discard(*self._written)

@@ -60,6 +60,8 @@ def read_image(path: str | Path) -> np.ndarray:
 class ImageSource(Source):
     """One still image as a one-frame stream."""
 
+    is_still = True  # analysed as a photo: no temporal stage
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.name = str(path)
@@ -71,11 +73,15 @@ class ImageSource(Source):
 
 
 class FolderSource(Source):
-    """Every image of a folder, in name order; unreadable files are skipped with a warning, not a crash."""
+    """Every image of a folder, in name order; unreadable files are skipped with a warning, not a crash.
 
-    def __init__(self, path: str | Path) -> None:
+    The photos are independent by default (`is_still`); `sequence=True` says they are one video's frames.
+    """
+
+    def __init__(self, path: str | Path, sequence: bool = False) -> None:
         self.path = Path(path)
         self.name = str(path)
+        self.is_still = not sequence
         self.files = sorted(p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_EXTS and p.is_file())
         if not self.files:
             raise SourceError(f"folder has no images ({', '.join(sorted(IMAGE_EXTS))}): {path}")

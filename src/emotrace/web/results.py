@@ -1,6 +1,6 @@
 """Reading a finished job's files for the API: which formats exist, table pages, the JSON array, per-track charts.
 
-File names are fixed by the sinks (emotrace.api.build_sinks); a request names a format or a track number, never a
+File names come from the output registry (emotrace.outputs); a request names a format or a track number, never a
 path, so nothing a client sends reaches the file system.
 """
 
@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-# format -> (file written by the sinks, media type, download name)
-RESULT_FILES: dict[str, tuple[str, str, str]] = {
-    "csv": ("emotions.csv", "text/csv", "emotions.csv"),
-    "parquet": ("emotions.parquet", "application/vnd.apache.parquet", "emotions.parquet"),
-    "jsonl": ("emotions.jsonl", "application/x-ndjson", "emotions.jsonl"),
-    "json": ("emotions.jsonl", "application/json", "emotions.json"),  # the JSON Lines rows as one JSON array
-    "summary": ("summary.json", "application/json", "summary.json"),
-    "video": ("annotated.mp4", "video/mp4", "annotated.mp4"),
-}
-_TIMELINE = re.compile(r"^timeline_track(\d+)\.png$")
+from emotrace.outputs import OUTPUTS, TABLE_STEM, output_file, track_of
+
+# format -> (file written by the sinks, media type, download name); every single-file output of the registry, plus
+# "json": the JSON Lines rows served as one JSON array.
+RESULT_FILES: dict[str, tuple[str, str, str]] = {}
+for _name, _o in OUTPUTS.items():
+    if _o.web and "{track}" not in _o.file:
+        RESULT_FILES[_name] = (_o.file, _o.media_type, _o.file)
+    if _name == "jsonl":
+        RESULT_FILES["json"] = (_o.file, "application/json", f"{TABLE_STEM}.json")
 
 
 def available_formats(outputs: list[str]) -> list[str]:
@@ -33,11 +32,11 @@ def available_formats(outputs: list[str]) -> list[str]:
 
 def timeline_tracks(outputs: list[str]) -> list[int]:
     """Track ids that have a timeline chart."""
-    return sorted(int(m.group(1)) for m in (_TIMELINE.match(n) for n in outputs) if m)
+    return sorted(t for t in (track_of("timeline", n) for n in outputs) if t is not None)
 
 
 def timeline_file(out_dir: Path, track_id: int) -> Path:
-    return out_dir / f"timeline_track{int(track_id)}.png"
+    return out_dir / output_file("timeline", track_id)
 
 
 def json_array(jsonl: Path, chunk_rows: int = 2048) -> Iterator[bytes]:

@@ -33,7 +33,8 @@ def _user_message(exc: BaseException) -> str:
 
 def run_job(analyzer: Any, job: dict[str, Any], emit: Any) -> None:
     """Analyse one input into `job["out"]` with every output; report progress, then done or error."""
-    from emotrace.api import ALL_OUTPUTS, build_sinks, run
+    from emotrace.api import run
+    from emotrace.outputs import WEB_OUTPUTS, build_sinks
     from emotrace.sources import open_source
 
     try:
@@ -52,7 +53,7 @@ def run_job(analyzer: Any, job: dict[str, Any], emit: Any) -> None:
             emit({"event": "progress", "frames": state["n"]})
 
     try:
-        written = run(src, analyzer, build_sinks(job["out"], ALL_OUTPUTS), on_result=progress)
+        written = run(src, analyzer, build_sinks(job["out"], WEB_OUTPUTS), on_result=progress)
     except Exception as exc:
         emit({"event": "error", "message": _user_message(exc)})
         return

@@ -1,0 +1,114 @@
+"""report.html: one self-contained page for a collection (no scripts or styles fetched from anywhere): counts,
+emotion distributions, the slowest and the failed items, and links to every item's outputs."""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from typing import Any
+
+from emotrace.sinks.report import css_color
+
+MAX_LISTED = 2000  # items listed one by one; the rest are in collection.parquet
+
+_CSS = """body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+h1{font-size:22px}h2{font-size:17px;margin-top:1.8em}table{border-collapse:collapse;width:100%}
+td,th{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}th{background:#f4f4f4}
+.num{text-align:right}.bar{display:flex;height:18px;border-radius:3px;overflow:hidden;min-width:300px}
+.bar span{display:block;height:100%}.failed{color:#b00020}.kv td:first-child{color:#666;width:220px}
+.legend span{display:inline-block;width:11px;height:11px;margin:0 4px 0 12px;vertical-align:middle}
+code{font-size:12px;background:#f4f4f4;padding:1px 3px}"""
+
+
+def _e(v: Any) -> str:
+    return html.escape("" if v is None else str(v))
+
+
+def _bar(shares: dict[str, float]) -> str:
+    parts = "".join(f'<span style="width:{100 * v:.2f}%;background:{css_color(c)}" '
+                    f'title="{_e(c)} {100 * v:.1f}%"></span>' for c, v in shares.items() if v)
+    return f'<div class="bar">{parts}</div>'
+
+
+def _legend(classes: list[str]) -> str:
+    return '<p class="legend">' + "".join(f'<span style="background:{css_color(c)}"></span>{_e(c)}'
+                                          for c in classes) + "</p>"
+
+
+def _links(row: dict[str, Any], outputs: list[str]) -> str:
+    base = f"items/{row['item_id']}/"
+    return " ".join(f'<a href="{_e(base + o)}">{_e(o)}</a>' for o in outputs)
+
+
+def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], meta: dict[str, Any]) -> Path:
+    """Write `root/report.html` (temp file then rename) and return its path."""
+    done = [r for r in rows if r["status"] == "done"]
+    failed = [r for r in rows if r["status"] == "failed"]
+    pending = [r for r in rows if r["status"] not in ("done", "failed")]
+    frames = sum(r["frames"] or 0 for r in done)
+    faces = sum(r["faces"] or 0 for r in done)
+    duration = sum(r["duration_s"] or 0 for r in done)
+    secs = sum(r["seconds"] or 0 for r in done)
+    totals = dict.fromkeys(classes, 0.0)
+    by_item = dict.fromkeys(classes, 0)
+    for r in done:
+        for c in classes:
+            totals[c] += (r.get(f"share_{c}") or 0) * (r["faces"] or 0)
+        if r.get("dominant_emotion") in by_item:
+            by_item[r["dominant_emotion"]] += 1
+    face_total = sum(totals.values())
+    shares = {c: totals[c] / face_total for c in classes} if face_total else {}
+    out: list[str] = [f"<!doctype html><html><head><meta charset='utf-8'><title>emotrace collection: "
+                      f"{_e(root.name)}</title><style>{_CSS}</style></head><body>",
+                      f"<h1>emotrace collection — {_e(root.name)}</h1>"]
+    prov = meta.get("provenance", {})
+    kv = [("items", len(rows)), ("done", len(done)), ("failed", len(failed)), ("pending (rerun to finish)",
+          len(pending)), ("frames analysed", frames), ("faces (rows with a face)", faces),
+          ("media duration", f"{duration:.1f} s"), ("analysis time (sum over items)", f"{secs:.1f} s"),
+          ("engine", meta.get("engine", {}).get("engine")), ("command", prov.get("command")),
+          ("emotrace", prov.get("emotrace_version")), ("commit", prov.get("commit")),
+          ("written", prov.get("created_utc"))]
+    out.append('<table class="kv">' + "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in kv)
+               + "</table>")
+    out.append("<h2>Emotions over all faces</h2>")
+    if shares:
+        out.append(_legend(classes) + _bar(shares) + "<table><tr>" + "".join(f"<th>{_e(c)}</th>" for c in classes)
+                   + "</tr><tr>" + "".join(f'<td class="num">{100 * shares[c]:.1f}%</td>' for c in classes)
+                   + "</tr></table>")
+        out.append("<h2>Items by their dominant emotion</h2><table><tr>"
+                   + "".join(f"<th>{_e(c)}</th>" for c in classes) + "</tr><tr>"
+                   + "".join(f'<td class="num">{by_item[c]}</td>' for c in classes) + "</tr></table>")
+    else:
+        out.append("<p>No faces in any finished item.</p>")
+    if failed:
+        out.append(f"<h2>Failed items ({len(failed)})</h2><table><tr><th>path</th><th>reason</th></tr>")
+        out += [f'<tr><td>{_e(r["path"])}</td><td class="failed">{_e(r["reason"])}</td></tr>'
+                for r in failed[:MAX_LISTED]]
+        out.append("</table>")
+    slow = sorted(done, key=lambda r: -(r["seconds"] or 0))[:15]
+    if slow:
+        out.append("<h2>Slowest items</h2><table><tr><th>path</th><th>seconds</th><th>frames</th>"
+                   "<th>frames/s</th></tr>")
+        out += [f'<tr><td>{_e(r["path"])}</td><td class="num">{r["seconds"]:.2f}</td>'
+                f'<td class="num">{r["frames"]}</td><td class="num">'
+                f'{(r["frames"] or 0) / max(r["seconds"] or 1e-9, 1e-9):.1f}</td></tr>' for r in slow]
+        out.append("</table>")
+    more = f" (first {MAX_LISTED}; all are in collection.parquet)" if len(rows) > MAX_LISTED else ""
+    out.append(f"<h2>Items{more}</h2>" + _legend(classes) + "<table><tr><th>path</th><th>status</th>"
+               "<th>frames</th><th>faces</th><th>tracks</th><th>dominant</th><th>labels</th><th>outputs</th></tr>")
+    for r in rows[:MAX_LISTED]:
+        sh = {c: r.get(f"share_{c}") or 0 for c in classes}
+        out.append(f'<tr><td>{_e(r["path"])}</td><td class="{_e(r["status"])}">{_e(r["status"])}</td>'
+                   f'<td class="num">{_e(r["frames"])}</td><td class="num">{_e(r["faces"])}</td>'
+                   f'<td class="num">{_e(r["tracks"])}</td><td>{_e(r.get("dominant_emotion"))}</td>'
+                   f'<td>{_bar(sh) if any(sh.values()) else ""}</td>'
+                   f'<td>{_links(r, r.get("outputs") or [])}</td></tr>')
+    out.append("</table><p>Files: <code>collection.parquet</code> / <code>collection.json</code> (one row per item), "
+               "<code>rows/</code> (Parquet dataset, one row per item, frame and face), <code>items/&lt;id&gt;/"
+               "</code> (each item's outputs and record).</p></body></html>")
+    path = root / "report.html"
+    tmp = path.with_name(".report.html.part")
+    tmp.write_text("\n".join(out), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

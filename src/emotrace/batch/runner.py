@@ -1,0 +1,170 @@
+"""`emotrace batch`: plan which items need work, run them on an engine with one progress bar, then rebuild the
+collection tables and report from the per-item records."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emotrace.batch.collection import collection_rows, write_collection
+from emotrace.batch.engines import LocalEngine, RayEngine
+from emotrace.batch.inputs import collect_items
+from emotrace.batch.process import Task
+from emotrace.batch.report import write_report
+from emotrace.batch.store import BatchStore, settings_key, stat_key
+from emotrace.errors import EmotraceError
+from emotrace.outputs import parse_outputs
+from emotrace.provenance import provenance
+
+log = logging.getLogger("emotrace")
+
+EXIT_SOME_FAILED = 3  # documented: 0 all items done, 3 some items failed, 2 a usage error, 130 interrupted
+
+
+@dataclass
+class BatchOptions:
+    """Everything `emotrace batch` takes besides the pipeline's AnalyzerConfig."""
+
+    inputs: list[str]
+    out: str
+    outputs: tuple[str, ...] = ("csv", "summary")
+    sequence: bool = False
+    engine: str = "local"  # local | ray
+    workers: int | None = None  # local: CPU count; ray: cluster CPUs / cpus_per_worker
+    address: str | None = None  # ray: auto, ray://host:port; None starts a Ray here
+    cpus_per_worker: float = 1.0
+    gpus_per_worker: float = 0.0
+    retry_failed: bool = False
+    prune: bool = False  # remove items of earlier runs that are not among these inputs
+    progress: bool = True
+
+
+@dataclass
+class BatchResult:
+    out: Path
+    items: int = 0
+    done: int = 0  # analysed in this run
+    skipped: int = 0  # already done with the same content and settings
+    failed: int = 0  # failed in this run, or earlier and not retried
+    pending: int = 0
+    frames: int = 0  # analysed in this run
+    seconds: float = 0.0
+    failed_items: list[dict[str, Any]] = field(default_factory=list)
+    engine: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.failed == 0 and self.pending == 0 else EXIT_SOME_FAILED
+
+    def line(self) -> str:
+        fps = self.frames / self.seconds if self.seconds > 0 else 0.0
+        return (f"{self.items} items: {self.done} done, {self.failed} failed, {self.skipped} skipped (already done)"
+                + (f", {self.pending} pending" if self.pending else "")
+                + f"; {self.frames} frames in {self.seconds:.1f} s ({fps:.1f} frames/s); collection in {self.out}/")
+
+
+def make_engine(opts: BatchOptions, config: dict[str, Any]) -> Any:
+    if opts.workers is not None and opts.workers < 1:
+        raise EmotraceError("--workers must be 1 or more")
+    if opts.engine == "local":
+        return LocalEngine(config, opts.workers)
+    if opts.engine == "ray":
+        engine = RayEngine(config, opts.workers, opts.address, opts.cpus_per_worker, opts.gpus_per_worker)
+        engine._import_ray()  # a clear message before any work when Ray is missing
+        return engine
+    raise EmotraceError(f"unknown engine {opts.engine!r} (choose local or ray)")
+
+
+def run_batch(opts: BatchOptions, config: Any) -> BatchResult:
+    """Analyse every item of `opts.inputs` into `opts.out`; rerunnable: done items are skipped."""
+    outputs = parse_outputs(opts.outputs)
+    cfg = dataclasses.asdict(config)
+    engine = make_engine(opts, cfg)
+    items, meta_fields = collect_items(list(opts.inputs), opts.sequence, exclude=Path(opts.out).resolve())
+    store = BatchStore(opts.out)
+    store.prepare()
+    store.lock()
+    result = BatchResult(out=store.root, items=len(items), engine=engine.describe())
+    settings = {"analyzer": cfg, "outputs": sorted(outputs), "sequence": opts.sequence}
+    sha = settings_key(settings)
+    try:
+        store.clean_leftovers()
+        if opts.prune:
+            keep = {it.id for it in items}
+            for d in store.items.iterdir():
+                if d.is_dir() and d.name not in keep:
+                    shutil.rmtree(d, ignore_errors=True)
+                    store.rows_path(d.name).unlink(missing_ok=True)
+        tasks: list[Task] = []
+        for it in items:
+            prev = store.read_record(it.id)
+            same = (prev is not None and prev.get("settings_sha") == sha and prev.get("meta") == it.meta
+                    and prev.get("stat_key") is not None and prev.get("stat_key") == stat_key(Path(it.path)))
+            if same and prev["status"] == "done" and store.is_done(prev):
+                result.skipped += 1
+                continue
+            if same and prev["status"] == "failed" and not opts.retry_failed:
+                result.failed += 1
+                result.failed_items.append(prev)
+                continue
+            tasks.append(Task(id=it.id, path=str(Path(it.path).resolve()) if Path(it.path).exists() else it.path,
+                              meta=it.meta, out=str(store.root), outputs=outputs, sequence=opts.sequence,
+                              settings_sha=sha, meta_fields=meta_fields, previous=prev))
+        log.info("%d items: %d to analyse, %d already done, %d failed before (--retry-failed runs them again)",
+                 len(items), len(tasks), result.skipped, result.failed)
+        _execute(engine, tasks, result, opts.progress)
+    finally:
+        try:
+            _rebuild(store, result, opts, settings, sha, engine)
+        finally:
+            store.unlock()
+    return result
+
+
+def _execute(engine: Any, tasks: list[Task], result: BatchResult, progress: bool) -> None:
+    from tqdm import tqdm
+
+    t0 = time.monotonic()
+    bar = tqdm(total=len(tasks), unit="item", desc="batch", disable=not progress or not tasks, smoothing=0.1,
+               dynamic_ncols=True)
+    try:
+        for rec in engine.run(tasks):
+            if rec["status"] == "done":
+                result.done += 1
+                result.frames += rec.get("frames") or 0
+            elif rec["status"] == "skipped":
+                result.skipped += 1
+            else:
+                result.failed += 1
+                result.failed_items.append(rec)
+                log.debug("failed: %s: %s", rec["path"], rec["reason"])
+            bar.update(1)
+            bar.set_postfix(done=result.done, failed=result.failed, refresh=False)
+    finally:
+        bar.close()
+        result.seconds = time.monotonic() - t0
+
+
+def _rebuild(store: BatchStore, result: BatchResult, opts: BatchOptions, settings: dict[str, Any],
+             sha: str, engine: Any) -> None:
+    store.clean_leftovers()  # the workers are gone: scratch left by one that died is garbage now
+    rows, classes = collection_rows(store)
+    result.pending = sum(1 for r in rows if r["status"] == "pending")
+    meta = {"provenance": provenance({"options": dataclasses.asdict(opts), "analyzer": settings["analyzer"]}),
+            "engine": engine.describe(), "settings_sha": sha, "outputs": settings["outputs"],
+            "sequence": opts.sequence, "classes": classes,
+            "this_run": {"done": result.done, "failed": result.failed, "skipped": result.skipped,
+                         "frames": result.frames, "seconds": round(result.seconds, 3)}}
+    write_collection(store, rows, meta)
+    write_report(store.root, rows, classes, meta)
+    path = store.root / "batch.json"
+    tmp = path.with_name(".batch.json.part")
+    tmp.write_text(json.dumps(meta, indent=1, default=str))
+    os.replace(tmp, path)

@@ -1,0 +1,98 @@
+"""The output registry: every output a run can write, declared once by name with its files and media type.
+
+`analyze`, `batch`, the web worker and the web app's result routes all choose outputs and find their files here,
+so a name or file name is never restated elsewhere. Importing it is light (no model code): the web server reads
+it without loading torch; the sink classes are imported when sinks are built.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from emotrace.errors import EmotraceError
+
+TABLE_STEM = "emotions"
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output: `file` is the name it writes in the output folder (a pattern with `{track}` for per-track
+    files), `media_type` what it is served as, `sink` the sink class in `emotrace.sinks` that writes it; `web`
+    whether the web app's jobs write and serve it."""
+
+    name: str
+    file: str
+    media_type: str
+    sink: str
+    description: str
+    web: bool = True
+
+
+OUTPUTS: dict[str, Output] = {o.name: o for o in (
+    Output("csv", f"{TABLE_STEM}.csv", "text/csv", "TableSink", "per-frame table, one row per (frame, face)"),
+    Output("parquet", f"{TABLE_STEM}.parquet", "application/vnd.apache.parquet", "TableSink",
+           "the per-frame table as Parquet"),
+    Output("jsonl", f"{TABLE_STEM}.jsonl", "application/x-ndjson", "TableSink", "the per-frame table as JSON Lines"),
+    Output("video", "annotated.mp4", "video/mp4", "VideoSink", "H.264 video with boxes, track ids and labels"),
+    Output("timeline", "timeline_track{track}.png", "image/png", "TimelineSink",
+           "one chart per track: emotion over time"),
+    Output("summary", "summary.json", "application/json", "SummarySink",
+           "per track: times, dominant emotion, label distribution; and how the run was made"),
+    # The web app's results page is its interactive view already, and its pages allow no inline scripts.
+    Output("report", "report.html", "text/html", "ReportSink",
+           "self-contained page with an interactive, zoomable timeline per person", web=False),
+)}
+ALL_OUTPUTS: tuple[str, ...] = tuple(OUTPUTS)
+WEB_OUTPUTS: tuple[str, ...] = tuple(n for n, o in OUTPUTS.items() if o.web)
+
+
+def parse_outputs(text: str | Sequence[str]) -> tuple[str, ...]:
+    """'all' or a comma list (or a sequence) of output names -> validated names, in the order given."""
+    if isinstance(text, str):
+        names = list(ALL_OUTPUTS) if text.strip() == "all" else [x.strip() for x in text.split(",") if x.strip()]
+    else:
+        names = list(text)
+    bad = [n for n in names if n not in OUTPUTS]
+    if bad:
+        raise EmotraceError(f"unknown output {bad[0]!r} (choose from {', '.join(ALL_OUTPUTS)}, or all)")
+    if not names:
+        raise EmotraceError(f"no outputs chosen (choose from {', '.join(ALL_OUTPUTS)}, or all)")
+    return tuple(dict.fromkeys(names))
+
+
+def make_sink(name: str, out_dir: str | Path) -> Any:
+    """The sink that writes output `name` into `out_dir`."""
+    from emotrace import sinks
+
+    out = Path(out_dir)
+    o = OUTPUTS[name]
+    cls = getattr(sinks, o.sink)
+    if o.sink == "TableSink":
+        return cls(out / o.file, name)
+    if "{track}" in o.file:
+        return cls(out)
+    return cls(out / o.file)
+
+
+def build_sinks(out_dir: str | Path, outputs: Sequence[str]) -> list[Any]:
+    """The sinks for the requested outputs (none for an empty list), all inside `out_dir`."""
+    return [make_sink(name, out_dir) for name in (parse_outputs(outputs) if outputs else ())]
+
+
+def output_file(name: str, track: int | None = None) -> str:
+    """The file name output `name` writes (per-track outputs need `track`)."""
+    pattern = OUTPUTS[name].file
+    return pattern.format(track=int(track)) if "{track}" in pattern else pattern
+
+
+def track_of(name: str, file: str) -> int | None:
+    """The track id in a per-track output's file name, or None when `file` is not one of its files."""
+    pattern = OUTPUTS[name].file
+    if "{track}" not in pattern:
+        return None
+    m = re.fullmatch(re.escape(pattern).replace(re.escape("{track}"), r"(\d+)"), file)
+    return int(m.group(1)) if m else None

@@ -1,0 +1,148 @@
+"""report.html for one run: a self-contained page (no network, no external scripts) with every person's track and
+an interactive timeline per track: each emotion's share per window as a stacked area, the dominant label as a
+strip; the mouse wheel zooms, dragging pans, a double click resets, hovering shows the window's shares."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+
+from emotrace.pipeline import FrameResult
+from emotrace.sinks.base import Sink, atomic_path, discard, publish
+from emotrace.sinks.draw import COLORS
+from emotrace.sinks.windows import windows
+
+FINE_WINDOWS = 2000  # per track; zooming shows them down to one window per few pixels
+
+_CSS = """body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}h1{font-size:21px}
+h2{font-size:16px;margin:1.6em 0 .3em}canvas{width:100%;height:190px;border:1px solid #ddd;cursor:grab}
+.legend span{display:inline-block;width:11px;height:11px;margin:0 4px 0 12px;vertical-align:middle}
+.tip{font-size:12px;color:#444;min-height:1.4em}table{border-collapse:collapse}td,th{padding:2px 8px;
+border-bottom:1px solid #eee;text-align:left}.muted{color:#777}"""
+
+_JS = r"""
+const D = JSON.parse(document.getElementById("data").textContent);
+D.tracks.forEach((tr) => {
+  const cv = document.getElementById("c" + tr.id), tip = document.getElementById("t" + tr.id);
+  const ctx = cv.getContext("2d"); const n = tr.shares.length;
+  let lo = tr.t0, hi = tr.t0 + n * tr.w, drag = null;
+  const full = [lo, hi];
+  function draw(){
+    const W = cv.width = cv.clientWidth * devicePixelRatio, H = cv.height = cv.clientHeight * devicePixelRatio;
+    const strip = 18 * devicePixelRatio, h = H - strip - 4 * devicePixelRatio;
+    ctx.clearRect(0, 0, W, H);
+    const x = (t) => (t - lo) / (hi - lo) * W;
+    const a = Math.max(0, Math.floor((lo - tr.t0) / tr.w)), b = Math.min(n, Math.ceil((hi - tr.t0) / tr.w));
+    for (let i = a; i < b; i++) {
+      const s = tr.shares[i]; if (!s) continue;
+      const x0 = x(tr.t0 + i * tr.w), x1 = Math.max(x0 + 1, x(tr.t0 + (i + 1) * tr.w));
+      let y = h;
+      for (let k = 0; k < s.length; k++) {
+        const hk = s[k] * h; ctx.fillStyle = D.colors[k]; ctx.fillRect(x0, y - hk, x1 - x0 + 0.5, hk); y -= hk;
+      }
+      ctx.fillStyle = D.colors[tr.dominant[i]]; ctx.fillRect(x0, H - strip, x1 - x0 + 0.5, strip);
+    }
+    ctx.fillStyle = "#444"; ctx.font = (11 * devicePixelRatio) + "px sans-serif";
+    ctx.fillText(lo.toFixed(1) + " s", 3, 12 * devicePixelRatio);
+    const r = hi.toFixed(1) + " s"; ctx.fillText(r, W - ctx.measureText(r).width - 3, 12 * devicePixelRatio);
+  }
+  function at(ev){ const r = cv.getBoundingClientRect(); return lo + (ev.clientX - r.left) / r.width * (hi - lo); }
+  cv.addEventListener("wheel", (ev) => {
+    ev.preventDefault(); const t = at(ev), f = ev.deltaY < 0 ? 0.8 : 1.25;
+    const span = Math.min(full[1] - full[0], Math.max(tr.w * 4, (hi - lo) * f));
+    lo = Math.max(full[0], t - (t - lo) / (hi - lo) * span); hi = Math.min(full[1], lo + span); lo = hi - span; draw();
+  }, {passive: false});
+  cv.addEventListener("mousedown", (ev) => { drag = {x: ev.clientX, lo, hi}; cv.style.cursor = "grabbing"; });
+  window.addEventListener("mouseup", () => { drag = null; cv.style.cursor = "grab"; });
+  window.addEventListener("mousemove", (ev) => {
+    if (drag) {
+      const r = cv.getBoundingClientRect(), dt = (ev.clientX - drag.x) / r.width * (drag.hi - drag.lo);
+      const span = drag.hi - drag.lo; lo = Math.min(Math.max(full[0], drag.lo - dt), full[1] - span); hi = lo + span;
+      draw(); return;
+    }
+    if (ev.target !== cv) return;
+    const i = Math.floor((at(ev) - tr.t0) / tr.w), s = tr.shares[i];
+    tip.textContent = s ? (at(ev).toFixed(2) + " s: " + D.classes.map((c, k) => c + " " + Math.round(100 * s[k]) +
+      "%").join(", ")) : "";
+  });
+  cv.addEventListener("dblclick", () => { [lo, hi] = full; draw(); });
+  window.addEventListener("resize", draw); draw();
+});
+"""
+
+
+def css_color(name: str) -> str:
+    """The emotion's colour in every output (annotated video, timelines, reports), as CSS."""
+    b, g, r = COLORS.get(name, (80, 80, 80))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+class ReportSink(Sink):
+    """Writes `path` (report.html) with one interactive timeline per track."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._t: dict[int, list[float]] = {}
+        self._p: dict[int, list[np.ndarray]] = {}
+        self._file: dict[int, str] = {}
+        self.frames = 0
+
+    def write(self, result: FrameResult) -> None:
+        self.frames += 1
+        f = result.faces
+        for i in range(len(f)):
+            tid = int(f.track_id[i])
+            self._t.setdefault(tid, []).append(float(result.frame.timestamp))
+            self._p.setdefault(tid, []).append(f.data["temporal_probs"][i].astype(np.float16))
+            self._file.setdefault(tid, result.frame.source)
+
+    def build(self) -> str:
+        classes = self.meta.classes
+        tracks = []
+        for tid, ts in sorted(self._t.items()):
+            w = windows(np.array(ts), np.array(self._p[tid], np.float32), max_windows=FINE_WINDOWS)
+            shares = [None if not np.isfinite(s).all() else [round(float(v), 3) for v in s] for s in w.shares]
+            dist = np.bincount(np.argmax(np.array(self._p[tid], np.float32), 1), minlength=len(classes)) / len(ts)
+            tracks.append({"id": tid, "t0": float(w.start[0]), "w": w.width_s, "shares": shares,
+                           "dominant": [int(d) for d in w.dominant], "frames": len(ts), "start": min(ts),
+                           "end": max(ts), "file": self._file[tid], "label": classes[int(np.argmax(dist))],
+                           "dist": [round(float(v), 3) for v in dist]})
+        data = {"classes": classes, "colors": [css_color(c) for c in classes], "tracks": tracks}
+        e = html.escape
+        legend = '<p class="legend">' + "".join(f'<span style="background:{css_color(c)}"></span>{e(c)}'
+                                                for c in classes) + "</p>"
+        prov = self.meta.provenance
+        out = [f"<!doctype html><html><head><meta charset='utf-8'><title>emotrace: {e(Path(self.meta.source).name)}"
+               f"</title><style>{_CSS}</style></head><body><h1>{e(self.meta.source)}</h1>",
+               f"<p class='muted'>{self.frames} frames, {len(tracks)} track(s); temporal stage "
+               f"{e(str(self.meta.analyzer.get('temporal_stage', '')))}; emotrace "
+               f"{e(str(prov.get('emotrace_version')))}, commit {e(str(prov.get('commit')))}; "
+               f"command <code>{e(str(prov.get('command')))}</code></p>",
+               legend]
+        if not tracks:
+            out.append("<p>No face was found.</p>")
+        for tr in tracks[:200]:
+            top = ", ".join(f"{c} {100 * v:.0f}%" for c, v in sorted(zip(classes, tr["dist"], strict=True),
+                                                                      key=lambda x: -x[1]) if v >= 0.05)
+            where = f" — {e(Path(tr['file']).name)}" if tr["file"] != self.meta.source else ""
+            out.append(f"<h2>Track {tr['id']}{where}: mostly {e(tr['label'])}</h2><p class='muted'>"
+                       f"{tr['start']:.2f}–{tr['end']:.2f} s, {tr['frames']} frames; {e(top)}; window "
+                       f"{tr['w']:g} s</p><canvas id='c{tr['id']}'></canvas><div class='tip' id='t{tr['id']}'></div>")
+        if len(tracks) > 200:
+            out.append(f"<p>{len(tracks) - 200} more tracks are in summary.json.</p>")
+        data["tracks"] = tracks[:200]
+        blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+        out.append(f'<script type="application/json" id="data">{blob}</script><script>{_JS}</script></body></html>')
+        return "\n".join(out)
+
+    def close(self) -> list[Path]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = atomic_path(self.path)
+        tmp.write_text(self.build(), encoding="utf-8")
+        return [publish(tmp, self.path)]
+
+    def abort(self) -> None:
+        discard(atomic_path(self.path))

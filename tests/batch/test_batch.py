@@ -1,0 +1,277 @@
+"""`emotrace batch` end to end: statuses and exit codes on a mixed folder, manifests, resume, integrity."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from emotrace.cli import main
+from tests.batch import media
+from tests.helpers import REPO
+
+
+def batch(capsys, *args):
+    code = main(["-q", "batch", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_mixed_folder_statuses_exit_code_and_collection_files(tmp_path, capsys):
+    src = tmp_path / "study"
+    vids = media.videos(src / "videos", 2)
+    pics = media.photos(src / "photos", 3)
+    bad = media.corrupt(src / "photos" / "broken.jpg")
+    cut = media.truncated(src / "videos" / "cut.avi")
+    (src / "notes.txt").write_text("not media, not an item")
+    out = tmp_path / "out"
+    code, stdout, err = batch(capsys, str(src), "-o", str(out), "--workers", "2")
+    assert code == 3, err  # some items failed
+    assert "7 items: 5 done, 2 failed, 0 skipped" in stdout
+    coll = pd.read_parquet(out / "collection.parquet").set_index("path")
+    assert len(coll) == 7
+    for p in vids + pics:
+        assert coll.loc[str(p.resolve()), "status"] == "done"
+    assert "not a readable image" in coll.loc[str(bad.resolve()), "reason"]
+    assert "truncated" in coll.loc[str(cut.resolve()), "reason"]
+    assert coll.loc[str(vids[1].resolve()), "frames"] == 13
+    assert coll.loc[str(pics[0].resolve()), "frames"] == 1
+    for line in err.strip().splitlines():  # one line per failed item, each naming it
+        assert line.startswith("failed: ") and ("broken.jpg" in line or "cut.avi" in line), err
+    # the rows dataset: one row per (item, frame, face); failed items have no rows
+    rows = pd.read_parquet(out / "rows")
+    assert set(rows["path"]) == {str(p.resolve()) for p in vids + pics}
+    assert rows.groupby("path").size()[str(vids[0].resolve())] >= 12
+    assert (rows["file"] == rows["path"]).all()
+    # per-item outputs: the same files `analyze` writes, and the record
+    done = coll[coll["status"] == "done"]
+    for item_id in done["item_id"]:
+        names = {p.name for p in (out / "items" / item_id).iterdir()}
+        assert names == {"emotions.csv", "summary.json", "item.json"}, names
+    rec = json.loads((out / "items" / done["item_id"].iloc[0] / "item.json").read_text())
+    assert rec["track_results"] and "label_distribution" in rec["track_results"][0]
+    report = (out / "report.html").read_text()
+    assert "Failed items (2)" in report and "broken.jpg" in report and "items/" in report
+    js = json.loads((out / "collection.json").read_text())
+    assert len(js["items"]) == 7 and js["batch"]["provenance"]["command"]
+    assert not [p for p in (out / "items").iterdir() if p.name.startswith(".")]
+    # rerun: everything is skipped, failures stay failed; --retry-failed tries them again
+    code, stdout, _ = batch(capsys, str(src), "-o", str(out), "--workers", "1")
+    assert code == 3 and "0 done, 2 failed, 5 skipped" in stdout
+    bad.unlink()
+    cut.unlink()
+    code, stdout, _ = batch(capsys, str(src), "-o", str(out), "--workers", "1", "--retry-failed", "--prune")
+    assert code == 0 and "5 items: 0 done, 0 failed, 5 skipped" in stdout
+    assert len(pd.read_parquet(out / "collection.parquet")) == 5
+
+
+def test_manifest_metadata_reaches_every_row(tmp_path, capsys):
+    vids = media.videos(tmp_path / "media", 2, frames=6)
+    pic = media.photos(tmp_path / "media", 1)[0]
+    manifest = tmp_path / "manifest.csv"
+    pd.DataFrame({"path": ["media/clip0.mp4", str(vids[1]), "media/photo0.jpg"], "subject": ["s01", "s02", "s03"],
+                  "session": [1, 2, 3], "label": ["happy", "sad", "neutral"]}).to_csv(manifest, index=False)
+    out = tmp_path / "out"
+    code, _, err = batch(capsys, str(manifest), "-o", str(out), "--workers", "1", "--outputs", "parquet")
+    assert code == 0, err
+    rows = pd.read_parquet(out / "rows")
+    assert {"subject", "session", "manifest_label"} <= set(rows.columns)  # 'label' is a result column
+    by_path = rows.groupby("path")[["subject", "session", "manifest_label"]].first()
+    assert by_path.loc[str(vids[0].resolve())].tolist() == ["s01", 1, "happy"]
+    assert by_path.loc[str(pic.resolve())].tolist() == ["s03", 3, "neutral"]
+    assert rows["session"].dtype == "int64"
+    assert rows.groupby("path")["subject"].nunique().max() == 1
+    coll = pd.read_parquet(out / "collection.parquet")
+    assert sorted(coll["subject"]) == ["s01", "s02", "s03"]
+    item = coll.loc[coll["subject"] == "s02", "item_id"].iloc[0]
+    assert {p.name for p in (out / "items" / item).iterdir()} == {"emotions.parquet", "item.json"}
+    # changed metadata is a changed item: only that one is redone
+    pd.DataFrame({"path": ["media/clip0.mp4", str(vids[1]), "media/photo0.jpg"], "subject": ["s01", "s02", "s99"],
+                  "session": [1, 2, 3], "label": ["happy", "sad", "neutral"]}).to_csv(manifest, index=False)
+    code, stdout, _ = batch(capsys, str(manifest), "-o", str(out), "--workers", "1", "--outputs", "parquet")
+    assert code == 0 and "1 done, 0 failed, 2 skipped" in stdout
+    assert "s99" in set(pd.read_parquet(out / "rows")["subject"])
+
+
+def test_resume_after_kill_loses_only_items_in_flight(tmp_path, capsys):
+    src = tmp_path / "videos"
+    media.videos(src, 8, frames=40)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([sys.executable, "-m", "emotrace.cli", "-q", "batch", str(src), "-o", str(out),
+                             "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 240
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if len(list(out.glob("items/*/item.json"))) >= 2:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the batch ended before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    done_before = {p.parent.name for p in out.glob("items/*/item.json")}
+    assert 2 <= len(done_before) < 8
+    time.sleep(1.0)  # the workers die with the batch process (no orphan keeps writing)
+    assert {p.parent.name for p in out.glob("items/*/item.json")} == done_before
+    code, stdout, err = batch(capsys, str(src), "-o", str(out), "--workers", "1")
+    assert code == 0, err
+    assert f"8 items: {8 - len(done_before)} done, 0 failed, {len(done_before)} skipped" in stdout
+    leftovers = [p for p in list(out.glob("items/.*")) + list(out.glob("rows/.*"))]
+    assert not leftovers
+    rows = pd.read_parquet(out / "rows")
+    coll = pd.read_parquet(out / "collection.parquet")
+    assert (coll["status"] == "done").all()
+    assert rows.groupby("item_id").size().sort_index().tolist() == coll.set_index("item_id")["frames"].sort_index(
+    ).tolist()  # one face per frame: the dataset and the records agree item by item
+
+
+def test_rerun_key_is_content_and_settings(tmp_path, capsys):
+    pics = media.photos(tmp_path / "pics", 3)
+    out = tmp_path / "out"
+    args = [str(tmp_path / "pics"), "-o", str(out), "--workers", "1", "--outputs", "summary"]
+    assert batch(capsys, *args)[0] == 0
+    first = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("items/*/item.json")}
+    os.utime(pics[0], ns=(time.time_ns(), time.time_ns() + 5_000_000_000))  # same bytes, new time: not redone
+    media.photos(tmp_path / "new", 3)[2].replace(pics[1])  # new bytes: redone
+    code, stdout, _ = batch(capsys, *args)
+    assert code == 0 and "1 done, 0 failed, 2 skipped" in stdout, stdout
+    code, stdout, _ = batch(capsys, *args)
+    assert "0 done, 0 failed, 3 skipped" in stdout  # the new file time was remembered
+    code, stdout, _ = batch(capsys, *args, "--detect-every", "2")  # other settings: everything again
+    assert code == 0 and "3 done, 0 failed, 0 skipped" in stdout
+    assert set(first) == {p.parent.name for p in out.glob("items/*/item.json")}
+
+
+def test_bad_inputs_are_one_line_errors(tmp_path, capsys):
+    (tmp_path / "m.csv").write_text("file,subject\na.mp4,s1\n")
+    code, _, err = batch(capsys, str(tmp_path / "m.csv"), "-o", str(tmp_path / "out"))
+    assert code == 2 and err.strip().count("\n") == 0 and "no 'path' column" in err
+    code, _, err = batch(capsys, str(tmp_path / "nothing*.mp4"), "-o", str(tmp_path / "out"))
+    assert code == 2 and "no glob match" in err
+    code, _, err = batch(capsys, str(tmp_path), "-o", str(tmp_path / "out"), "--outputs", "csv,pdf")
+    assert code == 2 and "unknown output 'pdf'" in err
+    code, _, err = batch(capsys, str(tmp_path), "-o", str(tmp_path / "out"), "--workers", "0")
+    assert code == 2 and "--workers" in err
+
+
+def test_missing_ray_is_a_clear_message(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    media.photos(tmp_path / "pics", 1)
+    code, _, err = batch(capsys, str(tmp_path / "pics"), "-o", str(tmp_path / "out"), "--engine", "ray")
+    assert code == 2 and 'pip install "emotrace[ray]"' in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_photos_never_share_a_track(tmp_path):
+    import emotrace
+    from emotrace.pipeline import Analyzer
+
+    media.photos(tmp_path / "pics", 4)
+    an = Analyzer()
+    df = emotrace.analyze(str(tmp_path / "pics"), analyzer=an)
+    faces = df.dropna(subset=["track_id"])
+    assert len(faces) == 4 and faces["file"].nunique() == 4
+    assert faces.groupby("track_id")["file"].nunique().max() == 1  # each track on one photo
+    assert faces["track_id"].is_unique
+    classes = an.classes
+    for c in classes:  # no temporal state across photos: the temporal columns are the frame model's
+        assert (faces[f"temporal_{c}"] == faces[f"frame_{c}"]).all()
+    seq = emotrace.analyze(str(tmp_path / "pics"), analyzer=an, sequence=True)
+    assert seq.dropna(subset=["track_id"])["track_id"].nunique() == 1  # one person across a real sequence
+
+
+def _children(pid):
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cmd = (stat.parent / "cmdline").read_bytes() if (stat.parent / "cmdline").exists() else b""
+        if int(fields[1]) == pid and b"spawn_main" in cmd:  # pool workers, not the resource tracker
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_a_worker_killed_mid_item_costs_no_item(tmp_path, caplog):
+    from emotrace.batch import BatchOptions, run_batch
+    from emotrace.pipeline import AnalyzerConfig
+
+    src = tmp_path / "videos"
+    media.videos(src, 6, frames=40)
+    out = tmp_path / "out"
+    killed = []
+
+    def killer():
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not killed:
+            kids = _children(os.getpid())
+            if len(kids) >= 2 and list(out.glob("items/.*.partial")) and list(out.glob("items/*/item.json")):
+                os.kill(kids[-1], signal.SIGKILL)
+                killed.append(kids[-1])
+            time.sleep(0.05)
+
+    t = threading.Thread(target=killer, daemon=True)
+    t.start()
+    res = run_batch(BatchOptions(inputs=[str(src)], out=str(out), workers=2, progress=False), AnalyzerConfig())
+    t.join(timeout=5)
+    assert killed, "no worker was seen busy"
+    assert "a worker died" in caplog.text  # the pool broke and the items in flight ran again
+    assert res.exit_code == 0 and res.done == 6 and res.failed == 0, res.line()
+    assert len(pd.read_parquet(out / "collection.parquet")) == 6
+    assert not list(out.glob("items/.*")) + list(out.glob("rows/.*"))  # the dead worker's scratch is gone
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_worker_that_cannot_start_stops_the_batch_with_one_line(tmp_path, capsys, workers):
+    media.photos(tmp_path / "pics", 2)
+    code, _, err = batch(capsys, str(tmp_path / "pics"), "-o", str(tmp_path / "out"), "--workers", workers,
+                         "--frame-model", "no-such-model")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "a worker could not start" in err and "no-such-model" in err
+    assert json.loads((tmp_path / "out" / "collection.json").read_text())["items"] == []  # nothing half done
+
+
+def test_analyze_folder_rows_name_their_photos_and_sequence_needs_a_folder(tmp_path, capsys):
+    pics = media.photos(tmp_path / "pics", 2)
+    assert main(["-q", "analyze", str(tmp_path / "pics"), "-o", str(tmp_path / "out"), "--outputs", "csv"]) == 0
+    df = pd.read_csv(tmp_path / "out" / "emotions.csv")
+    assert sorted(df["file"]) == sorted(str(p) for p in pics)
+    code = main(["-q", "analyze", str(pics[0]), "-o", str(tmp_path / "o2"), "--sequence"])
+    assert code == 2 and "--sequence is for a folder" in capsys.readouterr().err
+
+
+def test_globs_and_parquet_manifests(tmp_path, capsys):
+    pics = media.photos(tmp_path / "a" / "b", 2)
+    media.videos(tmp_path / "a", 1, frames=5)
+    code, stdout, _ = batch(capsys, str(tmp_path / "a" / "**" / "*.jpg"), "-o", str(tmp_path / "out1"),
+                            "--workers", "1")
+    assert code == 0 and "2 items: 2 done" in stdout  # the glob reaches into subfolders, and takes only photos
+    manifest = tmp_path / "m.parquet"
+    pd.DataFrame({"path": [str(p) for p in pics], "score": [0.5, None]}).to_parquet(manifest)
+    code, stdout, _ = batch(capsys, str(manifest), "-o", str(tmp_path / "out2"), "--workers", "1")
+    assert code == 0 and "2 items: 2 done" in stdout
+    rows = pd.read_parquet(tmp_path / "out2" / "rows").set_index("path")
+    assert rows.loc[str(pics[0].resolve()), "score"] == 0.5 and pd.isna(rows.loc[str(pics[1].resolve()), "score"])
+
+
+def test_an_output_folder_inside_the_input_is_not_an_input(tmp_path, capsys):
+    media.photos(tmp_path / "study", 2)
+    args = [str(tmp_path / "study"), "-o", str(tmp_path / "study" / "results"), "--workers", "1",
+            "--outputs", "csv,video"]
+    code, stdout, _ = batch(capsys, *args)
+    assert code == 0 and "2 items: 2 done" in stdout
+    assert list((tmp_path / "study" / "results").rglob("annotated.mp4"))
+    code, stdout, _ = batch(capsys, *args)
+    assert code == 0 and "2 items: 0 done, 0 failed, 2 skipped" in stdout  # its videos are not new items

@@ -1,0 +1,87 @@
+"""Long videos stay readable: windowed timelines sized to the duration, and the interactive HTML report."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from emotrace.pipeline import FrameResult
+from emotrace.sinks import ReportSink, RunMeta, TimelineSink
+from emotrace.sinks.windows import window_size, windows
+from emotrace.types import Detections, Frame
+
+CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+IMG = np.zeros((8, 8, 3), np.uint8)
+
+
+def one_face(i: int, fps: float, k: int) -> FrameResult:
+    p = np.full((1, 7), 0.02, np.float32)
+    p[0, k] = 0.88
+    d = Detections(boxes=np.array([[1, 1, 6, 6]], np.float32), scores=np.ones(1, np.float32),
+                   track_id=np.array([1]), data={"frame_probs": p, "temporal_probs": p})
+    return FrameResult(Frame(i, i / fps, IMG, source="long.mp4"), d)
+
+
+def test_windows_are_sized_to_the_duration():
+    assert window_size(30 * 60) == 10  # 30 minutes -> 180 windows of 10 s
+    assert window_size(10) == 0.1
+    t = np.arange(0, 1800, 1 / 30)
+    probs = np.zeros((len(t), 7))
+    probs[:, 3] = t < 900  # happy for the first half, sad after
+    probs[:, 4] = t >= 900
+    w = windows(t, probs)
+    assert len(w.start) == 180 and w.width_s == 10
+    assert np.allclose(w.shares.sum(1), 1)
+    assert (w.dominant[:90] == 3).all() and (w.dominant[90:] == 4).all()
+    assert w.frames.sum() == len(t)
+
+
+def test_windows_leave_gaps_empty():
+    t = np.r_[np.arange(0, 10, 0.1), np.arange(50, 60, 0.1)]
+    w = windows(t, np.tile(np.eye(7)[0], (len(t), 1)), max_windows=60)
+    empty = w.frames == 0
+    assert empty.any() and np.isnan(w.shares[empty]).all() and (w.dominant[empty] == -1).all()
+
+
+@pytest.fixture
+def long_run():
+    fps, n = 10.0, 3000  # five minutes: far more points than fit as lines
+    return [one_face(i, fps, 3 if i < n // 2 else 6) for i in range(n)]
+
+
+def test_long_track_timeline_is_windowed(tmp_path, long_run):
+    sink = TimelineSink(tmp_path)
+    sink.open(RunMeta("long.mp4", CLASSES, 10.0, analyzer={"temporal_stage": "ema"}))
+    drawn = {}
+
+    def spy(ax, ax2, tid, t, p):
+        drawn[tid] = len(t)
+        TimelineSink._windowed(sink, ax, ax2, tid, t, p)
+        drawn["title"] = ax.get_title()
+
+    sink._windowed = spy
+    for r in long_run:
+        sink.write(r)
+    files = sink.close()
+    assert [f.name for f in files] == ["timeline_track1.png"] and drawn[1] == 3000
+    assert "share per 1 s window" in drawn["title"]
+    assert files[0].stat().st_size > 5000
+
+
+def test_report_has_an_interactive_timeline_per_track(tmp_path, long_run):
+    sink = ReportSink(tmp_path / "report.html")
+    sink.open(RunMeta("long.mp4", CLASSES, 10.0, analyzer={"temporal_stage": "ema"},
+                      provenance={"command": "emotrace analyze long.mp4 -o out", "commit": "abc"}))
+    for r in long_run:
+        sink.write(r)
+    sink.close()
+    page = (tmp_path / "report.html").read_text()
+    assert "<canvas id='c1'>" in page and "wheel" in page and "dblclick" in page
+    assert "http://" not in page and "https://" not in page  # self-contained
+    data = json.loads(re.search(r'<script type="application/json" id="data">(.*?)</script>', page, re.S).group(1))
+    tr = data["tracks"][0]
+    assert tr["frames"] == 3000 and tr["label"] in ("happy", "neutral")
+    assert len(tr["shares"]) <= 2000 and len(tr["shares"]) == len(tr["dominant"])
+    assert tr["dominant"][0] == 3 and tr["dominant"][-1] == 6
+    assert "emotrace analyze long.mp4 -o out" in page

@@ -1,0 +1,49 @@
+"""The output registry and the one result schema: every consumer reads names, files and types from them."""
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+import emotrace
+from emotrace.errors import EmotraceError
+from emotrace.outputs import ALL_OUTPUTS, OUTPUTS, WEB_OUTPUTS, build_sinks, output_file, parse_outputs, track_of
+from emotrace.sinks import column_types, row_columns
+from emotrace.web.results import RESULT_FILES, available_formats, timeline_tracks
+from tests.helpers import astronaut_frames
+
+
+def test_parse_outputs():
+    assert parse_outputs("all") == ALL_OUTPUTS
+    assert parse_outputs(" csv, summary,csv") == ("csv", "summary")
+    with pytest.raises(EmotraceError, match="unknown output 'pdf'"):
+        parse_outputs("csv,pdf")
+    with pytest.raises(EmotraceError, match="no outputs"):
+        parse_outputs(" , ")
+
+
+def test_files_come_from_the_registry(tmp_path):
+    assert output_file("timeline", 7) == "timeline_track7.png" and track_of("timeline", "timeline_track7.png") == 7
+    assert track_of("timeline", "summary.json") is None
+    for name in WEB_OUTPUTS:
+        if "{track}" not in OUTPUTS[name].file:
+            assert RESULT_FILES[name][0] == OUTPUTS[name].file
+    assert "report" not in RESULT_FILES and "report" in ALL_OUTPUTS
+    written = ["emotions.csv", "summary.json", "timeline_track2.png", "report.html"]
+    assert available_formats(written) == ["csv", "summary"] and timeline_tracks(written) == [2]
+    sinks = build_sinks(tmp_path, ALL_OUTPUTS)
+    assert len(sinks) == len(ALL_OUTPUTS)
+
+
+def test_schema_types_reach_parquet_and_the_dataframe(tmp_path):
+    from emotrace.pipeline import Analyzer
+
+    an = Analyzer()
+    df = emotrace.analyze(astronaut_frames(4), tmp_path, outputs=["parquet", "csv"], analyzer=an)
+    types = column_types(an.classes, an.has_valence_arousal)
+    assert list(df.columns) == row_columns(an.classes, an.has_valence_arousal) == list(types)
+    schema = pq.read_schema(tmp_path / "emotions.parquet")
+    arrow = {"int64": "int64", "float64": "double", "bool": "bool", "string": "string"}
+    assert {f.name: str(f.type) for f in schema} == {c: arrow[t] for c, t in types.items()}
+    assert str(df["track_id"].dtype) == "Int64" and str(df["frame"].dtype) == "Int64"
+    csv = pd.read_csv(tmp_path / "emotions.csv")
+    assert list(csv.columns) == list(types) and (csv["file"] == "<array>").all()
