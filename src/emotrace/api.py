@@ -14,6 +14,7 @@ from emotrace.errors import EmotraceError
 from emotrace.pipeline import Analyzer, AnalyzerConfig, FrameResult
 from emotrace.provenance import provenance
 from emotrace.sinks import RunMeta, Sink, SummarySink, TableSink, TimelineSink, VideoSink, result_rows, row_columns
+from emotrace.sinks.lock import lock_folders
 from emotrace.sources import Source, open_source
 
 log = logging.getLogger("emotrace")
@@ -24,6 +25,8 @@ ALL_OUTPUTS = ("csv", "parquet", "jsonl", "video", "timeline", "summary")
 def build_sinks(out_dir: str | Path, outputs: Sequence[str], stem: str = "emotions") -> list[Sink]:
     """The sinks for the requested outputs, all inside `out_dir`."""
     out = Path(out_dir)
+    if isinstance(outputs, str) or not outputs:
+        raise EmotraceError(f"outputs must name at least one of {', '.join(ALL_OUTPUTS)}")
     sinks: list[Sink] = []
     for name in outputs:
         if name in ("csv", "parquet", "jsonl"):
@@ -42,17 +45,21 @@ def build_sinks(out_dir: str | Path, outputs: Sequence[str], stem: str = "emotio
 def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: bool = False,
         on_result: Callable[[FrameResult], None] | None = None, max_frames: int | None = None) -> list[Path]:
     """Stream `source` through `analyzer` into `sinks`. On any failure every sink aborts: no partial files."""
-    src: Source = open_source(source)
-    analyzer.reset()
-    desc = analyzer.describe()
-    meta = RunMeta(source=src.name, classes=analyzer.classes, fps=src.fps, analyzer=desc,
-                   provenance=provenance(dataclasses.asdict(analyzer.config)))
-    log.info("source %s (%s frames), detector %s, frame model %s on %s, temporal stage: %s", src.name,
-             src.frame_count or "?", desc["detector"], desc["frame_model"]["name"], desc["frame_model"]["runtime"],
-             desc["temporal_description"] or desc["temporal_stage"])
+    if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1):
+        raise EmotraceError(f"max_frames must be a whole number 1 or more (got {max_frames!r})")
+    locks = lock_folders(f for f in (s.folder() for s in sinks) if f is not None)  # one run per output folder
+    src: Source | None = None
     opened: list[Sink] = []
     bar = None
     try:
+        src = open_source(source)
+        analyzer.reset()
+        desc = analyzer.describe()
+        meta = RunMeta(source=src.name, classes=analyzer.classes, fps=src.fps, analyzer=desc,
+                       provenance=provenance(dataclasses.asdict(analyzer.config)))
+        log.info("source %s (%s frames), detector %s, frame model %s on %s, temporal stage: %s", src.name,
+                 src.frame_count or "?", desc["detector"], desc["frame_model"]["name"],
+                 desc["frame_model"]["runtime"], desc["temporal_description"] or desc["temporal_stage"])
         for s in sinks:
             s.open(meta)
             opened.append(s)
@@ -76,6 +83,7 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
                 bar.update(1)
         if n == 0:
             raise EmotraceError(f"no frame could be read from {src.name}")
+        meta.incomplete = src.incomplete  # a truncated file: results cover what decoded, and say so
         written: list[Path] = []
         for s in opened:
             written += s.close()
@@ -87,7 +95,10 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
     finally:
         if bar is not None:
             bar.close()
-        src.close()
+        if src is not None:
+            src.close()
+        for lk in locks:
+            lk.release()
 
 
 def analyze(source: Any, out_dir: str | Path | None = None, outputs: Sequence[str] = ALL_OUTPUTS,

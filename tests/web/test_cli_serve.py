@@ -11,7 +11,7 @@ from emotrace.cli import main
     (["--max-jobs", "0"], "--max-jobs must be more than 0"),
     (["--max-sockets", "-1"], "--max-sockets must be more than 0"),
     (["--port", "70000"], "--port must be 0-65535"),
-    (["--detect-every", "0"], "--detect-every must be 1 or more"),
+    (["--detect-every", "0"], "--detect-every must be a whole number 1 or more (got 0)"),
 ])
 def test_bad_serve_options(args, msg, capsys, tmp_path):
     assert main(["serve", "--data-dir", str(tmp_path / "d"), *args]) == 2

@@ -16,7 +16,7 @@ class TimelineSink(Sink):
     """Writes `<folder>/timeline_track<ID>.png` for every track seen on at least `min_frames` frames."""
 
     def __init__(self, folder: str | Path, min_frames: int = 2) -> None:
-        self.folder = Path(folder)
+        self.folder_path = Path(folder)
         self.min_frames = min_frames
         self._t: dict[int, list[float]] = {}
         self._p: dict[int, list[np.ndarray]] = {}
@@ -38,7 +38,7 @@ class TimelineSink(Sink):
         import matplotlib.pyplot as plt
 
         classes = self.meta.classes
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder_path.mkdir(parents=True, exist_ok=True)
         for tid, ts in sorted(self._t.items()):
             if len(ts) < self.min_frames:
                 continue
@@ -60,7 +60,7 @@ class TimelineSink(Sink):
             ax2.set_ylabel("frame\nmodel", fontsize=7)
             ax2.set_xlabel("time (s)")
             fig.tight_layout()
-            final = self.folder / f"timeline_track{tid}.png"
+            final = self.folder_path / f"timeline_track{tid}.png"
             tmp = atomic_path(final)
             fig.savefig(tmp, dpi=90, format="png")
             plt.close(fig)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ class Source:
     fps: float | None = None
     frame_count: int | None = None
     is_live: bool = False
+    incomplete: str | None = None  # after iteration: why the source ended before its end (truncated, damaged)
 
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
@@ -45,6 +47,8 @@ def open_source(spec: Any, **kwargs: Any) -> Source:
 
     if isinstance(spec, Source):
         return spec
+    if isinstance(spec, (list, tuple)) and not spec:
+        raise SourceError("no frames given (an empty list)")
     if isinstance(spec, np.ndarray) or (isinstance(spec, (list, tuple)) and spec and isinstance(spec[0], np.ndarray)):
         return ArraySource(spec, **kwargs)
     if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
@@ -52,6 +56,10 @@ def open_source(spec: Any, **kwargs: Any) -> Source:
     text = str(spec)
     if text.lower().startswith(STREAM_SCHEMES):
         return StreamSource(text, **kwargs)
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", text)
+    if scheme:
+        raise SourceError(f"unsupported URL scheme {scheme.group(1)}:// (supported: "
+                          f"{', '.join(s[:-3] for s in STREAM_SCHEMES)}; or a file, folder or webcam index)")
     path = Path(text).expanduser()
     if not path.exists():
         raise SourceError(f"no such file or folder: {text}")

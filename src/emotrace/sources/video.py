@@ -86,5 +86,6 @@ class VideoSource(CaptureSource):
     def __iter__(self) -> Iterator[Frame]:
         yield from super().__iter__()
         if self.frame_count and self.frames_read < 0.9 * self.frame_count:  # header counts are estimates
-            log.warning("%s: decoding stopped at frame %d of %d (truncated or damaged file); results cover the "
-                        "frames read", self.name, self.frames_read, self.frame_count)
+            self.incomplete = (f"decoding stopped at frame {self.frames_read} of {self.frame_count} (truncated or "
+                               "damaged file)")
+            log.warning("%s: %s; results cover the frames read", self.name, self.incomplete)
