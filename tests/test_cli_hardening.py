@@ -4,6 +4,7 @@ truncated input. Each case as a new user would meet it: one line, the right exit
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from emotrace.api import analyze
 from emotrace.cli import main
 from emotrace.errors import EmotraceError, SourceError
+from emotrace.native_log import QUIET_ENV
 from emotrace.pipeline import AnalyzerConfig
 from emotrace.sinks.lock import LOCK_NAME, FolderInUse, FolderLock
 from tests.helpers import REPO, astronaut_frames, write_video
@@ -167,18 +169,17 @@ def test_two_runs_into_one_folder_never_mix(tmp_path, long_clip, image):
 def test_native_lines_are_held_back_unless_debug(tmp_path):
     clip = write_video(tmp_path / "clip.mp4", astronaut_frames(20), codec=H264)  # moov atom at the end
     clip.write_bytes(clip.read_bytes()[: clip.stat().st_size // 2])
+    env = {k: v for k, v in os.environ.items() if k not in QUIET_ENV}  # as a user's shell has it
     quiet = subprocess.run([sys.executable, "-m", "emotrace.cli", "-q", "analyze", str(clip), "-o",
-                            str(tmp_path / "o")], cwd=REPO, capture_output=True, text=True, timeout=300)
+                            str(tmp_path / "o")], cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
     assert quiet.returncode == 2
     assert_one_line_error(quiet.stderr, "clip.mp4")
     debug = subprocess.run([sys.executable, "-m", "emotrace.cli", "-q", "--debug", "analyze", str(clip), "-o",
-                            str(tmp_path / "o")], cwd=REPO, capture_output=True, text=True, timeout=300)
+                            str(tmp_path / "o")], cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
     assert debug.returncode == 2 and "moov atom not found" in debug.stderr
 
 
 def test_native_capture_keeps_python_stderr(capfd):
-    import os
-
     from emotrace.native_log import capture_native_stderr
 
     with capture_native_stderr() as lines:
