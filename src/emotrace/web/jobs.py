@@ -24,6 +24,8 @@ from emotrace.web.store import Job, JobStore
 log = logging.getLogger("emotrace")
 
 READY_TIMEOUT_S = 180.0  # first start imports torch, OpenCV and MediaPipe
+WORKER_COMMAND = ["-m", "emotrace.web.worker"]  # after the interpreter; the analyzer config JSON follows
+STOP_JOIN_S = 3.0  # how long stop() waits for the job threads once every worker is killed
 PROGRESS_WRITE_EVERY_S = 0.5
 
 
@@ -42,7 +44,7 @@ class WorkerProcess:
 
     def __init__(self, analyzer_config: dict[str, Any]) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "emotrace.web.worker", json.dumps(analyzer_config)],
+            [sys.executable, *WORKER_COMMAND, json.dumps(analyzer_config)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, text=True, bufsize=1,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         self.events: queue.Queue[dict[str, Any] | None] = queue.Queue()
@@ -50,19 +52,30 @@ class WorkerProcess:
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            try:
-                self.events.put(json.loads(line))
-            except json.JSONDecodeError:
-                log.warning("worker: unreadable line %r", line[:200])
+        try:
+            for line in self.proc.stdout:
+                try:
+                    self.events.put(json.loads(line))
+                except json.JSONDecodeError:
+                    log.warning("worker: unreadable line %r", line[:200])
+        except (OSError, ValueError):  # the pipe was closed by kill()
+            pass
         self.events.put(None)  # end of stream: the process ended
 
-    def wait_ready(self, timeout: float) -> str | None:
-        """None when ready, else why not."""
-        try:
-            ev = self.events.get(timeout=timeout)
-        except queue.Empty:
-            return f"worker did not start within {timeout:g} s"
+    def wait_ready(self, timeout: float, stop: threading.Event | None = None) -> str | None:
+        """None when ready, else why not; gives up at once when `stop` is set (the server is shutting down)."""
+        end = time.monotonic() + timeout
+        while True:
+            if stop is not None and stop.is_set():
+                return "the server is shutting down"
+            left = end - time.monotonic()
+            if left <= 0:
+                return f"worker did not start within {timeout:g} s"
+            try:
+                ev = self.events.get(timeout=min(left, 0.25))
+                break
+            except queue.Empty:
+                continue
         if ev is None:
             return f"worker process ended at start (exit code {self.proc.wait()})"
         if ev.get("event") != "ready":
@@ -101,6 +114,7 @@ class JobManager:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._running: dict[str, WorkerProcess] = {}  # job id -> the worker running it
+        self._starting: set[WorkerProcess] = set()  # workers still loading their models
         self._cancelled: set[str] = set()
         self._threads: list[threading.Thread] = []
 
@@ -118,16 +132,18 @@ class JobManager:
             self._threads.append(t)
 
     def stop(self) -> None:
-        """Stop every worker; running jobs go back to the queue for the next start."""
+        """Stop every worker, running or still starting, at once; running jobs go back to the queue for the next
+        start. Bounded whatever the workers are doing: a killed worker cannot delay it."""
         self._stop.set()
         with self._wake:
             self._wake.notify_all()
         with self._lock:
-            workers = list(self._running.values())
+            workers = [*self._running.values(), *self._starting]
         for w in workers:
             w.kill()
+        end = time.monotonic() + STOP_JOIN_S
         for t in self._threads:
-            t.join(timeout=30)
+            t.join(timeout=max(0.0, end - time.monotonic()))
         self.store.requeue_interrupted()
 
     def notify(self) -> None:
@@ -164,7 +180,13 @@ class JobManager:
 
     def _spawn(self) -> tuple[WorkerProcess | None, str | None]:
         worker = WorkerProcess(self.settings.analyzer)
-        problem = worker.wait_ready(READY_TIMEOUT_S)
+        with self._lock:
+            self._starting.add(worker)
+        try:
+            problem = worker.wait_ready(READY_TIMEOUT_S, self._stop)
+        finally:
+            with self._lock:
+                self._starting.discard(worker)
         if problem is not None:
             worker.kill()
             return None, problem
@@ -178,7 +200,8 @@ class JobManager:
         if worker is None or not worker.alive():
             worker, problem = self._spawn()
             if worker is None:
-                self._fail(job, problem or "worker could not start")
+                if not self._stop.is_set():  # on shutdown the job stays queued for the next start
+                    self._fail(job, problem or "worker could not start")
                 return None
         out = self.job_dir(job.id) / "out"
         shutil.rmtree(out, ignore_errors=True)
@@ -197,7 +220,7 @@ class JobManager:
                 self._cancelled.discard(job.id)
 
     def _drive(self, job: Job, worker: WorkerProcess, out: Path) -> WorkerProcess | None:
-        worker.send({"input": str(self.job_dir(job.id) / job.input), "out": str(out)})
+        worker.send({"input": str(self.job_dir(job.id) / job.input), "out": str(out), "name": job.filename})
         deadline = time.monotonic() + self.settings.job_timeout_s
         last_write = 0.0
         while True:
@@ -224,7 +247,7 @@ class JobManager:
                 self.store.update(job.id, frames_done=int(ev["frames"]))
             elif kind == "done":
                 self.store.update(job.id, status="done", finished=time.time(), frames_done=int(ev["frames"]),
-                                  outputs=list(ev["outputs"]))
+                                  outputs=list(ev["outputs"]), warnings=[str(w) for w in ev.get("warnings", [])])
                 return worker
             elif kind == "error":
                 shutil.rmtree(out, ignore_errors=True)

@@ -21,7 +21,9 @@ RESULT_FILES: dict[str, tuple[str, str, str]] = {
     "json": ("emotions.jsonl", "application/json", "emotions.json"),  # the JSON Lines rows as one JSON array
     "summary": ("summary.json", "application/json", "summary.json"),
     "video": ("annotated.mp4", "video/mp4", "annotated.mp4"),
+    "image": ("annotated.png", "image/png", "annotated.png"),  # image jobs only
 }
+RESULT_MEDIA_TYPES = sorted({m for _, m, _ in RESULT_FILES.values()})
 _TIMELINE = re.compile(r"^timeline_track(\d+)\.png$")
 
 
