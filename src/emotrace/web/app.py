@@ -367,6 +367,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.get("/", include_in_schema=False)(page("index.html"))
     app.get("/live", include_in_schema=False)(page("live.html"))
     app.get("/jobs/{job_id}", include_in_schema=False)(page("job.html"))
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:  # browsers ask for this path whatever the page's <link> says
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + 64 * 1024,  # + form framing
