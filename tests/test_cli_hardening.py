@@ -89,6 +89,12 @@ def test_quiet_works_after_the_subcommand(tmp_path, capsys, image):
     assert code == 0, err
     assert out == "" and err == ""  # -q: no report, no progress bar
     assert (tmp_path / "o" / "emotions.csv").is_file()
+    from emotrace.cli import build_parser
+
+    for argv in (["data", "stats", "-q", "x"], ["-q", "data", "stats", "x"], ["serve", "--debug", "-v"]):
+        args = build_parser().parse_args(argv)
+        assert args.quiet or (args.debug and args.verbose), argv
+    assert build_parser().parse_args(["-q", "models"]).quiet  # given before, not reset by the subcommand
 
 
 def test_models_names_the_defaults(capsys):
