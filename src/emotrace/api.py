@@ -14,6 +14,7 @@ from emotrace.errors import EmotraceError
 from emotrace.pipeline import Analyzer, AnalyzerConfig, FrameResult
 from emotrace.provenance import provenance
 from emotrace.sinks import RunMeta, Sink, SummarySink, TableSink, TimelineSink, VideoSink, result_rows, row_columns
+from emotrace.sinks.base import discard
 from emotrace.sinks.lock import lock_folders
 from emotrace.sources import Source, open_source
 
@@ -47,9 +48,10 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
     """Stream `source` through `analyzer` into `sinks`. On any failure every sink aborts: no partial files."""
     if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1):
         raise EmotraceError(f"max_frames must be a whole number 1 or more (got {max_frames!r})")
-    locks = lock_folders(f for f in (s.folder() for s in sinks) if f is not None)  # one run per output folder
+    locks = lock_folders(f for f in (s.output_folder() for s in sinks) if f is not None)  # one run per output folder
     src: Source | None = None
     opened: list[Sink] = []
+    written: list[Path] = []
     bar = None
     try:
         src = open_source(source)
@@ -61,8 +63,8 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
                  src.frame_count or "?", desc["detector"], desc["frame_model"]["name"],
                  desc["frame_model"]["runtime"], desc["temporal_description"] or desc["temporal_stage"])
         for s in sinks:
+            opened.append(s)  # before open: a signal inside open() must still abort what it began
             s.open(meta)
-            opened.append(s)
         if progress:
             from tqdm import tqdm
 
@@ -84,13 +86,16 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
         if n == 0:
             raise EmotraceError(f"no frame could be read from {src.name}")
         meta.incomplete = src.incomplete  # a truncated file: results cover what decoded, and say so
-        written: list[Path] = []
         for s in opened:
             written += s.close()
         return written
     except BaseException:
         for s in opened:
-            s.abort()
+            try:
+                s.abort()
+            except BaseException:  # keep cleaning up (a second Ctrl-C, a sink that failed half-open)
+                log.debug("abort of %s failed", type(s).__name__, exc_info=True)
+        discard(*written)  # stopped while publishing: the outputs already renamed go too (all or nothing)
         raise
     finally:
         if bar is not None:

@@ -47,12 +47,14 @@ class Sink:
     def abort(self) -> None:
         """Drop everything written so far (the run failed)."""
 
-    def folder(self) -> Path | None:
-        """The folder this sink publishes into (locked for the run by `emotrace.api.run`)."""
-        where = getattr(self, "folder_path", None) or getattr(self, "path", None)
-        if where is None:
-            return None
-        return Path(where) if getattr(self, "folder_path", None) else Path(where).parent
+    def output_folder(self) -> Path | None:
+        """The folder this sink publishes into (locked for the run by `emotrace.api.run`): its `folder`, else the
+        folder of its `path`."""
+        folder = getattr(self, "folder", None)
+        if folder is not None:
+            return Path(folder)
+        path = getattr(self, "path", None)
+        return Path(path).parent if path is not None else None
 
 
 def publish(tmp: Path, final: Path) -> Path:

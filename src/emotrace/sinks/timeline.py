@@ -16,12 +16,13 @@ class TimelineSink(Sink):
     """Writes `<folder>/timeline_track<ID>.png` for every track seen on at least `min_frames` frames."""
 
     def __init__(self, folder: str | Path, min_frames: int = 2) -> None:
-        self.folder_path = Path(folder)
+        self.folder = Path(folder)
         self.min_frames = min_frames
         self._t: dict[int, list[float]] = {}
         self._p: dict[int, list[np.ndarray]] = {}
         self._f: dict[int, list[int]] = {}
         self._written: list[Path] = []
+        self._tmp: Path | None = None  # the chart being saved, for abort
 
     def write(self, result: FrameResult) -> None:
         f = result.faces
@@ -38,7 +39,7 @@ class TimelineSink(Sink):
         import matplotlib.pyplot as plt
 
         classes = self.meta.classes
-        self.folder_path.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
         for tid, ts in sorted(self._t.items()):
             if len(ts) < self.min_frames:
                 continue
@@ -60,12 +61,12 @@ class TimelineSink(Sink):
             ax2.set_ylabel("frame\nmodel", fontsize=7)
             ax2.set_xlabel("time (s)")
             fig.tight_layout()
-            final = self.folder_path / f"timeline_track{tid}.png"
-            tmp = atomic_path(final)
+            final = self.folder / f"timeline_track{tid}.png"
+            tmp = self._tmp = atomic_path(final)
             fig.savefig(tmp, dpi=90, format="png")
             plt.close(fig)
             self._written.append(publish(tmp, final))
         return list(self._written)
 
     def abort(self) -> None:
-        discard(*self._written)
+        discard(*self._written, *([self._tmp] if self._tmp is not None else []))
