@@ -115,7 +115,8 @@ class JobManager:
         self._lock = threading.Lock()
         self._running: dict[str, WorkerProcess] = {}  # job id -> the worker running it
         self._starting: set[WorkerProcess] = set()  # workers still loading their models
-        self._cancelled: set[str] = set()
+        self._cancelled: set[str] = set()  # deleted while a thread held them
+        self._claimed: set[str] = set()  # held by a job thread, from claim to the end of the run
         self._threads: list[threading.Thread] = []
 
     def job_dir(self, job_id: str) -> Path:
@@ -152,14 +153,17 @@ class JobManager:
             self._wake.notify()
 
     def delete(self, job_id: str) -> bool:
-        """Remove a job in any state: a running one is stopped first. False when there is no such job."""
+        """Remove a job in any state: a running one is stopped first. False when there is no such job.
+
+        The row goes in the same critical section that checks whether a thread holds the job, so a job claimed
+        at that moment is either seen here (marked cancelled: its thread cleans up) or finds its row gone."""
         with self._lock:
             worker = self._running.get(job_id)
-            if worker is not None:
+            if job_id in self._claimed:
                 self._cancelled.add(job_id)
+            existed = self.store.delete(job_id)
         if worker is not None:
             worker.kill()
-        existed = self.store.delete(job_id)
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
         return existed
 
@@ -197,6 +201,23 @@ class JobManager:
 
     def _run(self, job: Job, worker: WorkerProcess | None) -> WorkerProcess | None:
         """Run one claimed job; returns the worker to reuse (None when it had to be stopped)."""
+        with self._lock:
+            self._claimed.add(job.id)
+            gone = self.store.get(job.id) is None  # deleted between the claim and now
+        try:
+            if gone:
+                return worker
+            return self._start(job, worker)
+        finally:
+            with self._lock:
+                self._running.pop(job.id, None)
+                self._claimed.discard(job.id)
+                cancelled = gone or job.id in self._cancelled
+                self._cancelled.discard(job.id)
+            if cancelled:  # deleted while this thread held it: nothing of it may stay behind
+                shutil.rmtree(self.job_dir(job.id), ignore_errors=True)
+
+    def _start(self, job: Job, worker: WorkerProcess | None) -> WorkerProcess | None:
         if worker is None or not worker.alive():
             worker, problem = self._spawn()
             if worker is None:
@@ -204,20 +225,17 @@ class JobManager:
                     self._fail(job, problem or "worker could not start")
                 return None
         out = self.job_dir(job.id) / "out"
-        shutil.rmtree(out, ignore_errors=True)
-        try:
-            out.mkdir(parents=True)
-        except OSError as exc:
-            self._fail(job, f"cannot create the job folder: {exc.strerror}")
-            return worker
-        with self._lock:
+        with self._lock:  # a delete either came before (skip) or will find the worker registered (kill)
+            if job.id in self._cancelled:
+                return worker
+            shutil.rmtree(out, ignore_errors=True)
+            try:
+                out.mkdir(parents=True)
+            except OSError as exc:
+                self._fail(job, f"cannot create the job folder: {exc.strerror}")
+                return worker
             self._running[job.id] = worker
-        try:
-            return self._drive(job, worker, out)
-        finally:
-            with self._lock:
-                self._running.pop(job.id, None)
-                self._cancelled.discard(job.id)
+        return self._drive(job, worker, out)
 
     def _drive(self, job: Job, worker: WorkerProcess, out: Path) -> WorkerProcess | None:
         worker.send({"input": str(self.job_dir(job.id) / job.input), "out": str(out), "name": job.filename})
