@@ -233,3 +233,16 @@ def test_truncated_video_with_index_first_is_marked_incomplete(tmp_path, capsys)
     code, _, err = run_cli(capsys, "analyze", str(whole), "-o", str(tmp_path / "o3"), "--outputs", "summary")
     assert code == 0, err
     assert json.loads((tmp_path / "o3" / "summary.json").read_text())["complete"] is True
+
+
+def test_wrong_extensions_are_read_by_their_content(tmp_path, capsys, image):
+    as_video = tmp_path / "photo.mp4"
+    as_video.write_bytes(image.read_bytes())  # a PNG saved as .mp4
+    clip = write_video(tmp_path / "clip.mp4", astronaut_frames(6), codec=H264)
+    as_image = tmp_path / "clip.jpg"
+    as_image.write_bytes(clip.read_bytes())  # an MP4 saved as .jpg
+    for src, frames in ((as_video, 1), (as_image, 6)):
+        out = tmp_path / f"out-{src.name}"
+        code, _, err = run_cli(capsys, "analyze", str(src), "-o", str(out), "--outputs", "summary")
+        assert code == 0, err
+        assert json.loads((out / "summary.json").read_text())["frames"] == frames

@@ -67,6 +67,15 @@ def open_source(spec: Any, **kwargs: Any) -> Source:
         return FolderSource(path, **kwargs)
     if path.stat().st_size == 0:
         raise SourceError(f"file is empty: {text}")
-    if path.suffix.lower() in IMAGE_EXTS:
-        return ImageSource(path, **kwargs)
+    import cv2
+
+    # The content decides, not the name: a JPEG saved as .mp4 is an image, an MP4 saved as .jpg a video.
+    if path.suffix.lower() in IMAGE_EXTS or (path.suffix.lower() != ".gif" and cv2.haveImageReader(str(path))):
+        try:
+            return ImageSource(path, **kwargs)
+        except SourceError as as_image:
+            try:
+                return VideoSource(path, **kwargs)
+            except SourceError:
+                raise as_image from None
     return VideoSource(path, **kwargs)
