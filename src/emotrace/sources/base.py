@@ -70,12 +70,11 @@ def open_source(spec: Any, **kwargs: Any) -> Source:
     import cv2
 
     # The content decides, not the name: a JPEG saved as .mp4 is an image, an MP4 saved as .jpg a video.
-    if path.suffix.lower() in IMAGE_EXTS or (path.suffix.lower() != ".gif" and cv2.haveImageReader(str(path))):
+    if path.suffix.lower() != ".gif" and cv2.haveImageReader(str(path)):
+        return ImageSource(path, **kwargs)  # image content, damaged or not: read (or refused) as an image
+    if path.suffix.lower() in IMAGE_EXTS:
         try:
-            return ImageSource(path, **kwargs)
-        except SourceError as as_image:
-            try:
-                return VideoSource(path, **kwargs)
-            except SourceError:
-                raise as_image from None
+            return VideoSource(path, **kwargs)
+        except SourceError:
+            raise SourceError(f"not a readable image (corrupt or unsupported format): {text}") from None
     return VideoSource(path, **kwargs)

@@ -85,7 +85,8 @@ class VideoSource(CaptureSource):
 
     def __iter__(self) -> Iterator[Frame]:
         yield from super().__iter__()
-        if self.frame_count and self.frames_read < 0.9 * self.frame_count:  # header counts are estimates
+        if self.frames_read and self.frame_count and self.frames_read < 0.9 * self.frame_count:  # estimates
+            # (no frame at all is the caller's one-line error, not a warning)
             self.incomplete = (f"decoding stopped at frame {self.frames_read} of {self.frame_count} (truncated or "
                                "damaged file)")
             log.warning("%s: %s; results cover the frames read", self.name, self.incomplete)
