@@ -168,19 +168,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from emotrace.web.settings import ServerSettings
 
     cfg = _analyzer_config(args)
-    for name in ("max_upload_mb", "max_jobs", "max_queue", "max_sockets", "job_timeout", "ws_idle"):
-        if getattr(args, name) <= 0:
-            raise EmotraceError(f"--{name.replace('_', '-')} must be more than 0")
-    if not 0 <= args.port <= 65535:
-        raise EmotraceError("--port must be 0-65535")
     data_dir = Path(args.data_dir)
-    if data_dir.exists() and not data_dir.is_dir():
-        raise EmotraceError(f"--data-dir {data_dir} exists and is not a folder")
-    settings = ServerSettings(
-        host=args.host, port=args.port, data_dir=data_dir, max_upload_mb=args.max_upload_mb, max_jobs=args.max_jobs,
-        max_queue=args.max_queue, max_sockets=args.max_sockets, job_timeout_s=args.job_timeout,
-        ws_idle_s=args.ws_idle, token=args.token or os.environ.get("EMOTRACE_TOKEN") or None,
-        cors_origins=list(args.cors_origin or []), analyzer=dataclasses.asdict(cfg))
+    options = {"max_upload_mb": "--max-upload-mb", "max_jobs": "--max-jobs", "max_queue": "--max-queue",
+               "max_sockets": "--max-sockets", "job_timeout_s": "--job-timeout", "ws_idle_s": "--ws-idle",
+               "port": "--port", "data_dir": "--data-dir"}
+    try:
+        settings = ServerSettings(
+            host=args.host, port=args.port, data_dir=data_dir, max_upload_mb=args.max_upload_mb,
+            max_jobs=args.max_jobs, max_queue=args.max_queue, max_sockets=args.max_sockets,
+            job_timeout_s=args.job_timeout, ws_idle_s=args.ws_idle,
+            token=args.token or os.environ.get("EMOTRACE_TOKEN") or None,
+            cors_origins=list(args.cors_origin or []), analyzer=dataclasses.asdict(cfg))
+    except EmotraceError as exc:  # the settings' own check, in the words of the options the user typed
+        field = str(exc).split(" ", 1)[0]
+        raise EmotraceError(options.get(field, field) + str(exc)[len(field):]) from None
     if not args.quiet:
         url = f"http://{args.host}:{args.port}"
         print(f"emotrace serve: {url}/ (upload), {url}/live (webcam), API {url}/api/v1 "
