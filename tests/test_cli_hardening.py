@@ -246,3 +246,19 @@ def test_wrong_extensions_are_read_by_their_content(tmp_path, capsys, image):
         code, _, err = run_cli(capsys, "analyze", str(src), "-o", str(out), "--outputs", "summary")
         assert code == 0, err
         assert json.loads((out / "summary.json").read_text())["frames"] == frames
+
+
+@pytest.mark.parametrize("name,args,text", [
+    ("audio.mp4", ["-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "1", "-c:a", "aac"], "(only audio)"),
+    ("empty.mp4", ["-f", "lavfi", "-i", "color=c=gray:s=64x64:r=10", "-frames:v", "0", *H264],
+     "(the container holds no streams)"),
+])
+def test_files_without_a_video_stream_say_so(tmp_path, capsys, name, args, text):
+    from tests.helpers import ffmpeg
+
+    path = tmp_path / name
+    subprocess.run([ffmpeg(), "-y", "-loglevel", "error", *args, str(path)], check=True)
+    code, _, err = run_cli(capsys, "analyze", str(path), "-o", str(tmp_path / "o"))
+    assert code == 2
+    assert_one_line_error(err, f"no video stream in {path} {text}")
+    assert_empty(tmp_path / "o")
