@@ -15,6 +15,8 @@ from emotrace.outputs import ALL_OUTPUTS, build_sinks
 from emotrace.pipeline import Analyzer, AnalyzerConfig, FrameResult
 from emotrace.provenance import provenance
 from emotrace.sinks import RunMeta, Sink, pandas_dtypes, result_rows, row_columns
+from emotrace.sinks.base import discard
+from emotrace.sinks.lock import lock_folders
 from emotrace.sources import Source, open_source
 
 log = logging.getLogger("emotrace")
@@ -30,28 +32,33 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
     Photos (an image, or a folder of images) are analysed one by one, independent of each other; `sequence=True`
     treats a folder of images as one video's frames (tracking and temporal state across them).
     """
+    if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1):
+        raise EmotraceError(f"max_frames must be a whole number 1 or more (got {max_frames!r})")
     if sequence and isinstance(source, (str, Path)) and Path(source).is_dir():
         from emotrace.sources import FolderSource
 
         source = FolderSource(source, sequence=True)
-    src: Source = open_source(source)
-    stills = bool(getattr(src, "is_still", False))
-    analyzer.reset()
-    desc = analyzer.describe()
-    if stills:
-        desc.update(temporal_stage="none", temporal_description="independent photos: no temporal stage, the "
-                    "temporal columns are the frame model's")
-    meta = RunMeta(source=src.name, classes=analyzer.classes, fps=src.fps, analyzer=desc,
-                   provenance=provenance(dataclasses.asdict(analyzer.config)))
-    log.info("source %s (%s frames), detector %s, frame model %s on %s, temporal stage: %s", src.name,
-             src.frame_count or "?", desc["detector"], desc["frame_model"]["name"], desc["frame_model"]["runtime"],
-             desc["temporal_description"] or desc["temporal_stage"])
+    locks = lock_folders(f for f in (s.output_folder() for s in sinks) if f is not None)  # one run per output folder
+    src: Source | None = None
     opened: list[Sink] = []
+    written: list[Path] = []
     bar = None
     try:
+        src = open_source(source)
+        stills = bool(getattr(src, "is_still", False))
+        analyzer.reset()
+        desc = analyzer.describe()
+        if stills:
+            desc.update(temporal_stage="none", temporal_description="independent photos: no temporal stage, the "
+                        "temporal columns are the frame model's")
+        meta = RunMeta(source=src.name, classes=analyzer.classes, fps=src.fps, analyzer=desc,
+                       provenance=provenance(dataclasses.asdict(analyzer.config)))
+        log.info("source %s (%s frames), detector %s, frame model %s on %s, temporal stage: %s", src.name,
+                 src.frame_count or "?", desc["detector"], desc["frame_model"]["name"],
+                 desc["frame_model"]["runtime"], desc["temporal_description"] or desc["temporal_stage"])
         for s in sinks:
+            opened.append(s)  # before open: a signal inside open() must still abort what it began
             s.open(meta)
-            opened.append(s)
         if progress:
             from tqdm import tqdm
 
@@ -72,18 +79,25 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
                 bar.update(1)
         if n == 0:
             raise EmotraceError(f"no frame could be read from {src.name}")
-        written: list[Path] = []
+        meta.incomplete = src.incomplete  # a truncated file: results cover what decoded, and say so
         for s in opened:
             written += s.close()
         return written
     except BaseException:
         for s in opened:
-            s.abort()
+            try:
+                s.abort()
+            except BaseException:  # keep cleaning up (a second Ctrl-C, a sink that failed half-open)
+                log.debug("abort of %s failed", type(s).__name__, exc_info=True)
+        discard(*written)  # stopped while publishing: the outputs already renamed go too (all or nothing)
         raise
     finally:
         if bar is not None:
             bar.close()
-        src.close()
+        if src is not None:
+            src.close()
+        for lk in locks:
+            lk.release()
 
 
 def analyze(source: Any, out_dir: str | Path | None = None, outputs: Sequence[str] = ALL_OUTPUTS,

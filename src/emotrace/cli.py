@@ -14,10 +14,54 @@ from emotrace.errors import EmotraceError
 log = logging.getLogger("emotrace")
 
 
-def _quiet_native_logs() -> None:
-    # MediaPipe/TFLite write banner lines to stderr through glog; silence them before they load.
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C, so every sink drops its part files the same way."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, _frame: Any) -> None:
+    raise Interrupted(signum)
+
+
+def _catch_stop_signals() -> None:
+    """SIGTERM and SIGHUP end a run as SIGINT does: outputs aborted, one line, exit 128 + signal number."""
+    import signal
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _on_signal)
+
+
+# Commands that decode media, where FFmpeg/OpenCV print their own lines: those go to the debug log unless --debug.
+NATIVE_CAPTURE = {"analyze", "sample", "live", "evaluate"}
+# Options that also work after the subcommand (`emotrace analyze -q ...`).
+COMMON_FLAGS = (("-q", "--quiet", "no progress bar, warnings only"), ("-v", "--verbose", "debug logging"),
+                (None, "--debug", "show tracebacks and the native libraries' own log lines"))
+
+
+def _add_common_flags(p: argparse.ArgumentParser, top: bool) -> None:
+    for short, long, text in COMMON_FLAGS:
+        names = [n for n in (short, long) if n]
+        if top:
+            p.add_argument(*names, action="store_true", help=text)
+        else:  # SUPPRESS: not given here leaves the value from before the subcommand
+            p.add_argument(*names, action="store_true", default=argparse.SUPPRESS, help=text)
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                _add_common_flags(child, top=False)
+
+
+def _option_message(exc: EmotraceError, given: dict[str, Any]) -> EmotraceError:
+    """'min_score must be ...' reads '--min-score must be ...' when the user typed that option."""
+    msg = str(exc)
+    field = msg.split(" ", 1)[0]
+    if field in given and given[field] is not None:
+        return EmotraceError("--" + field.replace("_", "-") + msg[len(field):])
+    return exc
 
 
 def _analyzer_args(p: argparse.ArgumentParser) -> None:
@@ -38,12 +82,13 @@ def _analyzer_config(args: argparse.Namespace) -> Any:
     from emotrace.config import load_config
     from emotrace.pipeline import AnalyzerConfig
 
-    cfg = load_config(AnalyzerConfig, args.config, detector=args.detector, detect_every=args.detect_every,
-                      runtime=args.runtime, frame_model=args.frame_model, temporal=args.temporal, mask=args.mask,
-                      min_score=args.min_score, threads=args.threads)
-    if cfg.detect_every < 1:
-        raise EmotraceError("--detect-every must be 1 or more")
-    return cfg
+    given = {"detector": args.detector, "detect_every": args.detect_every, "runtime": args.runtime,
+             "frame_model": args.frame_model, "temporal": args.temporal, "mask": args.mask,
+             "min_score": args.min_score, "threads": args.threads}
+    try:
+        return load_config(AnalyzerConfig, args.config, **given)
+    except EmotraceError as exc:
+        raise _option_message(exc, given) from None
 
 
 def _make_analyzer(args: argparse.Namespace) -> Any:
@@ -62,9 +107,19 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         raise EmotraceError(f"output folder {out} exists and is not a folder")
     if getattr(args, "sequence", False) and not Path(args.source).is_dir():
         raise EmotraceError("--sequence is for a folder of images (one video's frames)")
+    given = {"outputs": args.outputs, "max_frames": args.max_frames}
+    try:
+        sinks = build_sinks(out, outputs)
+        if args.max_frames is not None and args.max_frames < 1:
+            raise EmotraceError(f"max_frames must be a whole number 1 or more (got {args.max_frames})")
+    except EmotraceError as exc:
+        raise _option_message(exc, given) from None
+    from emotrace.sinks.lock import FolderLock
+
+    FolderLock(out).acquire().release()  # a folder in use is refused now, not after the models load; run() holds it
     analyzer = _make_analyzer(args)
-    written = run(args.source, analyzer, build_sinks(out, outputs), progress=not args.quiet,
-                  max_frames=args.max_frames, sequence=getattr(args, "sequence", False))
+    written = run(args.source, analyzer, sinks, progress=not args.quiet, max_frames=args.max_frames,
+                  sequence=getattr(args, "sequence", False))
     if not args.quiet:
         _report(out, written)
     return 0
@@ -137,19 +192,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from emotrace.web.settings import ServerSettings
 
     cfg = _analyzer_config(args)
-    for name in ("max_upload_mb", "max_jobs", "max_queue", "max_sockets", "job_timeout", "ws_idle"):
-        if getattr(args, name) <= 0:
-            raise EmotraceError(f"--{name.replace('_', '-')} must be more than 0")
-    if not 0 <= args.port <= 65535:
-        raise EmotraceError("--port must be 0-65535")
     data_dir = Path(args.data_dir)
-    if data_dir.exists() and not data_dir.is_dir():
-        raise EmotraceError(f"--data-dir {data_dir} exists and is not a folder")
-    settings = ServerSettings(
-        host=args.host, port=args.port, data_dir=data_dir, max_upload_mb=args.max_upload_mb, max_jobs=args.max_jobs,
-        max_queue=args.max_queue, max_sockets=args.max_sockets, job_timeout_s=args.job_timeout,
-        ws_idle_s=args.ws_idle, token=args.token or os.environ.get("EMOTRACE_TOKEN") or None,
-        cors_origins=list(args.cors_origin or []), analyzer=dataclasses.asdict(cfg))
+    options = {"max_upload_mb": "--max-upload-mb", "max_jobs": "--max-jobs", "max_queue": "--max-queue",
+               "max_sockets": "--max-sockets", "job_timeout_s": "--job-timeout", "ws_idle_s": "--ws-idle",
+               "port": "--port", "data_dir": "--data-dir"}
+    try:
+        settings = ServerSettings(
+            host=args.host, port=args.port, data_dir=data_dir, max_upload_mb=args.max_upload_mb,
+            max_jobs=args.max_jobs, max_queue=args.max_queue, max_sockets=args.max_sockets,
+            job_timeout_s=args.job_timeout, ws_idle_s=args.ws_idle,
+            token=args.token or os.environ.get("EMOTRACE_TOKEN") or None,
+            cors_origins=list(args.cors_origin or []), analyzer=dataclasses.asdict(cfg))
+    except EmotraceError as exc:  # the settings' own check, in the words of the options the user typed
+        field = str(exc).split(" ", 1)[0]
+        raise EmotraceError(options.get(field, field) + str(exc)[len(field):]) from None
     if not args.quiet:
         url = f"http://{args.host}:{args.port}"
         print(f"emotrace serve: {url}/ (upload), {url}/live (webcam), API {url}/api/v1 "
@@ -160,13 +216,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from emotrace.models.factory import list_models
-    from emotrace.models.manifest import manifest
+    from emotrace.models.manifest import default_model, manifest
+    from emotrace.models.runtime import default_frame_model
 
+    frame_default = default_frame_model()
+    temporal_default = default_model("temporal", frame_default) or "ema"
     print("architectures:", ", ".join(list_models()))
+    print(f"defaults: frame model {frame_default} (--frame-model default), temporal stage {temporal_default} "
+          "(--temporal auto)")
     for name, rec in manifest().items():
         shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in rec.metrics.items()
                           if not isinstance(v, dict))
-        print(f"{name}: {rec.role} model, arch {rec.arch}, classes {len(rec.classes)}"
+        mark = " [default]" if name in (frame_default, temporal_default) else ""
+        print(f"{name}{mark}: {rec.role} model, arch {rec.arch}, classes {len(rec.classes)}"
               + (f"; {shown}" if shown else ""))
     return 0
 
@@ -177,9 +239,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="emotrace", description="Per-person, per-frame facial emotion.")
     p.add_argument("--version", action="version", version=f"emotrace {__version__}")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, warnings only")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = p.add_subparsers(dest="command", required=True)
 
     a = sub.add_parser("analyze", help="analyse an image, folder, video file, stream URL or webcam index")
@@ -255,17 +314,29 @@ def build_parser() -> argparse.ArgumentParser:
     from emotrace.cli_data import add_data_parser
 
     add_data_parser(sub)
+    _add_common_flags(p, top=True)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    _quiet_native_logs()
+    from contextlib import nullcontext
+
+    from emotrace.native_log import capture_native_stderr, quiet_native_env
+    from emotrace.provenance import set_command
+
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    args.argv = list(argv) if argv is not None else sys.argv[1:]  # what reports record as the command
+    set_command(["emotrace", *argv])
+    if not args.debug:
+        quiet_native_env()
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO,
                         format="emotrace: %(message)s")
+    if args.command != "serve":  # uvicorn handles the server's signals itself
+        _catch_stop_signals()
+    capture = capture_native_stderr() if args.command in NATIVE_CAPTURE and not args.debug else nullcontext()
     try:
-        return int(args.func(args) or 0)
+        with capture:
+            return int(args.func(args) or 0)
     except EmotraceError as exc:
         print(f"emotrace: error: {exc}", file=sys.stderr)
         return 2
@@ -273,9 +344,12 @@ def main(argv: list[str] | None = None) -> int:
         where = f": {exc.filename}" if exc.filename else ""
         print(f"emotrace: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("emotrace: interrupted; no partial outputs were kept", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        import signal
+
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        print(f"emotrace: stopped by {signal.Signals(signum).name}; no partial outputs were kept", file=sys.stderr)
+        return 128 + int(signum)
     except Exception as exc:  # last line of defence: one line, not a traceback
         if args.debug:
             raise

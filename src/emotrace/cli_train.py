@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import shlex
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -85,9 +85,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(dump_config(cfg), end="")
         return 0
-    argv = getattr(args, "argv", None) or sys.argv[1:]
-    command = shlex.join(["emotrace", *argv])
+    from emotrace.provenance import command_argv, command_line
+
+    command = os.environ.get("EMOTRACE_COMMAND") or command_line()
     if args.nproc > 1:
+        argv = command_argv()
         if args.crossval:
             raise EmotraceError("--crossval runs its folds one after another; use it without --nproc")
         tail = argv[argv.index("train") + 1:]
@@ -95,7 +97,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                                                       or (i > 0 and tail[i - 1] == "--nproc"))]
         cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={args.nproc}",
                "-m", "emotrace.train", *rest]
-        return subprocess.call(cmd)
+        return subprocess.call(cmd, env={**os.environ, "EMOTRACE_COMMAND": command})
     if args.crossval:
         from emotrace.train.crossval import crossvalidate
         from emotrace.train.tasks.temporal import TemporalConfig
@@ -140,8 +142,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from emotrace.data.readers import detect_format
     from emotrace.models.checkpoint import load_model
     from emotrace.models.runtime import default_frame_model
+    from emotrace.provenance import command_line
 
-    command = shlex.join(["emotrace", *(getattr(args, "argv", None) or sys.argv[1:])])
+    command = command_line()
     name = default_frame_model() if args.model == "default" else args.model
     loaded = load_model(name)
     if loaded.task == "temporal":
@@ -239,7 +242,9 @@ def train_main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m emotrace.train")
     _train_args(p)
     args = p.parse_args(argv)
-    args.argv = ["train", *argv]
+    from emotrace.provenance import set_command
+
+    set_command(["python", "-m", "emotrace.train", *argv])
     logging.basicConfig(level=logging.INFO, format="emotrace: %(message)s")
     try:
         return cmd_train(args)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from emotrace.errors import EmotraceError
 from emotrace.faces.align import FaceAligner
 from emotrace.faces.detectors import create_detector
 from emotrace.faces.mask import MeshMasker, apply_oval
@@ -44,6 +45,65 @@ class AnalyzerConfig:
     min_face_px: int = 12
     threads: int = 0  # 0 = library default
 
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Refuse values that would run but give wrong results; the one check behind the CLI, the Python API,
+        config files and the web app, so every entry point says the same thing."""
+        check_analyzer_config(self)
+
+
+DETECTORS = ("auto", "blazeface", "haar")
+RUNTIMES = ("auto", "onnx", "torch")
+MASKS = ("none", "oval", "mesh")
+
+
+def _number(name: str, v: Any, lo: float, hi: float | None = None, integer: bool = False) -> None:
+    kind = "a whole number" if integer else "a number"
+    ok = not isinstance(v, bool) and (isinstance(v, int) if integer else isinstance(v, (int, float)))
+    if ok and v == v and v >= lo and (hi is None or v <= hi):  # v == v: not NaN
+        return
+    rng = f"{lo:g} or more" if hi is None else f"from {lo:g} to {hi:g}"
+    raise EmotraceError(f"{name} must be {kind} {rng} (got {v!r})")
+
+
+def temporal_choices() -> list[str]:
+    """Every value `temporal` accepts, for messages."""
+    from emotrace.models.manifest import manifest
+
+    shipped = sorted(k for k, v in manifest().items() if v.role == "temporal")
+    return ["auto", "ema", "ema:<seconds>", *shipped]
+
+
+def check_analyzer_config(cfg: AnalyzerConfig) -> None:
+    """Raise EmotraceError (one line, naming the option and what it accepts) for any value out of range."""
+    for name, value, allowed in (("detector", cfg.detector, DETECTORS), ("runtime", cfg.runtime, RUNTIMES),
+                                 ("mask", cfg.mask, MASKS)):
+        if value not in allowed:
+            raise EmotraceError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+    _number("min_score", cfg.min_score, 0.0, 1.0)
+    _number("detect_every", cfg.detect_every, 1, integer=True)
+    _number("batch_frames", cfg.batch_frames, 1, integer=True)
+    _number("max_lost_s", cfg.max_lost_s, 0.0)
+    _number("shot_cut_threshold", cfg.shot_cut_threshold, 0.0, 1.0)
+    _number("min_face_px", cfg.min_face_px, 1, integer=True)
+    _number("threads", cfg.threads, 0, 1024, integer=True)
+    if not isinstance(cfg.frame_model, str) or not cfg.frame_model:
+        raise EmotraceError(f"frame_model must be a shipped weights name or 'default' (got {cfg.frame_model!r})")
+    t = cfg.temporal
+    if not isinstance(t, str) or not t:
+        raise EmotraceError(f"temporal must be one of {', '.join(temporal_choices())} (got {t!r})")
+    if t.startswith("ema:"):
+        try:
+            tau = float(t.split(":", 1)[1])
+        except ValueError:
+            tau = float("nan")
+        if not (tau > 0 and tau < float("inf")):
+            raise EmotraceError(f"temporal {t!r}: the time constant must be a number of seconds above 0 (ema:0.4)")
+    elif t not in ("auto", "ema") and t not in temporal_choices():
+        raise EmotraceError(f"temporal must be one of {', '.join(temporal_choices())} (got {t!r})")
+
 
 @dataclass
 class FrameResult:
@@ -65,6 +125,7 @@ class Analyzer:
             if not hasattr(cfg, k):
                 raise TypeError(f"unknown Analyzer option {k!r}")
             setattr(cfg, k, v)
+        cfg.check()
         self.config = cfg
         kwargs: dict[str, Any] = {"min_score": cfg.min_score} if cfg.detector in ("auto", "blazeface") else {}
         self.detector = create_detector(cfg.detector, **kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import platform
+import shlex
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -27,11 +28,33 @@ def git_commit(path: Path | None = None) -> str:
         return "unknown"
 
 
+_ARGV: list[str] | None = None
+
+
+def set_command(argv: list[str]) -> None:
+    """Record the argument vector the command line was given (the CLI calls this), so reports can quote it."""
+    global _ARGV
+    _ARGV = [str(a) for a in argv]
+
+
+def command_argv() -> list[str]:
+    """The real argument vector: the CLI's as given, else this process's (script name without its folder)."""
+    if _ARGV is not None:
+        return list(_ARGV)
+    return [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv and sys.argv[0] else []
+
+
+def command_line() -> str:
+    """The command quoted for a POSIX shell, so a path with spaces can be pasted back and re-run."""
+    return shlex.join(command_argv())
+
+
 def provenance(config: dict[str, Any] | None = None) -> dict[str, Any]:
     from emotrace.version import __version__
 
     return {
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv and sys.argv[0] else "",
+        "command": command_line(),
+        "argv": command_argv(),
         "emotrace_version": __version__,
         "commit": git_commit(),
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -251,7 +251,7 @@ def test_finished_jobs_survive_a_restart(tmp_path, clip):
             job = wait_job(c, c.post("/api/v1/jobs", files={"file": ("keep.mp4", clip.read_bytes())}).json()["id"])
             csv = c.get(job["results"]["csv"]).content
     finally:
-        assert first.stop()
+        assert first.stop(), first.log()[-3000:]
     assert job["status"] == "done"
     second = Server(data)
     try:
@@ -260,7 +260,7 @@ def test_finished_jobs_survive_a_restart(tmp_path, clip):
             assert again["status"] == "done" and again["results"] == job["results"]
             assert c.get(again["results"]["csv"]).content == csv
     finally:
-        assert second.stop()
+        assert second.stop(), second.log()[-3000:]
 
 
 def test_token_and_job_timeout(tmp_path):

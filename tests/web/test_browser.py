@@ -110,7 +110,7 @@ def test_upload_flow_shows_video_charts_table_and_downloads(server, artifacts):
         wait(driver, lambda d: d.execute_script(
             "const v = document.getElementById('video'); return !v.seeking && v.readyState >= 2 && v.videoWidth > 0;"))
         mostly = [td.text for td in driver.find_elements("css selector", "#tracks tbody td:last-child")]
-        header = [th.text for th in driver.find_elements("css selector", "#table thead th")]
+        header = [th.text for th in driver.find_elements("css selector", "#table thead tr:last-child th")]
         first_row = [td.text for td in driver.find_elements("css selector", "#table tbody tr:first-child td")]
         formats = {a.get_attribute("data-format") for a in driver.find_elements("css selector", "#downloads a")}
         driver.save_screenshot(str(artifacts / "upload_results.png"))

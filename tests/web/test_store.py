@@ -45,3 +45,32 @@ def test_updates_deletes_and_reopen(tmp_path):
     back = again.get(job(2, 0).id)
     assert back is not None and back.status == "queued" and back.started is None
     assert again.delete(job(1, 0).id) and again.get(job(1, 0).id) is None
+
+
+def test_warnings_and_queue_position(tmp_path):
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    for i in (1, 2, 3):
+        store.add(job(i, float(i)), 10)
+    assert [store.queue_position(store.get(job(i, 0).id)) for i in (1, 2, 3)] == [1, 2, 3]
+    running = store.claim_next()
+    assert store.queue_position(running) is None
+    assert store.queue_position(store.get(job(3, 0).id)) == 2
+    store.update(running.id, status="done", warnings=["no face found in the image"])
+    assert store.get(running.id).warnings == ["no face found in the image"]
+
+
+def test_a_store_from_before_warnings_is_migrated(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "jobs.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE jobs (id TEXT PRIMARY KEY, status TEXT NOT NULL, filename TEXT NOT NULL, kind TEXT NOT "
+               "NULL, media TEXT NOT NULL, input TEXT NOT NULL, size INTEGER NOT NULL, created REAL NOT NULL, "
+               "started REAL, finished REAL, frames_done INTEGER NOT NULL DEFAULT 0, frames_total INTEGER, error "
+               "TEXT, outputs TEXT NOT NULL DEFAULT '[]')")
+    db.execute("INSERT INTO jobs (id, status, filename, kind, media, input, size, created) VALUES "
+               "('a', 'done', 'x.mp4', 'video', 'MP4', 'input.mp4', 1, 1.0)")
+    db.commit()
+    db.close()
+    store = JobStore(path)
+    assert store.get("a").warnings == [] and store.get("a").status == "done"

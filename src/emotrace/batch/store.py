@@ -166,7 +166,7 @@ def content_fingerprint(path: Path, previous: dict[str, Any] | None) -> dict[str
 
 def settings_key(settings: dict[str, Any]) -> str:
     """Hash of everything that changes an item's results: analyzer config, outputs, sequence mode, versions."""
-    from emotrace import __version__
+    from emotrace.version import __version__
 
     blob = json.dumps({"settings": settings, "schema": SCHEMA_VERSION, "version": __version__}, sort_keys=True,
                       default=str)

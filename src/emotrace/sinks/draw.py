@@ -14,23 +14,32 @@ COLORS = {
 }
 
 
+def label_scale(w: int, h: int) -> float:
+    """Text and line size for a frame: proportional to its shorter side (1.0 at 720 px), so labels stay readable
+    on a 4K video and do not cover a small one."""
+    return max(0.4, min(w, h) / 720)
+
+
 def draw_result(image: np.ndarray, res: FrameResult, classes: list[str], bars: bool = True) -> np.ndarray:
     """A copy of the frame with every face annotated."""
     out = image.copy()
     f = res.faces
     h, w = out.shape[:2]
-    scale = max(0.4, min(1.0, w / 1280))
+    scale = label_scale(w, h)
+    thick = max(1, int(round(scale)))
     for i in range(len(f)):
         probs = f.data["temporal_probs"][i]
         top = int(np.argmax(probs))
         color = COLORS.get(classes[top], (255, 255, 255))
         x1, y1, x2, y2 = (int(round(v)) for v in f.boxes[i])
-        cv2.rectangle(out, (x1, y1), (x2, y2), color, 2)
+        cv2.rectangle(out, (x1, y1), (x2, y2), color, max(2, int(round(2 * scale))))
         text = f"#{int(f.track_id[i])} {classes[top]} {probs[top]:.2f}"
-        (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, 1)
-        ty = max(th + 4, y1 - 4)
-        cv2.rectangle(out, (x1, ty - th - 4), (x1 + tw + 4, ty + 2), color, -1)
-        cv2.putText(out, text, (x1 + 2, ty - 2), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, (0, 0, 0), 1, cv2.LINE_AA)
+        (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, thick)
+        pad = max(2, int(round(4 * scale)))
+        ty = max(th + pad, y1 - pad)
+        cv2.rectangle(out, (x1, ty - th - pad), (x1 + tw + 2 * pad, ty + pad // 2), color, -1)
+        cv2.putText(out, text, (x1 + pad, ty - pad // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, (0, 0, 0), thick,
+                    cv2.LINE_AA)
         if bars:
             _bars(out, probs, classes, x2 + 4 if x2 + 4 + 110 * scale < w else max(0, x1 - int(114 * scale)), y1,
                   scale)

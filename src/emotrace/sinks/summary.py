@@ -59,7 +59,8 @@ class SummarySink(Sink):
                 "mean_probabilities": {c: round(float(tr["sum"][k] / n), 4) for k, c in enumerate(classes)},
             })
         return {"source": self.meta.source, "frames": self.frames, "frames_with_faces": self.frames_with_faces,
-                "duration_s": round(self.last_t, 3), "tracks": tracks, "analyzer": self.meta.analyzer,
+                "duration_s": round(self.last_t, 3), "complete": self.meta.incomplete is None,
+                "incomplete_reason": self.meta.incomplete, "tracks": tracks, "analyzer": self.meta.analyzer,
                 "provenance": self.meta.provenance}
 
     def close(self) -> list[Path]:

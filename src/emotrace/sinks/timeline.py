@@ -32,6 +32,7 @@ class TimelineSink(Sink):
         self._p: dict[int, list[np.ndarray]] = {}
         self._f: dict[int, list[int]] = {}
         self._written: list[Path] = []
+        self._tmp: Path | None = None  # the chart being saved, for abort
 
     def write(self, result: FrameResult) -> None:
         f = result.faces
@@ -81,7 +82,7 @@ class TimelineSink(Sink):
 
         fig.tight_layout()
         final = self.folder / f"timeline_track{tid}.png"
-        tmp = atomic_path(final)
+        tmp = self._tmp = atomic_path(final)  # remembered, so an abort mid-save removes it
         fig.savefig(tmp, dpi=90, format="png")
         plt.close(fig)
         self._written.append(publish(tmp, final))
@@ -106,4 +107,4 @@ class TimelineSink(Sink):
         ax2.set_xlabel("time (s)")
 
     def abort(self) -> None:
-        discard(*self._written)
+        discard(*self._written, *([self._tmp] if self._tmp is not None else []))

@@ -19,6 +19,7 @@ class Source:
     fps: float | None = None
     frame_count: int | None = None
     is_live: bool = False
+    incomplete: str | None = None  # after iteration: why the source ended before its end (truncated, damaged)
 
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError

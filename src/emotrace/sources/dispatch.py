@@ -6,9 +6,11 @@ with no cycle between the two.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from emotrace.errors import SourceError
@@ -22,6 +24,8 @@ def open_source(spec: Any, **kwargs: Any) -> Source:
     """Open what the user named: a path (image, folder, video), a URL, a webcam index, or numpy frames."""
     if isinstance(spec, Source):
         return spec
+    if isinstance(spec, (list, tuple)) and not spec:
+        raise SourceError("no frames given (an empty list)")
     if isinstance(spec, np.ndarray) or (isinstance(spec, (list, tuple)) and spec and isinstance(spec[0], np.ndarray)):
         return ArraySource(spec, **kwargs)
     if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
@@ -29,6 +33,10 @@ def open_source(spec: Any, **kwargs: Any) -> Source:
     text = str(spec)
     if text.lower().startswith(STREAM_SCHEMES):
         return StreamSource(text, **kwargs)
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", text)
+    if scheme:
+        raise SourceError(f"unsupported URL scheme {scheme.group(1)}:// (supported: "
+                          f"{', '.join(s[:-3] for s in STREAM_SCHEMES)}; or a file, folder or webcam index)")
     path = Path(text).expanduser()
     if not path.exists():
         raise SourceError(f"no such file or folder: {text}")
@@ -36,6 +44,12 @@ def open_source(spec: Any, **kwargs: Any) -> Source:
         return FolderSource(path, **kwargs)
     if path.stat().st_size == 0:
         raise SourceError(f"file is empty: {text}")
+    # The content decides, not the name: a JPEG saved as .mp4 is an image, an MP4 saved as .jpg a video.
+    if path.suffix.lower() != ".gif" and cv2.haveImageReader(str(path)):
+        return ImageSource(path, **kwargs)  # image content, damaged or not: read (or refused) as an image
     if path.suffix.lower() in IMAGE_EXTS:
-        return ImageSource(path, **kwargs)
+        try:
+            return VideoSource(path, **kwargs)
+        except SourceError:
+            raise SourceError(f"not a readable image (corrupt or unsupported format): {text}") from None
     return VideoSource(path, **kwargs)

@@ -30,6 +30,27 @@ def open_capture(target: str | int, what: str, open_timeout_ms: int = 10000, rea
     return cap
 
 
+def _why_unreadable(p: Path) -> str:
+    """The one line for a file OpenCV cannot open: FFmpeg's stream list tells audio-only files from the rest."""
+    import subprocess
+
+    try:
+        import imageio_ffmpeg
+
+        probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(p)], capture_output=True,
+                               text=True, errors="replace", timeout=20)
+        streams = [ln for ln in probe.stderr.splitlines() if ln.strip().startswith("Stream #")]
+        container = "Input #0" in probe.stderr
+    except (ImportError, OSError, subprocess.SubprocessError):
+        streams, container = [], False
+    if container and not streams:
+        return f"no video stream in {p} (the container holds no streams)"
+    if streams and not any(": Video:" in ln for ln in streams):
+        kinds = sorted({ln.split(": ")[1].split(":")[0].strip().lower() for ln in streams if ": " in ln})
+        return f"no video stream in {p} (only {', '.join(kinds)})"
+    return f"not a readable image or video (unknown format or corrupt): {p}"
+
+
 class CaptureSource(Source):
     """Frames from an open VideoCapture; timestamps are the container's presentation times where it has them."""
 
@@ -74,7 +95,7 @@ class VideoSource(CaptureSource):
         try:
             cap = open_capture(str(p), what)
         except SourceError:
-            raise SourceError(f"not a readable image or video (unknown format or corrupt): {p}") from None
+            raise SourceError(_why_unreadable(p)) from None
         super().__init__(cap, str(p))
         ok, first = cap.read()
         if not ok or first is None:
@@ -85,6 +106,8 @@ class VideoSource(CaptureSource):
 
     def __iter__(self) -> Iterator[Frame]:
         yield from super().__iter__()
-        if self.frame_count and self.frames_read < 0.9 * self.frame_count:  # header counts are estimates
-            log.warning("%s: decoding stopped at frame %d of %d (truncated or damaged file); results cover the "
-                        "frames read", self.name, self.frames_read, self.frame_count)
+        if self.frames_read and self.frame_count and self.frames_read < 0.9 * self.frame_count:  # estimates
+            # (no frame at all is the caller's one-line error, not a warning)
+            self.incomplete = (f"decoding stopped at frame {self.frames_read} of {self.frame_count} (truncated or "
+                               "damaged file)")
+            log.warning("%s: %s; results cover the frames read", self.name, self.incomplete)

@@ -24,6 +24,8 @@ from emotrace.web.store import Job, JobStore
 log = logging.getLogger("emotrace")
 
 READY_TIMEOUT_S = 180.0  # first start imports torch, OpenCV and MediaPipe
+WORKER_COMMAND = ["-m", "emotrace.web.worker"]  # after the interpreter; the analyzer config JSON follows
+STOP_JOIN_S = 3.0  # how long stop() waits for the job threads once every worker is killed
 PROGRESS_WRITE_EVERY_S = 0.5
 
 
@@ -42,7 +44,7 @@ class WorkerProcess:
 
     def __init__(self, analyzer_config: dict[str, Any]) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "emotrace.web.worker", json.dumps(analyzer_config)],
+            [sys.executable, *WORKER_COMMAND, json.dumps(analyzer_config)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, text=True, bufsize=1,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         self.events: queue.Queue[dict[str, Any] | None] = queue.Queue()
@@ -50,19 +52,30 @@ class WorkerProcess:
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            try:
-                self.events.put(json.loads(line))
-            except json.JSONDecodeError:
-                log.warning("worker: unreadable line %r", line[:200])
+        try:
+            for line in self.proc.stdout:
+                try:
+                    self.events.put(json.loads(line))
+                except json.JSONDecodeError:
+                    log.warning("worker: unreadable line %r", line[:200])
+        except (OSError, ValueError):  # the pipe was closed by kill()
+            pass
         self.events.put(None)  # end of stream: the process ended
 
-    def wait_ready(self, timeout: float) -> str | None:
-        """None when ready, else why not."""
-        try:
-            ev = self.events.get(timeout=timeout)
-        except queue.Empty:
-            return f"worker did not start within {timeout:g} s"
+    def wait_ready(self, timeout: float, stop: threading.Event | None = None) -> str | None:
+        """None when ready, else why not; gives up at once when `stop` is set (the server is shutting down)."""
+        end = time.monotonic() + timeout
+        while True:
+            if stop is not None and stop.is_set():
+                return "the server is shutting down"
+            left = end - time.monotonic()
+            if left <= 0:
+                return f"worker did not start within {timeout:g} s"
+            try:
+                ev = self.events.get(timeout=min(left, 0.25))
+                break
+            except queue.Empty:
+                continue
         if ev is None:
             return f"worker process ended at start (exit code {self.proc.wait()})"
         if ev.get("event") != "ready":
@@ -101,7 +114,9 @@ class JobManager:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._running: dict[str, WorkerProcess] = {}  # job id -> the worker running it
-        self._cancelled: set[str] = set()
+        self._starting: set[WorkerProcess] = set()  # workers still loading their models
+        self._cancelled: set[str] = set()  # deleted while a thread held them
+        self._claimed: set[str] = set()  # held by a job thread, from claim to the end of the run
         self._threads: list[threading.Thread] = []
 
     def job_dir(self, job_id: str) -> Path:
@@ -118,16 +133,18 @@ class JobManager:
             self._threads.append(t)
 
     def stop(self) -> None:
-        """Stop every worker; running jobs go back to the queue for the next start."""
+        """Stop every worker, running or still starting, at once; running jobs go back to the queue for the next
+        start. Bounded whatever the workers are doing: a killed worker cannot delay it."""
         self._stop.set()
         with self._wake:
             self._wake.notify_all()
         with self._lock:
-            workers = list(self._running.values())
+            workers = [*self._running.values(), *self._starting]
         for w in workers:
             w.kill()
+        end = time.monotonic() + STOP_JOIN_S
         for t in self._threads:
-            t.join(timeout=30)
+            t.join(timeout=max(0.0, end - time.monotonic()))
         self.store.requeue_interrupted()
 
     def notify(self) -> None:
@@ -136,14 +153,17 @@ class JobManager:
             self._wake.notify()
 
     def delete(self, job_id: str) -> bool:
-        """Remove a job in any state: a running one is stopped first. False when there is no such job."""
+        """Remove a job in any state: a running one is stopped first. False when there is no such job.
+
+        The row goes in the same critical section that checks whether a thread holds the job, so a job claimed
+        at that moment is either seen here (marked cancelled: its thread cleans up) or finds its row gone."""
         with self._lock:
             worker = self._running.get(job_id)
-            if worker is not None:
+            if job_id in self._claimed:
                 self._cancelled.add(job_id)
+            existed = self.store.delete(job_id)
         if worker is not None:
             worker.kill()
-        existed = self.store.delete(job_id)
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
         return existed
 
@@ -164,7 +184,13 @@ class JobManager:
 
     def _spawn(self) -> tuple[WorkerProcess | None, str | None]:
         worker = WorkerProcess(self.settings.analyzer)
-        problem = worker.wait_ready(READY_TIMEOUT_S)
+        with self._lock:
+            self._starting.add(worker)
+        try:
+            problem = worker.wait_ready(READY_TIMEOUT_S, self._stop)
+        finally:
+            with self._lock:
+                self._starting.discard(worker)
         if problem is not None:
             worker.kill()
             return None, problem
@@ -175,29 +201,44 @@ class JobManager:
 
     def _run(self, job: Job, worker: WorkerProcess | None) -> WorkerProcess | None:
         """Run one claimed job; returns the worker to reuse (None when it had to be stopped)."""
-        if worker is None or not worker.alive():
-            worker, problem = self._spawn()
-            if worker is None:
-                self._fail(job, problem or "worker could not start")
-                return None
-        out = self.job_dir(job.id) / "out"
-        shutil.rmtree(out, ignore_errors=True)
-        try:
-            out.mkdir(parents=True)
-        except OSError as exc:
-            self._fail(job, f"cannot create the job folder: {exc.strerror}")
-            return worker
         with self._lock:
-            self._running[job.id] = worker
+            self._claimed.add(job.id)
+            gone = self.store.get(job.id) is None  # deleted between the claim and now
         try:
-            return self._drive(job, worker, out)
+            if gone:
+                return worker
+            return self._start(job, worker)
         finally:
             with self._lock:
                 self._running.pop(job.id, None)
+                self._claimed.discard(job.id)
+                cancelled = gone or job.id in self._cancelled
                 self._cancelled.discard(job.id)
+            if cancelled:  # deleted while this thread held it: nothing of it may stay behind
+                shutil.rmtree(self.job_dir(job.id), ignore_errors=True)
+
+    def _start(self, job: Job, worker: WorkerProcess | None) -> WorkerProcess | None:
+        if worker is None or not worker.alive():
+            worker, problem = self._spawn()
+            if worker is None:
+                if not self._stop.is_set():  # on shutdown the job stays queued for the next start
+                    self._fail(job, problem or "worker could not start")
+                return None
+        out = self.job_dir(job.id) / "out"
+        with self._lock:  # a delete either came before (skip) or will find the worker registered (kill)
+            if job.id in self._cancelled:
+                return worker
+            shutil.rmtree(out, ignore_errors=True)
+            try:
+                out.mkdir(parents=True)
+            except OSError as exc:
+                self._fail(job, f"cannot create the job folder: {exc.strerror}")
+                return worker
+            self._running[job.id] = worker
+        return self._drive(job, worker, out)
 
     def _drive(self, job: Job, worker: WorkerProcess, out: Path) -> WorkerProcess | None:
-        worker.send({"input": str(self.job_dir(job.id) / job.input), "out": str(out)})
+        worker.send({"input": str(self.job_dir(job.id) / job.input), "out": str(out), "name": job.filename})
         deadline = time.monotonic() + self.settings.job_timeout_s
         last_write = 0.0
         while True:
@@ -224,7 +265,7 @@ class JobManager:
                 self.store.update(job.id, frames_done=int(ev["frames"]))
             elif kind == "done":
                 self.store.update(job.id, status="done", finished=time.time(), frames_done=int(ev["frames"]),
-                                  outputs=list(ev["outputs"]))
+                                  outputs=list(ev["outputs"]), warnings=[str(w) for w in ev.get("warnings", [])])
                 return worker
             elif kind == "error":
                 shutil.rmtree(out, ignore_errors=True)

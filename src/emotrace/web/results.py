@@ -15,13 +15,15 @@ from typing import Any
 from emotrace.outputs import OUTPUTS, TABLE_STEM, output_file, track_of
 
 # format -> (file written by the sinks, media type, download name); every single-file output of the registry, plus
-# "json": the JSON Lines rows served as one JSON array.
+# "json": the JSON Lines rows served as one JSON array, and "image": the annotated picture of an image job.
 RESULT_FILES: dict[str, tuple[str, str, str]] = {}
 for _name, _o in OUTPUTS.items():
     if _o.web and "{track}" not in _o.file:
         RESULT_FILES[_name] = (_o.file, _o.media_type, _o.file)
     if _name == "jsonl":
         RESULT_FILES["json"] = (_o.file, "application/json", f"{TABLE_STEM}.json")
+RESULT_FILES["image"] = ("annotated.png", "image/png", "annotated.png")  # image jobs only (web/worker.py)
+RESULT_MEDIA_TYPES = sorted({m for _, m, _ in RESULT_FILES.values()})
 
 
 def available_formats(outputs: list[str]) -> list[str]:

@@ -148,12 +148,38 @@ class BodyLimitMiddleware:
         await self.app(scope, limited_receive, guarded_send)
 
 
-async def _json_reply(send: Send, status: int, detail: str) -> None:
+async def _json_reply(send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None,
+                      ) -> None:
     body = json.dumps({"detail": detail}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+                            (b"connection", b"close"), *(headers or [])]})
     await send({"type": "http.response.body", "body": body})
+
+
+TOKEN_MISSING = "missing or wrong API token (Authorization: Bearer TOKEN or ?token=TOKEN)"
+
+
+class TokenGateMiddleware:
+    """With a token set, answers 401 to any /api/ request without it before the body is read, so an unauthorised
+    client learns nothing else (not even that its upload is too large). Health and the schema stay open."""
+
+    def __init__(self, app: Any, token: str | None, prefix: str = "/api/", open_paths: tuple[str, ...] = ()) -> None:
+        self.app, self.token, self.prefix, self.open_paths = app, token, prefix, open_paths
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if (self.token is None or scope["type"] != "http" or scope["method"] == "OPTIONS"
+                or not scope["path"].startswith(self.prefix) or scope["path"] in self.open_paths):
+            await self.app(scope, receive, send)
+            return
+        from urllib.parse import parse_qs
+
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+        query = {k: v[0] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
+        if token_matches(request_token(headers, query), self.token):
+            await self.app(scope, receive, send)
+            return
+        await _json_reply(send, 401, TOKEN_MISSING, [(b"www-authenticate", b"Bearer")])
 
 
 # The pages load only their own scripts, styles and media; sockets go back to the same host.

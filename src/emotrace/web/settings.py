@@ -27,6 +27,26 @@ class ServerSettings:
     cors_origins: list[str] = field(default_factory=list)  # empty: CORS off, cross-origin sockets refused
     analyzer: dict[str, Any] = field(default_factory=dict)  # AnalyzerConfig fields for jobs and live sessions
 
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Refuse limits that would break the server, whoever builds the settings (the CLI or a program calling
+        `create_app`); the analyzer options get the same check as everywhere else (AnalyzerConfig)."""
+        from emotrace.errors import EmotraceError
+        from emotrace.pipeline import AnalyzerConfig
+
+        for name in ("max_upload_mb", "max_jobs", "max_queue", "max_sockets", "job_timeout_s", "upload_timeout_s",
+                     "ws_idle_s", "max_frame_bytes", "max_frame_side"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+                raise EmotraceError(f"{name} must be more than 0")
+        if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 <= self.port <= 65535:
+            raise EmotraceError("port must be 0-65535")
+        if Path(self.data_dir).exists() and not Path(self.data_dir).is_dir():
+            raise EmotraceError(f"data_dir {self.data_dir} exists and is not a folder")
+        AnalyzerConfig(**self.analyzer)
+
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)

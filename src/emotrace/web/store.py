@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     frames_done INTEGER NOT NULL DEFAULT 0,
     frames_total INTEGER,
     error TEXT,
-    outputs TEXT NOT NULL DEFAULT '[]'
+    outputs TEXT NOT NULL DEFAULT '[]',
+    warnings TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created);
 """
@@ -55,6 +56,7 @@ class Job:
     frames_total: int | None = None
     error: str | None = None
     outputs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. where decoding of a truncated upload stopped
 
 
 class QueueFull(Exception):
@@ -73,6 +75,9 @@ class JobStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a finished job is on disk before the client hears of it
         self._db.executescript(_SCHEMA)
+        have = {r["name"] for r in self._db.execute("PRAGMA table_info(jobs)")}
+        if "warnings" not in have:  # a store written by an older version
+            self._db.execute("ALTER TABLE jobs ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]'")
 
     def close(self) -> None:
         with self._lock:
@@ -84,12 +89,14 @@ class JobStore:
             return None
         d = dict(row)
         d["outputs"] = json.loads(d["outputs"])
+        d["warnings"] = json.loads(d.get("warnings") or "[]")
         return Job(**d)
 
     def add(self, job: Job, max_queued: int) -> None:
         """Insert a queued job, or raise QueueFull when `max_queued` jobs are already waiting."""
         d = asdict(job)
         d["outputs"] = json.dumps(d["outputs"])
+        d["warnings"] = json.dumps(d["warnings"])
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -115,8 +122,9 @@ class JobStore:
 
     def update(self, job_id: str, **fields: Any) -> bool:
         """Set columns of a job; False when the job no longer exists (deleted meanwhile)."""
-        if "outputs" in fields:
-            fields["outputs"] = json.dumps(fields["outputs"])
+        for k in ("outputs", "warnings"):
+            if k in fields:
+                fields[k] = json.dumps(fields[k])
         sets = ", ".join(f"{k} = ?" for k in fields)
         with self._lock:
             cur = self._db.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [*fields.values(), job_id])
@@ -131,6 +139,15 @@ class JobStore:
             rows = self._db.execute("SELECT * FROM jobs ORDER BY created DESC LIMIT ? OFFSET ?",
                                     (limit, offset)).fetchall()
         return [j for j in (self._job(r) for r in rows) if j is not None]
+
+    def queue_position(self, job: Job) -> int | None:
+        """1 for the next job to run, 2 for the one after...; None when the job is not waiting."""
+        if job.status != "queued":
+            return None
+        with self._lock:
+            (ahead,) = self._db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND (created < ? OR "
+                                        "(created = ? AND id < ?))", (job.created, job.created, job.id)).fetchone()
+        return int(ahead) + 1
 
     def delete(self, job_id: str) -> bool:
         with self._lock:

@@ -32,7 +32,10 @@ def _user_message(exc: BaseException) -> str:
 
 
 def run_job(analyzer: Any, job: dict[str, Any], emit: Any) -> None:
-    """Analyse one input into `job["out"]` with every output; report progress, then done or error."""
+    """Analyse one input into `job["out"]` with every output; report progress, then done or error.
+
+    Reports name the upload as the user knows it (`job["name"]`), never the server's path; an image also gets
+    `annotated.png`; `done` carries warnings a user should see (truncated input, no face found)."""
     from emotrace.api import run
     from emotrace.outputs import WEB_OUTPUTS, build_sinks
     from emotrace.sources import open_source
@@ -42,11 +45,14 @@ def run_job(analyzer: Any, job: dict[str, Any], emit: Any) -> None:
     except Exception as exc:  # unreadable media: the job fails with one line, the worker lives on
         emit({"event": "error", "message": _user_message(exc)})
         return
+    src.name = str(job.get("name") or Path(src.name).name)
     emit({"event": "start", "total": src.frame_count})
-    state = {"n": 0, "last": 0.0}
+    state: dict[str, Any] = {"n": 0, "last": 0.0, "faces": 0, "result": None}
 
-    def progress(_: Any) -> None:
+    def progress(res: Any) -> None:
         state["n"] += 1
+        state["faces"] += len(res.faces)
+        state["result"] = res
         now = time.monotonic()
         if now - state["last"] >= PROGRESS_EVERY_S:
             state["last"] = now
@@ -54,10 +60,33 @@ def run_job(analyzer: Any, job: dict[str, Any], emit: Any) -> None:
 
     try:
         written = run(src, analyzer, build_sinks(job["out"], WEB_OUTPUTS), on_result=progress)
+        if state["n"] == 1 and state["result"] is not None:
+            written.append(_annotated_image(state["result"], analyzer.classes, Path(job["out"])))
     except Exception as exc:
         emit({"event": "error", "message": _user_message(exc)})
         return
-    emit({"event": "done", "frames": state["n"], "outputs": sorted(p.name for p in written)})
+    warnings = []
+    if src.incomplete:
+        warnings.append(f"{src.incomplete}; results cover the frames read")
+    if state["faces"] == 0:
+        warnings.append("no face found" + (" in the image" if state["n"] == 1 else f" in {state['n']} frames"))
+    emit({"event": "done", "frames": state["n"], "outputs": sorted(p.name for p in written), "warnings": warnings})
+
+
+def _annotated_image(result: Any, classes: list[str], out: Path) -> Path:
+    """An image job's annotated frame as a PNG (a one-frame video shows as a 0:00 clip)."""
+    import cv2
+
+    from emotrace.sinks.draw import draw_result
+
+    final = out / "annotated.png"
+    tmp = out / ".annotated.png.part"
+    ok, data = cv2.imencode(".png", draw_result(result.frame.image, result, classes))
+    if not ok:
+        raise RuntimeError("could not encode the annotated image")
+    tmp.write_bytes(data.tobytes())
+    os.replace(tmp, final)
+    return final
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         from emotrace.pipeline import Analyzer, AnalyzerConfig
+        from emotrace.provenance import set_command
+
+        set_command(["python", "-m", "emotrace.web.worker"])  # the config is in the provenance; no server paths
 
         analyzer = Analyzer(AnalyzerConfig(**(json.loads(args[0]) if args else {})))
     except Exception as exc:

@@ -19,9 +19,35 @@ const Emo = (() => {
     const resp = await fetch(path, Object.assign({}, options, { headers }));
     const type = resp.headers.get("content-type") || "";
     const body = type.includes("json") ? await resp.json() : null;
-    if (!resp.ok) throw new Error((body && body.detail) || resp.status + " " + resp.statusText);
+    if (resp.status === 401) askToken(token ? "The API token was not accepted." : "This server needs an API token.");
+    if (!resp.ok) {
+      const err = new Error((body && body.detail) || resp.status + " " + resp.statusText);
+      err.status = resp.status;
+      throw err;
+    }
     return body;
   }
+
+  /** A token box in the header: the server runs with --token and this page has none (or a wrong one). */
+  function askToken(why) {
+    if (document.getElementById("token-form")) return;
+    const input = el("input", { type: "password", id: "token-input", placeholder: "API token",
+                                autocomplete: "current-password" });
+    const form = el("form", { id: "token-form", class: "token-form" }, el("span", {}, why + " "), input,
+                    el("button", { type: "submit", textContent: "Use token" }));
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      if (!input.value) return;
+      sessionStorage.setItem("emotrace-token", input.value);
+      location.reload();
+    });
+    document.querySelector("header").append(form);
+    input.focus();
+  }
+  // Ask up front where the server says a token is needed and none is stored (health is always open).
+  fetch("/api/v1/health").then((r) => r.json()).then((h) => {
+    if (h.limits && h.limits.token_required && !token) askToken("This server needs an API token.");
+  }).catch(() => {});
 
   // Same colours as the annotated video (emotrace.sinks.draw.COLORS, there in BGR).
   const COLORS = { angry: "#dc2828", disgust: "#288c28", fear: "#a03ca0", happy: "#ffc800", sad: "#2878c8",
@@ -52,5 +78,10 @@ const Emo = (() => {
     return box;
   }
 
-  return { api, withToken, COLORS, el, bars, token: () => token };
+  /** Ask before deleting: a job and its results cannot be brought back. */
+  function confirmDelete(name) {
+    return window.confirm(`Delete the job for "${name}" and all its results? This cannot be undone.`);
+  }
+
+  return { api, withToken, COLORS, el, bars, confirmDelete, askToken, token: () => token };
 })();

@@ -10,25 +10,43 @@
   let total = 0;
   let shown = false;
 
+  const nth = (n) => n + (n % 100 >= 11 && n % 100 <= 13 ? "th" : ["th", "st", "nd", "rd"][n % 10] || "th");
+
   function show(job) {
     $("title").textContent = job.filename;
     $("status").textContent = job.status;
     $("status").dataset.status = job.status;
     const p = job.progress;
-    $("frames").textContent = p.frames_total ? `${p.frames_done} of ~${p.frames_total} frames`
-                                             : `${p.frames_done} frames`;
+    const took = job.processing_s === null ? "" : `${job.processing_s.toFixed(1)} s`;
+    let text;
+    if (job.status === "queued") {
+      text = job.queue_position === 1 ? "next in line" : `${nth(job.queue_position || 1)} in line`;
+    } else if (job.status === "running") {  // the frame count is the container's estimate until the end
+      text = (p.frames_total ? `${p.frames_done} of ~${p.frames_total} frames` : `${p.frames_done} frames`) +
+             (took ? `, running for ${took}` : "");
+    } else {
+      text = `${p.frames_done} frame${p.frames_done === 1 ? "" : "s"}` + (took ? `, processed in ${took}` : "");
+    }
+    $("frames").textContent = text;
     $("progress").value = p.fraction === null ? 0 : p.fraction;
     if (p.fraction === null && job.status === "running") $("progress").removeAttribute("value");
     $("error").textContent = job.error || "";
+    $("warnings").replaceChildren(...job.warnings.map((w) => Emo.el("li", {}, w)));
+    $("warnings").classList.toggle("hidden", !job.warnings.length);
   }
 
   function showResults(job) {
     shown = true;
     $("results").classList.remove("hidden");
     $("progress").classList.add("hidden");
-    if (job.results.video) $("video").src = Emo.withToken(job.results.video);
+    if (job.results.image) {  // an image job: the annotated picture, not a one-frame video
+      $("annotated-title").textContent = "Annotated image";
+      $("image").src = Emo.withToken(job.results.image);
+      $("image").classList.remove("hidden");
+      $("video").classList.add("hidden");
+    } else if (job.results.video) $("video").src = Emo.withToken(job.results.video);
     const names = { csv: "CSV", parquet: "Parquet", json: "JSON", jsonl: "JSON Lines", summary: "summary JSON",
-                    video: "video (MP4)" };
+                    video: "video (MP4)", image: "image (PNG)" };
     $("downloads").replaceChildren("Download: ", ...Object.entries(job.results).map(([fmt, url]) =>
       Emo.el("a", { href: Emo.withToken(url), textContent: names[fmt] || fmt, "data-format": fmt })));
     $("tracks").tBodies[0].replaceChildren(...job.tracks.map((t) => Emo.el("tr", {},
@@ -41,16 +59,54 @@
     loadTable();
   }
 
+  // Column groups of the per-frame table; the chooser shows or hides each group (the basics are always shown).
+  const GROUPS = [
+    { key: "basics", label: "frame, track and label", fixed: true },  // whatever no other group takes
+    { key: "box", label: "face box", test: (c) => /^(x1|y1|x2|y2|det_score|detected)$/.test(c) },
+    { key: "temporal", label: "temporal stage probabilities", test: (c) => c.startsWith("temporal_"), on: true },
+    { key: "frame", label: "frame model probabilities", test: (c) => c.startsWith("frame_") && c !== "frame_label" },
+    { key: "va", label: "valence / arousal", test: (c) => c === "valence" || c === "arousal", on: true },
+  ];
+  const visible = new Set(GROUPS.filter((g) => g.fixed || g.on).map((g) => g.key));
+  let lastPage = null;
+  const groupOf = (c) => (GROUPS.find((g) => !g.fixed && g.test(c)) || GROUPS[0]).key;
+
+  function chooser(columns) {
+    const present = new Set(columns.map(groupOf));
+    $("columns").replaceChildren("Columns: ", ...GROUPS.filter((g) => !g.fixed && present.has(g.key)).map((g) => {
+      const box = Emo.el("input", { type: "checkbox", checked: visible.has(g.key), "data-group": g.key });
+      box.addEventListener("change", () => { if (box.checked) visible.add(g.key); else visible.delete(g.key);
+                                            render(lastPage); });
+      return Emo.el("label", {}, box, " " + g.label);
+    }));
+  }
+
+  function render(page) {
+    const cols = page.columns.map((c, i) => [c, i]).filter(([c]) => visible.has(groupOf(c)));
+    const spans = [];
+    for (const [c] of cols) {
+      const g = GROUPS.find((x) => x.key === groupOf(c));
+      if (spans.length && spans[spans.length - 1].g === g) spans[spans.length - 1].n += 1;
+      else spans.push({ g, n: 1 });
+    }
+    const strip = (c) => c.replace(/^(temporal|frame)_(?!label)/, "");
+    $("table").tHead.replaceChildren(
+      Emo.el("tr", {}, ...spans.map((s) => Emo.el("th", { class: "group", colSpan: s.n },
+        s.g.fixed ? "" : s.g.label))),
+      Emo.el("tr", {}, ...cols.map(([c]) => Emo.el("th", { title: c, "data-column": c }, strip(c)))));
+    $("table").tBodies[0].replaceChildren(...page.rows.map((r) => Emo.el("tr", {},
+      ...cols.map(([, i]) => r[i]).map((v) => Emo.el("td", {}, v === null ? "" : typeof v === "number"
+        && !Number.isInteger(v) ? String(Math.round(v * 10000) / 10000) : String(v))))));
+  }
+
   async function loadTable() {
     let page;
     try { page = await Emo.api(`${base}/table?offset=${offset}&limit=${PAGE}`); }
     catch (e) { $("error").textContent = e.message; return; }
     total = page.total;
-    const table = $("table");
-    table.tHead.replaceChildren(Emo.el("tr", {}, ...page.columns.map((c) => Emo.el("th", {}, c))));
-    table.tBodies[0].replaceChildren(...page.rows.map((r) => Emo.el("tr", {},
-      ...r.map((v) => Emo.el("td", {}, v === null ? "" : typeof v === "number" && !Number.isInteger(v)
-        ? String(Math.round(v * 10000) / 10000) : String(v))))));
+    if (lastPage === null) chooser(page.columns);
+    lastPage = page;
+    render(page);
     $("table-range").textContent = total ? `rows ${offset + 1}-${offset + page.rows.length} of ${total}` : "no rows";
     $("prev").disabled = offset === 0;
     $("next").disabled = offset + PAGE >= total;
@@ -59,14 +115,28 @@
   $("next").addEventListener("click", () => { offset += PAGE; loadTable(); });
 
   $("delete").addEventListener("click", async () => {
+    if (!Emo.confirmDelete($("title").textContent)) return;
     try { await Emo.api(base, { method: "DELETE" }); location.href = "/"; }
     catch (e) { $("error").textContent = e.message; }
   });
 
+  let retry = 1000;
   async function poll() {
     let job;
     try { job = await Emo.api(base); }
-    catch (e) { $("status").textContent = "unavailable"; $("error").textContent = e.message; return; }
+    catch (e) {
+      if (e.status === 404 || e.status === 401) {  // deleted, or a token is needed: polling cannot help
+        $("status").textContent = e.status === 404 ? "not found" : "needs a token";
+        $("error").textContent = e.message;
+        return;
+      }
+      // The server restarting or the network dropping: keep trying, less often, and say so.
+      $("error").textContent = `${e.message}; retrying in ${Math.round(retry / 1000)} s`;
+      setTimeout(poll, retry);
+      retry = Math.min(10000, retry * 2);
+      return;
+    }
+    retry = 1000;
     show(job);
     if (job.status === "done") { if (!shown) showResults(job); return; }
     if (job.status === "failed") { $("progress").classList.add("hidden"); return; }

@@ -142,6 +142,7 @@
     overlay.dataset.faces = String(msg.faces.length);
     $("faces").replaceChildren(...msg.faces.map((f) => Emo.el("li", { "data-track": f.track_id, "data-label": f.label },
       Emo.el("strong", {}, `#${f.track_id} ${f.label} ${f.prob.toFixed(2)}`), Emo.bars(f.probs))));
+    $("no-face").classList.toggle("hidden", msg.faces.length > 0);
   }
 
   function stats(msg) {

@@ -48,6 +48,15 @@
     xhr.send(data);
   });
 
+  /** Status with what a user wants to know: place in the queue, time taken, warnings or the error. */
+  function describe(j) {
+    if (j.status === "queued") return j.queue_position ? `queued (${j.queue_position} in line)` : "queued";
+    const took = j.processing_s === null ? "" : ` in ${j.processing_s.toFixed(1)} s`;
+    if (j.status === "failed") return `failed${took}: ${j.error}`;
+    if (j.status === "done") return `done${took}` + (j.warnings.length ? ` (${j.warnings.join("; ")})` : "");
+    return j.status;
+  }
+
   async function refresh() {
     let jobs;
     try { jobs = await Emo.api("/api/v1/jobs?limit=20"); } catch (e) { message.textContent = e.message; return; }
@@ -56,12 +65,13 @@
       const pct = j.progress.fraction === null ? "" : (100 * j.progress.fraction).toFixed(0) + "%";
       const del = Emo.el("button", { class: "danger", textContent: "delete" });
       del.addEventListener("click", async () => {
+        if (!Emo.confirmDelete(j.filename)) return;
         try { await Emo.api("/api/v1/jobs/" + j.id, { method: "DELETE" }); } catch (e) { message.textContent = e.message; }
         refresh();
       });
       return Emo.el("tr", { "data-job": j.id },
         Emo.el("td", {}, Emo.el("a", { href: "/jobs/" + j.id, textContent: j.filename })),
-        Emo.el("td", {}, j.status + (j.error ? ": " + j.error : "")),
+        Emo.el("td", {}, describe(j)),
         Emo.el("td", {}, pct),
         Emo.el("td", {}, new Date(j.created * 1000).toLocaleString()),
         Emo.el("td", {}, del));

@@ -1,0 +1,34 @@
+"""Labels in the annotated video scale with its resolution (issue 17, item 13)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emotrace.labels import EMOTIONS
+from emotrace.pipeline import FrameResult
+from emotrace.sinks.draw import draw_result, label_scale
+from emotrace.types import Detections, Frame
+
+
+def _label_height(w: int, h: int) -> int:
+    """Rows covered by the label strip above one face box placed at the same relative spot."""
+    img = np.zeros((h, w, 3), np.uint8)
+    box = np.array([[0.4 * w, 0.4 * h, 0.6 * w, 0.7 * h]], np.float32)
+    faces = Detections(boxes=box, scores=np.ones(1, np.float32), keypoints=np.zeros((1, 5, 2), np.float32),
+                       track_id=np.array([1]))
+    p = np.full((1, len(EMOTIONS)), 0.05, np.float32)
+    p[0, 3] = 0.7
+    faces.data["temporal_probs"] = p
+    res = FrameResult(frame=Frame(index=0, timestamp=0.0, image=img), faces=faces)
+    out = draw_result(img, res, list(EMOTIONS), bars=False)
+    column = out[: int(0.4 * h), int(0.4 * w) + 1]  # above the box, inside the label's left edge
+    return int((column.sum(axis=1) > 0).sum())
+
+
+def test_label_size_follows_the_frame():
+    assert label_scale(1280, 720) == 1.0
+    assert label_scale(3840, 2160) == 3.0
+    assert label_scale(320, 240) == 0.4  # never unreadably small
+    small, hd, uhd = _label_height(640, 360), _label_height(1280, 720), _label_height(3840, 2160)
+    assert small < hd < uhd
+    assert 2.5 <= uhd / hd <= 3.5  # same share of the picture at 4K as at 720p
