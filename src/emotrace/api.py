@@ -114,7 +114,7 @@ def analyze(source: Any, out_dir: str | Path | None = None, outputs: Sequence[st
 
     def collect(res: FrameResult) -> None:
         nonlocal with_va
-        with_va = with_va or "valence_arousal" in res.faces.data
+        with_va = with_va or res.faces.valence_arousal is not None
         rows.extend(result_rows(res, an.classes, with_va))
 
     sinks = build_sinks(out_dir, outputs) if out_dir is not None else []

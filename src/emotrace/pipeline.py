@@ -210,19 +210,19 @@ class Analyzer:
             probs = out["probs"][offset:offset + n]
             emb = out["embedding"][offset:offset + n]
             offset += n
-            faces.data["frame_probs"] = probs
-            faces.data["embedding"] = emb
+            faces.frame_probs = probs
+            faces.embedding = emb
             if n and not still:
                 tout = self.temporal.step(faces.track_id, frame.timestamp, probs, emb)
-                faces.data["temporal_probs"] = tout["probs"]
+                faces.temporal_probs = tout["probs"]
                 if "valence_arousal" in tout:
-                    faces.data["valence_arousal"] = tout["valence_arousal"]
+                    faces.valence_arousal = tout["valence_arousal"]
                 elif "valence_arousal" in out:
-                    faces.data["valence_arousal"] = out["valence_arousal"][offset - n:offset]
+                    faces.valence_arousal = out["valence_arousal"][offset - n:offset]
             else:
-                faces.data["temporal_probs"] = probs
+                faces.temporal_probs = probs
                 if "valence_arousal" in out:
-                    faces.data["valence_arousal"] = out["valence_arousal"][offset - n:offset]
+                    faces.valence_arousal = out["valence_arousal"][offset - n:offset]
             yield FrameResult(frame=frame, faces=faces, detected=detected)
 
     # -- public -------------------------------------------------------------------------------------------------

@@ -28,14 +28,18 @@ class Detections:
     """All faces of one frame, as parallel arrays (in the manner of supervision's Detections).
 
     Each stage adds to it rather than inventing a per-face type: the detector fills boxes, scores and keypoints;
-    the tracker fills `track_id`; the models put their outputs in `data` under documented keys
-    (`frame_probs`, `temporal_probs`, `embedding`, `valence_arousal`).
+    the tracker fills `track_id`; the frame model `frame_probs` and `embedding`; the temporal stage
+    `temporal_probs` and, where a model has that head, `valence_arousal`. `data` holds stage-private extras.
     """
 
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))  # x1, y1, x2, y2 in pixels
     scores: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.float32))
     keypoints: np.ndarray | None = None  # (N, K, 2) pixels; K=6 for BlazeFace (right eye, left eye, nose, mouth, ears)
     track_id: np.ndarray | None = None  # (N,) int64
+    frame_probs: np.ndarray | None = None  # (N, C) the frame model's probabilities, C = the analyzer's classes
+    embedding: np.ndarray | None = None  # (N, D) the frame model's embedding (what the temporal model reads)
+    temporal_probs: np.ndarray | None = None  # (N, C) after the temporal stage (the frame model's on photos)
+    valence_arousal: np.ndarray | None = None  # (N, 2) in [-1, 1], where a model has the head
     data: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -46,14 +50,15 @@ class Detections:
         return cls()
 
     def __getitem__(self, index: np.ndarray | slice | list[int]) -> Detections:
-        """Select faces (boolean mask or indices); per-face arrays in `data` are sliced too."""
+        """Select faces (boolean mask or indices); every per-face field, and per-face arrays in `data`, sliced."""
         sel = np.arange(len(self))[index]
         data = {k: (v[sel] if isinstance(v, np.ndarray) and v.shape[:1] == (len(self),) else v)
                 for k, v in self.data.items()}
-        return Detections(
-            boxes=self.boxes[sel],
-            scores=self.scores[sel],
-            keypoints=None if self.keypoints is None else self.keypoints[sel],
-            track_id=None if self.track_id is None else self.track_id[sel],
-            data=data,
-        )
+
+        def pick(v: np.ndarray | None) -> np.ndarray | None:
+            return None if v is None else v[sel]
+
+        return Detections(boxes=self.boxes[sel], scores=self.scores[sel], keypoints=pick(self.keypoints),
+                          track_id=pick(self.track_id), frame_probs=pick(self.frame_probs),
+                          embedding=pick(self.embedding), temporal_probs=pick(self.temporal_probs),
+                          valence_arousal=pick(self.valence_arousal), data=data)

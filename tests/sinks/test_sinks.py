@@ -18,7 +18,7 @@ def fake_result(i: int, faces: int) -> FrameResult:
     probs = np.full((faces, 7), 1 / 7, np.float32)
     d = Detections(boxes=np.tile(np.array([[10, 10, 60, 70]], np.float32), (faces, 1)),
                    scores=np.full(faces, 0.9, np.float32), track_id=np.arange(1, faces + 1),
-                   data={"frame_probs": probs, "temporal_probs": probs})
+                   frame_probs=probs, temporal_probs=probs)
     return FrameResult(Frame(i, i / 10, np.zeros((90, 121, 3), np.uint8)), d)
 
 

@@ -19,7 +19,7 @@ def one_face(i: int, fps: float, k: int) -> FrameResult:
     p = np.full((1, 7), 0.02, np.float32)
     p[0, k] = 0.88
     d = Detections(boxes=np.array([[1, 1, 6, 6]], np.float32), scores=np.ones(1, np.float32),
-                   track_id=np.array([1]), data={"frame_probs": p, "temporal_probs": p})
+                   track_id=np.array([1]), frame_probs=p, temporal_probs=p)
     return FrameResult(Frame(i, i / fps, IMG, source="long.mp4"), d)
 
 

@@ -35,8 +35,8 @@ def track_records(video: str | Path, temporal: str = "auto", **analyzer_options:
                 for i, tid in enumerate(faces.track_id.tolist()):
                     rec = tracks.setdefault(int(tid), {"t": [], "frame": [], "temporal": []})
                     rec["t"].append(res.frame.timestamp)
-                    rec["frame"].append(faces.data["frame_probs"][i])
-                    rec["temporal"].append(faces.data["temporal_probs"][i])
+                    rec["frame"].append(faces.frame_probs[i])
+                    rec["temporal"].append(faces.temporal_probs[i])
     finally:
         analyzer.close()
     return {tid: {"t": np.asarray(r["t"]), "frame": np.asarray(r["frame"]), "temporal": np.asarray(r["temporal"]),

@@ -28,7 +28,7 @@ def draw_result(image: np.ndarray, res: FrameResult, classes: list[str], bars: b
     scale = label_scale(w, h)
     thick = max(1, int(round(scale)))
     for i in range(len(f)):
-        probs = f.data["temporal_probs"][i]
+        probs = f.temporal_probs[i]
         top = int(np.argmax(probs))
         color = COLORS.get(classes[top], (255, 255, 255))
         x1, y1, x2, y2 = (int(round(v)) for v in f.boxes[i])

@@ -96,7 +96,7 @@ class ReportSink(Sink):
         for i in range(len(f)):
             tid = int(f.track_id[i])
             self._t.setdefault(tid, []).append(float(result.frame.timestamp))
-            self._p.setdefault(tid, []).append(f.data["temporal_probs"][i].astype(np.float16))
+            self._p.setdefault(tid, []).append(f.temporal_probs[i].astype(np.float16))
             self._file.setdefault(tid, result.frame.source)
 
     def build(self) -> str:

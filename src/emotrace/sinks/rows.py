@@ -54,8 +54,8 @@ def result_rows(res: FrameResult, classes: list[str], with_va: bool = False) -> 
         row = dict.fromkeys(row_columns(classes, with_va))
         row.update(base)
         return [row]
-    fp, tp = f.data["frame_probs"], f.data["temporal_probs"]
-    va = f.data.get("valence_arousal")
+    fp, tp = f.frame_probs, f.temporal_probs
+    va = f.valence_arousal
     rows = []
     for i in range(len(f)):
         x1, y1, x2, y2 = (round(float(v), 1) for v in f.boxes[i])

@@ -39,7 +39,7 @@ class SummarySink(Sink):
             tr["last"] = t
             tr["last_frame"] = result.frame.index
             tr["frames"] += 1
-            p = f.data["temporal_probs"][i]
+            p = f.temporal_probs[i]
             tr["counts"][int(np.argmax(p))] += 1
             tr["sum"] += p
 

@@ -39,8 +39,8 @@ class TimelineSink(Sink):
         for i in range(len(f)):
             tid = int(f.track_id[i])
             self._t.setdefault(tid, []).append(float(result.frame.timestamp))
-            self._p.setdefault(tid, []).append(f.data["temporal_probs"][i].astype(np.float16))
-            self._f.setdefault(tid, []).append(int(np.argmax(f.data["frame_probs"][i])))
+            self._p.setdefault(tid, []).append(f.temporal_probs[i].astype(np.float16))
+            self._f.setdefault(tid, []).append(int(np.argmax(f.frame_probs[i])))
 
     def close(self) -> list[Path]:
         import matplotlib

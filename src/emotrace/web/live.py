@@ -81,13 +81,13 @@ def result_message(res: Any, classes: list[str], seq: int, server_ms: float) -> 
     h, w = res.frame.image.shape[:2]
     faces = []
     for i in range(len(f)):
-        tp = f.data["temporal_probs"][i]
+        tp = f.temporal_probs[i]
         top = int(np.argmax(tp))
         face = {"track_id": int(f.track_id[i]), "box": [round(float(v), 1) for v in f.boxes[i]],
                 "score": round(float(f.scores[i]), 3), "label": classes[top], "prob": round(float(tp[top]), 4),
                 "probs": {c: round(float(tp[k]), 4) for k, c in enumerate(classes)},
-                "frame_label": classes[int(np.argmax(f.data["frame_probs"][i]))]}
-        va = f.data.get("valence_arousal")
+                "frame_label": classes[int(np.argmax(f.frame_probs[i]))]}
+        va = f.valence_arousal
         if va is not None:
             face["valence"], face["arousal"] = round(float(va[i, 0]), 4), round(float(va[i, 1]), 4)
         faces.append(face)
