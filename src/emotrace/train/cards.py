@@ -43,6 +43,10 @@ def _frame_card(name: str, r: dict[str, Any]) -> str:
         if "contempt" in r["classes"] else ""
     heads = ["FER+ vote distribution (soft target)"] + (["FER2013 original labels"] if r.get("fer2013_head") else []) \
         + (["valence/arousal proxies with a CCC loss"] if r.get("valence_arousal") else [])
+    distilled = ""
+    if r.get("task") == "distill":
+        distilled = (f"\n- **Distilled from**: {', '.join(cfg.get('teachers', []))} (temperature "
+                     f"{cfg.get('temperature')}, weight {cfg.get('distill_weight')} on the teachers).")
     return f"""# Model card: {name}{' (default frame model)' if r.get('default') else ''}
 
 - **Architecture**: `{r['arch']}` {json.dumps(r.get('arch_kwargs', {}))}: VGG-style CNN, global average pool to a
@@ -50,7 +54,7 @@ def _frame_card(name: str, r: dict[str, Any]) -> str:
 - **Input**: {r['input_size']}x{r['input_size']} grayscale face aligned by `emotrace.faces.align.FaceAligner` onto the
   FER template; values in [0, 1]; normalisation is inside the model.
 - **Output**: logits over {classes}.{folded} Embedding for the temporal model.
-- **Heads trained**: {'; '.join(heads)}.
+- **Heads trained**: {'; '.join(heads)}.{distilled}
 - **Training data**: FER2013 Train images with the FER+ ten-annotator votes (and FER2013's original labels where a
   head uses them). {cfg.get('epochs')} epochs, AdamW one-cycle (lr {cfg.get('lr')}), batch {cfg.get('batch_size')},
   augmentation on. The last epoch is shipped (`{r.get('weights_from', 'best.pt')}`): no epoch was picked on Valid.
