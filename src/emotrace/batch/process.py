@@ -143,10 +143,11 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
         for k in ("frames", "faces", "tracks", "duration_s"):
             rec.setdefault(k, None)
         if tmp_rows is not None:
-            tmp_rows.unlink(missing_ok=True)
+            shutil.rmtree(tmp_rows.parent, ignore_errors=True)
         if tmp_dir is not None:
             shutil.rmtree(tmp_dir, ignore_errors=True)
-        tmp_dir, _ = store.scratch(task.id)
+        tmp_dir, unused_rows = store.scratch(task.id)
+        shutil.rmtree(unused_rows.parent, ignore_errors=True)
         store.publish(task.id, tmp_dir, rec, None)
         return rec
 
@@ -179,3 +180,6 @@ class _Shadow:
 
     def abort(self) -> None:
         pass
+
+    def output_folder(self) -> Path | None:
+        return None  # writes nothing, so locks nothing

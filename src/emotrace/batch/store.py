@@ -109,7 +109,11 @@ class BatchStore:
         tag = uuid.uuid4().hex[:8]
         tmp = self.items / f".{item_id}.{tag}.partial"
         tmp.mkdir(parents=True)
-        return tmp, self.rows / f".{item_id}.{tag}.parquet"
+        # The rows file gets a hidden folder of its own: each run locks the folders it writes into, and items
+        # finishing at once on several workers must not share one.
+        rows_dir = self.rows / f".{item_id}.{tag}.partial"
+        rows_dir.mkdir(parents=True)
+        return tmp, rows_dir / "rows.parquet"
 
     def publish(self, item_id: str, tmp_dir: Path, record: dict[str, Any], tmp_rows: Path | None) -> None:
         """Write the record into `tmp_dir` and swap it in; then the rows file (done items only)."""
@@ -125,6 +129,7 @@ class BatchStore:
             shutil.rmtree(old, ignore_errors=True)
         if tmp_rows is not None:
             os.replace(tmp_rows, self.rows_path(item_id))
+            shutil.rmtree(tmp_rows.parent, ignore_errors=True)
 
 
 def _files(path: Path) -> list[Path]:
