@@ -71,7 +71,7 @@ def test_two_stage_config_reads_a_trained_run(tmp_path):
     _train("seed4-cnn-ckplus.yaml", cnn, ["--max-train", "32", "--max-eval", "16"])
     rnn = tmp_path / "rnn"
     _train("seed4-rnn.yaml", rnn, ["--set", f"features_from={cnn}", "--max-eval", "8"])
-    assert main(["-q", "export", str(rnn), "--onnx", str(tmp_path / "rnn.onnx")]) == 0
+    _evaluate_and_export(rnn, CKPLUS, tmp_path)  # on its own data: the run's split, through its CNN's embeddings
 
 
 def test_cremad_config_runs_on_a_crema_d_fixture(tmp_path):
@@ -81,4 +81,4 @@ def test_cremad_config_runs_on_a_crema_d_fixture(tmp_path):
     _train("seed1-conv3d-lstm-cremad.yaml", out, [
         "--set", f"data={data}", "--set", "fixed_sizes=[1, 1]", "--set", "sampler_kwargs.min_frames=3",
         "--set", f"crop_cache={tmp_path / 'crops'}", "--set", "arch_kwargs.layers=5", "--set", "batch_size=1"])
-    assert main(["-q", "export", str(out), "--onnx", str(tmp_path / "m.onnx")]) == 0
+    _evaluate_and_export(out, data, tmp_path)
