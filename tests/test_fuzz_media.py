@@ -109,7 +109,7 @@ def _check_outputs(out: Path) -> None:
     """A finished run left exactly the complete outputs: readable, consistent, no part or lock files."""
     names = {p.name for p in out.iterdir()}
     assert OUTPUTS <= names, names
-    extra = {"annotated.png"}  # image jobs of the web app
+    extra = {"annotated.png", "report.html"}  # image jobs of the web app; the report output
     assert all(n in OUTPUTS | extra or (n.startswith("timeline_track") and n.endswith(".png")) for n in names), names
     csv = pd.read_csv(out / "emotions.csv")
     assert len(pd.read_parquet(out / "emotions.parquet")) == len(csv)

@@ -17,7 +17,7 @@ def test_parse_outputs():
     assert parse_outputs(" csv, summary,csv") == ("csv", "summary")
     with pytest.raises(EmotraceError, match="unknown output 'pdf'"):
         parse_outputs("csv,pdf")
-    with pytest.raises(EmotraceError, match="no outputs"):
+    with pytest.raises(EmotraceError, match="outputs must name at least one"):
         parse_outputs(" , ")
 
 

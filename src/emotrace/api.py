@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from emotrace.errors import EmotraceError
-from emotrace.outputs import ALL_OUTPUTS, build_sinks
+from emotrace.outputs import ALL_OUTPUTS, build_sinks, parse_outputs
 from emotrace.pipeline import Analyzer, AnalyzerConfig, FrameResult
 from emotrace.provenance import provenance
 from emotrace.sinks import RunMeta, Sink, pandas_dtypes, result_rows, row_columns
@@ -117,7 +117,7 @@ def analyze(source: Any, out_dir: str | Path | None = None, outputs: Sequence[st
         with_va = with_va or res.faces.valence_arousal is not None
         rows.extend(result_rows(res, an.classes, with_va))
 
-    sinks = build_sinks(out_dir, outputs) if out_dir is not None else []
+    sinks = build_sinks(out_dir, parse_outputs(outputs)) if out_dir is not None else []
     run(source, an, sinks, progress=progress, on_result=collect, sequence=sequence)
     df = pd.DataFrame(rows, columns=row_columns(an.classes, with_va))
     return df.astype(pandas_dtypes(an.classes, with_va))

@@ -101,7 +101,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from emotrace.api import run
     from emotrace.outputs import build_sinks, parse_outputs
 
-    outputs = parse_outputs(args.outputs)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise EmotraceError(f"output folder {out} exists and is not a folder")
@@ -109,7 +108,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         raise EmotraceError("--sequence is for a folder of images (one video's frames)")
     given = {"outputs": args.outputs, "max_frames": args.max_frames}
     try:
-        sinks = build_sinks(out, outputs)
+        sinks = build_sinks(out, parse_outputs(args.outputs))
         if args.max_frames is not None and args.max_frames < 1:
             raise EmotraceError(f"max_frames must be a whole number 1 or more (got {args.max_frames})")
     except EmotraceError as exc:

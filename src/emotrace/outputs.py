@@ -60,7 +60,7 @@ def parse_outputs(text: str | Sequence[str]) -> tuple[str, ...]:
     if bad:
         raise EmotraceError(f"unknown output {bad[0]!r} (choose from {', '.join(ALL_OUTPUTS)}, or all)")
     if not names:
-        raise EmotraceError(f"no outputs chosen (choose from {', '.join(ALL_OUTPUTS)}, or all)")
+        raise EmotraceError(f"outputs must name at least one of {', '.join(ALL_OUTPUTS)} (or all)")
     return tuple(dict.fromkeys(names))
 
 
