@@ -13,20 +13,25 @@ from emotrace.errors import EmotraceError
 T = TypeVar("T")
 
 
+def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """A config file's `field: value` mapping, or a one-line error (missing, not YAML, not a mapping)."""
+    p = Path(path)
+    if not p.is_file():
+        raise EmotraceError(f"config not found: {p}")
+    try:
+        loaded = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise EmotraceError(f"config {p} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(loaded, dict):
+        raise EmotraceError(f"config {p} must be a mapping of field: value")
+    return loaded
+
+
 def load_config(cls: type[T], path: str | Path | None = None, **overrides: Any) -> T:
     """Build dataclass `cls` from a YAML file (unknown keys are an error) and keyword overrides."""
     values: dict[str, Any] = {}
     if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise EmotraceError(f"config not found: {p}")
-        try:
-            loaded = yaml.safe_load(p.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise EmotraceError(f"config {p} is not valid YAML: {str(exc).splitlines()[0]}") from None
-        if not isinstance(loaded, dict):
-            raise EmotraceError(f"config {p} must be a mapping of field: value")
-        values.update(loaded)
+        values.update(read_yaml_mapping(path))
     values.update({k: v for k, v in overrides.items() if v is not None})
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(values) - names)

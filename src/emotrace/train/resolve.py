@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from emotrace.config import load_config
+from emotrace.config import load_config, read_yaml_mapping
 from emotrace.errors import EmotraceError
 from emotrace.train.config import EngineConfig
 from emotrace.train.tasks import TASKS
@@ -48,23 +48,15 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None) -> EngineConfig:
     """The task's config dataclass from a YAML file plus overrides; unknown keys and tasks are errors."""
     p = Path(path)
-    if not p.is_file():
-        raise EmotraceError(f"config not found: {p}")
-    try:
-        raw = yaml.safe_load(p.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise EmotraceError(f"config {p} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(raw, dict):
-        raise EmotraceError(f"config {p} must be a mapping of field: value")
-    merged = _merge(raw, overrides or {})
+    merged = _merge(read_yaml_mapping(p), overrides or {})
     task = merged.get("task")
     classes = {name: task.config_class for name, task in TASKS.items()}
     if task not in classes:
         raise EmotraceError(f"config {p}: `task:` must be one of {', '.join(sorted(classes))} (got {task!r})")
     merged = {k: v for k, v in merged.items() if v is not None}
-    tmp_cls = classes[task]
-    names = {f.name for f in dataclasses.fields(tmp_cls)}
+    task_cls = classes[task]
+    names = {f.name for f in dataclasses.fields(task_cls)}
     unknown = sorted(set(merged) - names)
     if unknown:
         raise EmotraceError(f"unknown config keys for task {task}: {', '.join(unknown)}")
-    return load_config(tmp_cls, None, **merged)
+    return load_config(task_cls, None, **merged)

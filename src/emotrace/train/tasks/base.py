@@ -30,6 +30,12 @@ class Task:
         """Read the data (once, before the model is built)."""
         self.device = device
 
+    def storage_device(self) -> torch.device:
+        """Where training arrays live: on the GPU when training there and `data_on_device` (no copy per batch;
+        augmentation runs there too), else in CPU memory."""
+        on_gpu = self.cfg.data_on_device and self.device.type == "cuda"
+        return self.device if on_gpu else torch.device("cpu")
+
     def build_model(self) -> torch.nn.Module:
         from emotrace.models import create_model
 

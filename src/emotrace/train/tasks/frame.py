@@ -86,7 +86,7 @@ class FrameTask(Task):
         y = {k: v[usable] for k, v in targets.items()}
         if cfg.max_train:
             x, y = x[:cfg.max_train], {k: v[:cfg.max_train] for k, v in y.items()}
-        keep_on = device if (cfg.data_on_device and device.type == "cuda") else torch.device("cpu")
+        keep_on = self.storage_device()
         self.x = torch.from_numpy(x).to(keep_on)
         self.y = {k: torch.from_numpy(v).to(keep_on) for k, v in y.items()}
         self.classes = tuple(EMOTIONS) + (("contempt",) if cfg.include_contempt else ())

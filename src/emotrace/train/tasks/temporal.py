@@ -130,7 +130,7 @@ class TemporalTask(Task):
             self.valid = self.valid.subset(np.arange(min(cfg.max_eval, len(self.valid))))
         log.info("training on %d sequences (%d CK+ chains; held-out subjects: %d)", len(train), len(idx),
                  len(self.held))
-        keep_on = device if (cfg.data_on_device and device.type == "cuda") else torch.device("cpu")
+        keep_on = self.storage_device()
         self.x = torch.from_numpy(train.embedding).to(keep_on)
         self.tgt = torch.from_numpy(train.targets).to(keep_on)
         self.mask = torch.from_numpy(train.mask).to(keep_on)
