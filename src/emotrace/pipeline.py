@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -73,7 +74,7 @@ def temporal_choices() -> list[str]:
     from emotrace.models.manifest import manifest
 
     shipped = sorted(k for k, v in manifest().items() if v.role == "temporal")
-    return ["auto", "ema", "ema:<seconds>", *shipped]
+    return ["auto", "ema", "ema:<seconds>", *shipped, "a temporal training run folder"]
 
 
 def check_analyzer_config(cfg: AnalyzerConfig) -> None:
@@ -101,7 +102,7 @@ def check_analyzer_config(cfg: AnalyzerConfig) -> None:
             tau = float("nan")
         if not (tau > 0 and tau < float("inf")):
             raise EmotraceError(f"temporal {t!r}: the time constant must be a number of seconds above 0 (ema:0.4)")
-    elif t not in ("auto", "ema") and t not in temporal_choices():
+    elif t not in ("auto", "ema") and t not in temporal_choices() and not Path(t).expanduser().exists():
         raise EmotraceError(f"temporal must be one of {', '.join(temporal_choices())} (got {t!r})")
 
 

@@ -63,6 +63,14 @@ def test_config_trains_evaluates_and_exports(tmp_path, config):
                   if config.startswith("seed") else extra)
     assert info["task"] in ("frame", "classify", "temporal", "distill")
     _evaluate_and_export(out, data, tmp_path)
+    if info["task"] == "temporal":  # a trained temporal run drives the pipeline before it is shipped
+        import emotrace
+        from tests.helpers import astronaut_frames
+
+        analyzer = emotrace.Analyzer(temporal=str(out), detect_every=1)
+        assert analyzer.describe()["temporal_stage"] == str(out)
+        df = emotrace.analyze(astronaut_frames(4), analyzer=analyzer)
+        assert len(df) == 4 and df[["valence", "arousal"]].notna().all().all()
 
 
 @pytest.mark.skipif(not CKPLUS.is_dir(), reason=f"CK+ not found at {CKPLUS}")

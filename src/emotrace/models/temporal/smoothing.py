@@ -9,11 +9,11 @@ smoothing as an LSTM.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from emotrace.models.factory import create_model
 from emotrace.models.manifest import default_model, weight_record
 from emotrace.models.runtime import softmax
 
@@ -68,14 +68,17 @@ class EmaTemporal(TemporalStage):
 
 
 class RnnTemporal(TemporalStage):
-    """A shipped LSTM/GRU, stepped per frame; all tracks of a frame go through in one batch."""
+    """A trained LSTM/GRU (shipped weights by name, or a training run folder), stepped per frame; all tracks of a
+    frame go through in one batch."""
 
     def __init__(self, weights: str) -> None:
-        self.record = weight_record(weights)
+        from emotrace.models.checkpoint import load_model
+
+        loaded = load_model(weights)
         self.name = weights
-        self.description = f"trained {self.record.arch} over frame embeddings"
-        self.has_valence_arousal = self.record.valence_arousal
-        self.model = create_model(weights, pretrained=True)
+        self.description = f"trained {loaded.arch} over frame embeddings"
+        self.has_valence_arousal = "valence_arousal" in loaded.contract.outputs
+        self.model = loaded.model
         self._state: dict[int, object] = {}
 
     def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
@@ -128,6 +131,17 @@ def create_temporal(name: str = "auto", frame_model: str | None = None) -> Tempo
             return EmaTemporal(tau_s=float(name.split(":", 1)[1]))
         except ValueError:
             raise EmotraceError(f"temporal stage {name!r}: the time constant must be a number (ema:0.4)") from None
+    path = Path(name).expanduser()
+    if path.exists():  # a training run folder or checkpoint, evaluated before (or without) shipping
+        from emotrace.models.checkpoint import load_model
+
+        loaded = load_model(path)
+        if loaded.task != "temporal":
+            raise EmotraceError(f"{name!r} is not a temporal model (it was trained by task {loaded.task!r})")
+        if frame_model is not None and loaded.frame_model != frame_model:
+            raise EmotraceError(f"temporal model {name} reads {loaded.frame_model} embeddings, "
+                                f"not {frame_model}'s; pick that frame model or --temporal ema")
+        return RnnTemporal(str(path))
     rec = weight_record(name)
     if rec.role != "temporal":
         raise EmotraceError(f"{name!r} is not a temporal model (its role is {rec.role!r})")
