@@ -29,11 +29,11 @@ import torch
 
 from emotrace.config import config_to_dict
 from emotrace.errors import EmotraceError
-from emotrace.models.checkpoint import model_checkpoint, run_checkpoint, save_atomic
+from emotrace.models.checkpoint import load_model, model_checkpoint, run_checkpoint, save_atomic
 from emotrace.provenance import git_commit
 from emotrace.train.config import EngineConfig, dump_config
 from emotrace.train.logbook import Logbook
-from emotrace.train.tasks import Task, create_task
+from emotrace.train.tasks import create_task
 
 log = logging.getLogger("emotrace")
 
@@ -326,13 +326,7 @@ def _train(cfg: EngineConfig, resume: bool, command: str, on_epoch_end: Any, dis
         "command": command, "commit": git_commit(),
     }
     (out / "run.json").write_text(json.dumps(run_info, indent=2) + "\n")
-    from emotrace.models.checkpoint import load_model
-
     final = load_model(run_checkpoint(out))
     final.model.to(device)
     ev = task.final_evaluation(final.model, out, command, run_info)
     return ev
-
-
-def describe(task: Task) -> str:
-    return f"{task.name}: {type(task).__doc__ or ''}".strip()
