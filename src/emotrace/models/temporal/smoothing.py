@@ -131,21 +131,17 @@ def create_temporal(name: str = "auto", frame_model: str | None = None) -> Tempo
             return EmaTemporal(tau_s=float(name.split(":", 1)[1]))
         except ValueError:
             raise EmotraceError(f"temporal stage {name!r}: the time constant must be a number (ema:0.4)") from None
-    path = Path(name).expanduser()
-    if path.exists():  # a training run folder or checkpoint, evaluated before (or without) shipping
+    if Path(name).expanduser().exists():  # a training run folder or checkpoint, used before (or without) shipping
         from emotrace.models.checkpoint import load_model
 
-        loaded = load_model(path)
-        if loaded.task != "temporal":
-            raise EmotraceError(f"{name!r} is not a temporal model (it was trained by task {loaded.task!r})")
-        if frame_model is not None and loaded.frame_model != frame_model:
-            raise EmotraceError(f"temporal model {name} reads {loaded.frame_model} embeddings, "
-                                f"not {frame_model}'s; pick that frame model or --temporal ema")
-        return RnnTemporal(str(path))
-    rec = weight_record(name)
-    if rec.role != "temporal":
-        raise EmotraceError(f"{name!r} is not a temporal model (its role is {rec.role!r})")
-    if frame_model is not None and rec.frame_model != frame_model:
-        raise EmotraceError(f"temporal model {name} reads {rec.frame_model} embeddings, "
+        loaded = load_model(name)
+        temporal, reads, what = loaded.task == "temporal", loaded.frame_model, f"trained by task {loaded.task!r}"
+    else:
+        rec = weight_record(name)
+        temporal, reads, what = rec.role == "temporal", rec.frame_model, f"its role is {rec.role!r}"
+    if not temporal:
+        raise EmotraceError(f"{name!r} is not a temporal model ({what})")
+    if frame_model is not None and reads != frame_model:
+        raise EmotraceError(f"temporal model {name} reads {reads} embeddings, "
                             f"not {frame_model}'s; pick that frame model or --temporal ema")
     return RnnTemporal(name)
