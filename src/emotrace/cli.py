@@ -75,6 +75,9 @@ def _analyzer_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--mask", choices=["none", "oval", "mesh"], help="hide the background around each face")
     g.add_argument("--min-score", type=float, help="detector score threshold (default 0.7)")
     g.add_argument("--threads", type=int, help="CPU threads for the frame model (default: library default)")
+    g.add_argument("--crops", action="store_const", const=True, dest="assume_crop",
+                   help="photos are face crops: a photo where the detector finds no face is classified whole "
+                        "(marked in the crop column); small photos are treated so without it")
 
 
 def _analyzer_config(args: argparse.Namespace) -> Any:
@@ -84,7 +87,7 @@ def _analyzer_config(args: argparse.Namespace) -> Any:
 
     given = {"detector": args.detector, "detect_every": args.detect_every, "runtime": args.runtime,
              "frame_model": args.frame_model, "temporal": args.temporal, "mask": args.mask,
-             "min_score": args.min_score, "threads": args.threads}
+             "min_score": args.min_score, "threads": args.threads, "assume_crop": args.assume_crop}
     try:
         return load_config(AnalyzerConfig, args.config, **given)
     except EmotraceError as exc:

@@ -20,6 +20,7 @@ from emotrace.errors import EmotraceError
 from emotrace.faces.align import FaceAligner
 from emotrace.faces.detectors import create_detector
 from emotrace.faces.mask import MeshMasker, apply_oval
+from emotrace.faces.photo import PhotoFaceFinder
 from emotrace.faces.shotcut import ShotCutDetector
 from emotrace.faces.tracker import Tracker
 from emotrace.models.runtime import FrameModelRunner
@@ -44,6 +45,7 @@ class AnalyzerConfig:
     max_lost_s: float = 1.5
     shot_cut_threshold: float = 0.25  # histogram distance that ends every track (0 disables)
     min_face_px: int = 12
+    assume_crop: bool = False  # photos are face crops: classify each whole when the detector finds no face in it
     threads: int = 0  # 0 = library default
 
     def __post_init__(self) -> None:
@@ -130,6 +132,7 @@ class Analyzer:
         self.config = cfg
         kwargs: dict[str, Any] = {"min_score": cfg.min_score} if cfg.detector in ("auto", "blazeface") else {}
         self.detector = create_detector(cfg.detector, **kwargs)
+        self.photo_faces = PhotoFaceFinder(self.detector, cfg.min_face_px, cfg.detector)
         self.model = FrameModelRunner(cfg.frame_model, runtime=cfg.runtime, threads=cfg.threads)
         self.aligner = FaceAligner(size=self.model.input_size)
         self.temporal = create_temporal(cfg.temporal, frame_model=self.model.name)
@@ -178,15 +181,14 @@ class Analyzer:
         return dets, True
 
     def _detect(self, frame: Frame) -> Detections:
-        dets = self.detector.detect(frame.image)
-        if len(dets):
-            wh = dets.boxes[:, 2:] - dets.boxes[:, :2]
-            dets = dets[np.flatnonzero(wh.min(1) >= self.config.min_face_px)]
-        return dets
+        return self.photo_faces.detect(frame.image)
 
     def _still_faces(self, frame: Frame) -> Detections:
-        """Detect on a photo that stands alone: its faces get fresh ids, never an earlier photo's."""
-        dets = self._detect(frame)
+        """Detect on a photo that stands alone: its faces get fresh ids, never an earlier photo's. A photo that is
+        already a face crop is found by the padded retry or taken whole (`faces/photo.py`), marked `crop`."""
+        found = self.photo_faces.find(frame.image, assume_crop=self.config.assume_crop)
+        dets = found.faces
+        dets.crop = found.crop
         dets.track_id = np.arange(self._next_still_id, self._next_still_id + len(dets), dtype=np.int64)
         self._next_still_id += len(dets)
         return dets
@@ -260,4 +262,5 @@ class Analyzer:
             yield from self._finish(group, still=True)
 
     def close(self) -> None:
+        self.photo_faces.close()
         self.detector.close()

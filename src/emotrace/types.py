@@ -40,6 +40,7 @@ class Detections:
     embedding: np.ndarray | None = None  # (N, D) the frame model's embedding (what the temporal model reads)
     temporal_probs: np.ndarray | None = None  # (N, C) after the temporal stage (the frame model's on photos)
     valence_arousal: np.ndarray | None = None  # (N, 2) in [-1, 1], where a model has the head
+    crop: np.ndarray | None = None  # (N,) bool: a photo taken as a face crop (faces.photo), not found by the detector
     data: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -61,4 +62,4 @@ class Detections:
         return Detections(boxes=self.boxes[sel], scores=self.scores[sel], keypoints=pick(self.keypoints),
                           track_id=pick(self.track_id), frame_probs=pick(self.frame_probs),
                           embedding=pick(self.embedding), temporal_probs=pick(self.temporal_probs),
-                          valence_arousal=pick(self.valence_arousal), data=data)
+                          valence_arousal=pick(self.valence_arousal), crop=pick(self.crop), data=data)

@@ -12,12 +12,13 @@ from emotrace.pipeline import FrameResult
 
 # Column -> type, for the columns whose type is not float64 (the probabilities, boxes and scores are).
 _TYPES = {"file": "string", "frame": "int64", "n_faces": "int64", "track_id": "int64", "detected": "bool",
-          "label": "string", "frame_label": "string"}
+          "crop": "bool", "label": "string", "frame_label": "string"}
 
 
 def row_columns(classes: list[str], with_va: bool = False) -> list[str]:
     """Column order of every table output."""
-    cols = ["file", "frame", "timestamp", "n_faces", "track_id", "x1", "y1", "x2", "y2", "det_score", "detected"]
+    cols = ["file", "frame", "timestamp", "n_faces", "track_id", "x1", "y1", "x2", "y2", "det_score", "detected",
+            "crop"]
     cols += [f"frame_{c}" for c in classes] + [f"temporal_{c}" for c in classes]
     cols += ["label", "label_prob", "frame_label"]
     if with_va:
@@ -61,7 +62,8 @@ def result_rows(res: FrameResult, classes: list[str], with_va: bool = False) -> 
         x1, y1, x2, y2 = (round(float(v), 1) for v in f.boxes[i])
         top = int(np.argmax(tp[i]))
         row = {**base, "track_id": int(f.track_id[i]), "x1": x1, "y1": y1, "x2": x2, "y2": y2,
-               "det_score": round(float(f.scores[i]), 4), "detected": bool(res.detected)}
+               "det_score": round(float(f.scores[i]), 4), "detected": bool(res.detected),
+               "crop": bool(f.crop[i]) if f.crop is not None else False}
         row.update({f"frame_{c}": round(float(fp[i, k]), 5) for k, c in enumerate(classes)})
         row.update({f"temporal_{c}": round(float(tp[i, k]), 5) for k, c in enumerate(classes)})
         row.update({"label": classes[top], "label_prob": round(float(tp[i, top]), 5),
