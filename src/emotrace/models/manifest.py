@@ -49,6 +49,7 @@ class WeightRecord:
     metrics: dict[str, Any] = field(default_factory=dict)
     confusions: dict[str, list[list[int]]] = field(default_factory=dict)
     data_licence: str = ""
+    temperature: float = 1.0  # softmax temperature fitted on held-out data (calibration); 1 = raw logits
 
     @property
     def classes(self) -> list[str]:

@@ -60,15 +60,17 @@ def predict(model: torch.nn.Module, n: int, batch_x: Callable[[np.ndarray], torc
 
 @torch.no_grad()
 def predict_heads(model: torch.nn.Module, images: np.ndarray, batch: int = 512,
-                  device: torch.device | str = "cpu") -> dict[str, np.ndarray]:
+                  device: torch.device | str = "cpu", logits: bool = False) -> dict[str, np.ndarray]:
     """Every head of a frame CNN for uint8 gray images (N, S, S): `probs`, and where the model has them
-    `probs_fer2013` and `valence_arousal`."""
+    `probs_fer2013` and `valence_arousal`; with `logits`, the main head's raw `logits` too (calibration)."""
     model.eval()
     parts: dict[str, list[np.ndarray]] = {}
     for i in range(0, len(images), batch):
         x = torch.from_numpy(images[i:i + batch]).to(device).float().div_(255)[:, None]
         out = model(x)
         parts.setdefault("probs", []).append(F.softmax(out["logits"].float(), 1).cpu().numpy())
+        if logits:
+            parts.setdefault("logits", []).append(out["logits"].float().cpu().numpy())
         if "logits_fer2013" in out:
             parts.setdefault("probs_fer2013", []).append(F.softmax(out["logits_fer2013"].float(), 1).cpu().numpy())
         if "valence_arousal" in out:

@@ -7,6 +7,7 @@ eager PyTorch. Both paths take the same uint8 crops and return the same probabil
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ import torch
 from emotrace.errors import EmotraceError
 from emotrace.labels import EMOTIONS
 from emotrace.models.factory import create_model
-from emotrace.models.manifest import default_model, verified_file, weight_record
+from emotrace.models.manifest import WeightRecord, default_model, manifest, verified_file, weight_record
 
 log = logging.getLogger("emotrace")
 
@@ -38,25 +39,40 @@ class FrameModelRunner:
 
     def __init__(self, name: str = "default", runtime: str = "auto", threads: int = 0) -> None:
         self.name = default_frame_model() if name == "default" else name
-        rec = weight_record(self.name)
-        self.record = rec
+        self.record: WeightRecord | None = None
+        if self.name not in manifest() and Path(self.name).expanduser().exists():
+            # A training run folder or checkpoint, tried before it is shipped: PyTorch only, uncalibrated.
+            from emotrace.models.checkpoint import load_model
+
+            loaded = load_model(self.name)
+            if loaded.contract.kind != "image" or "embedding" not in loaded.contract.outputs:
+                raise EmotraceError(f"{self.name} is not a frame model (a {loaded.task} run)")
+            contract, self.temperature, self.metrics = loaded.contract, 1.0, {}
+            if runtime == "onnx":
+                raise EmotraceError(f"{self.name} is a training run: it runs with --runtime torch")
+            runtime = "torch"
+        else:
+            rec = weight_record(self.name)
+            self.record = rec
+            contract, self.temperature, self.metrics = rec.contract, rec.temperature, rec.metrics
         # A model may have outputs beyond the seven emotions (FER+ contempt): they are folded away here, so that
         # every stage after the frame model speaks the same seven classes.
-        model_classes = rec.classes
+        model_classes = list(contract.classes)
         missing = [c for c in EMOTIONS if c not in model_classes]
         if missing:
             raise EmotraceError(f"model {self.name} lacks classes {missing}; it cannot drive the pipeline")
         self._keep = np.array([model_classes.index(c) for c in EMOTIONS])
         self.classes: list[str] = list(EMOTIONS)
-        self.input_size = rec.input_size
-        self.embedding_dim = rec.embedding_dim
+        self.input_size = int(contract.size or 0)
+        self.embedding_dim = int(contract.embedding_dim or 0)
+        self._va = "valence_arousal" in contract.outputs
         if runtime == "auto":
-            runtime = "onnx" if rec.onnx_file and _has_onnxruntime() else "torch"
+            runtime = "onnx" if self.record is not None and self.record.onnx_file and _has_onnxruntime() else "torch"
         self.runtime = runtime
         if runtime == "onnx":
             import onnxruntime as ort
 
-            if not rec.onnx_file:
+            if self.record is None or not self.record.onnx_file:
                 raise EmotraceError(f"model {self.name} ships no ONNX file; use --runtime torch")
             opts = ort.SessionOptions()
             if threads:
@@ -67,13 +83,13 @@ class FrameModelRunner:
         elif runtime == "torch":
             if threads:
                 torch.set_num_threads(threads)
-            self._model = create_model(self.name, pretrained=True)
+            self._model = loaded.model if self.record is None else create_model(self.name, pretrained=True)
         else:
             raise EmotraceError(f"unknown runtime {runtime!r} (torch, onnx or auto)")
 
     @property
     def has_valence_arousal(self) -> bool:
-        return self.record.valence_arousal
+        return self._va
 
     def __call__(self, crops: np.ndarray) -> dict[str, np.ndarray]:
         """crops (N, S, S) uint8 -> {'probs': (N, 7), 'embedding': (N, D)} float32, plus 'valence_arousal' (N, 2)
@@ -92,7 +108,7 @@ class FrameModelRunner:
             with torch.inference_mode():
                 out = self._model(torch.from_numpy(x))
             raw = {k: out[k].numpy() for k in names}
-        probs = softmax(raw["logits"])[:, self._keep]
+        probs = softmax(raw["logits"] / self.temperature)[:, self._keep]
         probs /= probs.sum(1, keepdims=True)
         res = {"probs": probs.astype(np.float32), "embedding": raw["embedding"].astype(np.float32)}
         if "valence_arousal" in raw:
@@ -101,7 +117,7 @@ class FrameModelRunner:
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "runtime": self.runtime, "classes": self.classes,
-                "metrics": self.record.metrics}
+                "metrics": self.metrics, "temperature": self.temperature}
 
 
 def _has_onnxruntime() -> bool:

@@ -47,6 +47,7 @@ class EngineConfig:
     seed: int = 0
     threads: int = 2
     checkpoint_every: int = 0  # also write last.pt every N steps inside an epoch; 0 = at epoch ends only
+    init_from: str = ""  # start from these weights: a shipped name, run folder or checkpoint (fine-tuning)
     max_train: int = 0  # >0 caps the training rows (smoke runs)
     max_eval: int = 0
     max_steps: int = 0  # >0 stops after this many optimiser steps in total (smoke runs, tests)

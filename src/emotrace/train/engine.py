@@ -172,11 +172,15 @@ def _train(cfg: EngineConfig, resume: bool, command: str, on_epoch_end: Any, dis
     task.setup(device)
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
-    model = task.build_model().to(device)
+    model = task.build_model()
+    if cfg.init_from:
+        model.load_state_dict(load_model(cfg.init_from).model.state_dict())
+        log.info("weights from %s", cfg.init_from)
+    model = model.to(device)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    n = task.train_size()
-    if n == 0:
+    n = task.rows_per_epoch()
+    if task.train_size() == 0:
         raise EmotraceError(f"{cfg.name}: no training rows")
     steps_per_epoch = max(1, math.ceil(n / cfg.batch_size))
     opt = make_optimizer(cfg, model)
@@ -242,7 +246,7 @@ def _train(cfg: EngineConfig, resume: bool, command: str, on_epoch_end: Any, dis
                 order = torch.multinomial(torch.as_tensor(weights, dtype=torch.double), n, replacement=True,
                                           generator=gen)
             else:
-                order = torch.randperm(n, generator=gen)
+                order = torch.randperm(task.train_size(), generator=gen)[:n]
             state.update(order=order.numpy(), step=0, loss_sum=0.0, seen=0, t0=time.time())
         model.train()
         t_epoch = time.perf_counter()

@@ -3,6 +3,7 @@
 - `frame`: the frame CNN on FER+ (soft or hard targets, FER2013 and valence/arousal heads);
 - `classify`: any architecture on any dataset (stills, clips, sequences, embedding windows): the seed models;
 - `temporal`: the per-track LSTM/GRU over a frozen frame model's embeddings;
+- `mix`: the frame CNN on FER+ and the photo datasets (CK+, TFEID, SFEW) with balancing: frame model v2;
 - `distill`: a frame student taught by one or more trained teachers.
 """
 
@@ -14,9 +15,10 @@ from emotrace.train.tasks.base import Task
 from emotrace.train.tasks.classify import ClassifyTask
 from emotrace.train.tasks.distill import DistillTask
 from emotrace.train.tasks.frame import FrameTask
+from emotrace.train.tasks.mix import MixTask
 from emotrace.train.tasks.temporal import TemporalTask
 
-TASKS: dict[str, type[Task]] = {t.name: t for t in (FrameTask, ClassifyTask, TemporalTask, DistillTask)}
+TASKS: dict[str, type[Task]] = {t.name: t for t in (FrameTask, MixTask, ClassifyTask, TemporalTask, DistillTask)}
 
 
 def create_task(cfg: EngineConfig) -> Task:

@@ -48,6 +48,10 @@ class Task:
     def train_size(self) -> int:
         raise NotImplementedError
 
+    def rows_per_epoch(self) -> int:
+        """Rows drawn per epoch (a weighted draw may take fewer than there are, to validate more often)."""
+        return self.train_size()
+
     def sample_weights(self) -> np.ndarray | None:
         """Per-row sampling weights (balanced sampling), or None for a plain shuffle."""
         return None

@@ -1,0 +1,81 @@
+"""A frame model scored on a labelled photo set through the pipeline a user runs: `Analyzer.stills` on each photo
+file (detector, padded retry and whole-image fallback for crops, alignment, runtime, calibration), the biggest face
+per photo taken as its answer. A photo with no face at all counts as a wrong answer and is reported.
+
+This is how a model is judged on CK+, TFEID and SFEW (docs/benchmarks.md, the cross-dataset table): per-class
+recall, confusion, and the share of each predicted label against the true share (a model that calls posed anger
+"neutral" shows it there first).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emotrace.data.photo_crops import load_photo_crops
+from emotrace.eval.metrics import classification_metrics
+from emotrace.labels import EMOTIONS, canonical
+
+
+def photo_answers(frame_model: str, paths: list[str], runtime: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """Per photo: the predicted class index into EMOTIONS (-1: no face found) and whether it was taken as a crop."""
+    from emotrace.pipeline import Analyzer
+    from emotrace.sources.images import read_image
+    from emotrace.types import Frame
+
+    analyzer = Analyzer(frame_model=frame_model, runtime=runtime, temporal="ema")
+    pred = np.full(len(paths), -1, np.int64)
+    crop = np.zeros(len(paths), bool)
+
+    def frames() -> Any:
+        for i, p in enumerate(paths):
+            yield Frame(index=i, timestamp=0.0, image=read_image(Path(p)), source=p)
+
+    try:
+        for res in analyzer.stills(frames()):
+            f = res.faces
+            if not len(f):
+                continue
+            area = (f.boxes[:, 2] - f.boxes[:, 0]) * (f.boxes[:, 3] - f.boxes[:, 1])
+            j = int(np.argmax(area))
+            pred[res.frame.index] = int(np.argmax(f.frame_probs[j]))
+            crop[res.frame.index] = bool(f.crop[j]) if f.crop is not None else False
+    finally:
+        analyzer.close()
+    return pred, crop
+
+
+def evaluate_photo_set(frame_model: str, root: str | Path, name: str, rows: str = "all",
+                       holdout_fraction: float = 0.25, holdout_seed: int = 0, kinds: tuple[str, ...] = (),
+                       runtime: str = "auto") -> dict[str, Any]:
+    """Scores on the photos of one set: `rows` all, or holdout (the groups a `mix` run held out with the same
+    fraction and seed). `kinds` keeps only some photo kinds (CK+: apex, neutral)."""
+    from emotrace.data.photo_crops import group_holdout
+
+    pc = load_photo_crops(root, name)
+    keep = np.ones(len(pc), bool)
+    if rows == "holdout":
+        keep &= group_holdout(pc.groups, holdout_fraction, holdout_seed)
+    if kinds:
+        keep &= np.isin(pc.kind, kinds)
+    names = [c if c == "contempt" else canonical(c) for c in pc.classes]
+    to7 = np.array([EMOTIONS.index(n) if n in EMOTIONS else -1 for n in names])
+    labels = to7[pc.labels]
+    keep &= labels >= 0
+    paths = pc.paths[keep].tolist()
+    y = labels[keep]
+    pred, crop = photo_answers(frame_model, paths, runtime)
+    k = len(EMOTIONS)
+    answered = pred >= 0
+    scored = np.where(answered, pred, (y + 1) % k)  # no face: a wrong answer
+    m = classification_metrics(y, scored, k)
+    m.update({"n": int(len(y)), "no_face": int((~answered).sum()), "taken_as_crop": int(crop.sum()),
+              "predicted_share": (np.bincount(pred[answered], minlength=k) / max(1, answered.sum())).tolist(),
+              "true_share": (np.bincount(y, minlength=k) / max(1, len(y))).tolist(),
+              "rows": rows, "kinds": list(kinds), "frame_model": frame_model, "groups": int(len(set(
+                  pc.groups[keep].tolist())))})
+    neutral = EMOTIONS.index("neutral")
+    m["neutral_share_gap"] = m["predicted_share"][neutral] - m["true_share"][neutral]
+    return m

@@ -1,0 +1,214 @@
+"""Mix task: the frame CNN on every labelled set here at once (frame model v2).
+
+FER+ keeps its vote distributions (soft targets), FER2013 head and valence/arousal proxies; CK+, TFEID and SFEW
+(or any class-folder set under `extra`) come in as the crops the pipeline makes of their photos
+(`data/photo_crops.py`), each split by group (subject, performer, movie) into training groups and held-out groups
+that validation scores. One sampler draws datasets in fixed shares and, with `balance: sampler`, classes equally
+within each; `balance: logit_adjust` instead trains on logits shifted by tau * log(prior) (Menon et al. 2021) so the
+plain logits at inference are balanced. Either fights the bias FER's class mix gives a model (neutral and happy are
+55% of FER+), which otherwise calls posed anger, disgust and fear "neutral".
+
+`exclude` leaves a dataset out of training entirely (leave-one-dataset-out); its held-out score is then its score
+on every photo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from emotrace.data.photo_crops import PhotoCrops, group_holdout, load_photo_crops
+from emotrace.data.proxies import va_from_distribution
+from emotrace.errors import EmotraceError
+from emotrace.eval.calibration import expected_calibration_error
+from emotrace.eval.metrics import classification_metrics
+from emotrace.labels import EMOTIONS, canonical
+from emotrace.models.outputs import predict_heads
+from emotrace.train.augment import random_affine, strong_augment
+from emotrace.train.tasks.frame import FrameConfig, FrameTask
+
+
+@dataclass
+class MixConfig(FrameConfig):
+    """Frame fields plus the mix: extra datasets, their shares, the balancing and the hold-out."""
+
+    task: str = "mix"
+    extra: dict[str, str] = field(default_factory=dict)  # dataset name -> folder (CK+, class folders)
+    exclude: list[str] = field(default_factory=list)  # names left out of training (leave-one-dataset-out)
+    shares: dict[str, float] = field(default_factory=dict)  # sampling share per dataset; unnamed ones share the rest
+    balance: str = "none"  # none | sampler (classes equal within a dataset) | logit_adjust
+    la_tau: float = 1.0
+    holdout_fraction: float = 0.25  # groups of each extra dataset held out for validation
+    holdout_seed: int = 0
+    epoch_rows: int = 0  # rows drawn per epoch (0 = all training rows)
+    augment_strength: str = "strong"  # seed | strong
+    best_metric: str = "mix_mean_uar"
+
+
+class MixTask(FrameTask):
+    """FER+ and photo datasets through one balanced sampler; held-out groups of each scored every epoch."""
+
+    name = "mix"
+    config_class = MixConfig
+    default_best_metric = "mix_mean_uar"
+    cfg: MixConfig
+
+    def setup(self, device: torch.device) -> None:
+        cfg = self.cfg
+        if cfg.balance not in ("none", "sampler", "logit_adjust"):
+            raise EmotraceError(f"balance must be none, sampler or logit_adjust, not {cfg.balance!r}")
+        unknown = sorted(set(cfg.exclude) - set(cfg.extra) - {"ferplus"})
+        if unknown:
+            raise EmotraceError(f"exclude names datasets not in extra: {', '.join(unknown)}")
+        super().setup(device)  # FER+ train rows in self.x / self.y, FER+ Valid in self.valid
+        self.classes = tuple(EMOTIONS) + (("contempt",) if cfg.include_contempt else ())
+        keep_on = self.storage_device()
+        xs, ys, sources = [self.x.cpu().numpy()], [{k: v.cpu().numpy() for k, v in self.y.items()}], []
+        sources.append(np.zeros(len(self.x), np.int64))
+        self.dataset_names = ["ferplus"]
+        self.holdouts: dict[str, PhotoCrops] = {}
+        if "ferplus" in cfg.exclude:
+            xs, ys, sources, self.dataset_names = [], [], [], []
+        for name, root in cfg.extra.items():
+            pc = load_photo_crops(root, name)
+            pc = self._map_labels(pc)
+            held = group_holdout(pc.groups, cfg.holdout_fraction, cfg.holdout_seed)
+            if name in cfg.exclude:
+                self.holdouts[name] = pc
+                continue
+            self.holdouts[name] = pc.subset(np.flatnonzero(held))
+            tr = pc.subset(np.flatnonzero(~held))
+            xs.append(tr.images)
+            ys.append(self._targets(tr))
+            sources.append(np.full(len(tr), len(self.dataset_names), np.int64))
+            self.dataset_names.append(name)
+        if not xs:
+            raise EmotraceError("every dataset is excluded: nothing to train on")
+        x = np.concatenate(xs)
+        y = {k: np.concatenate([d[k] for d in ys]) for k in ys[0]}
+        self.source = np.concatenate(sources)
+        if cfg.max_train:
+            x, y, self.source = x[:cfg.max_train], {k: v[:cfg.max_train] for k, v in y.items()}, \
+                self.source[:cfg.max_train]
+        self.x = torch.from_numpy(x).to(keep_on)
+        self.y = {k: torch.from_numpy(v).to(keep_on) for k, v in y.items()}
+        self._weights = self._sampling_weights(y["main"])
+        prior = (self._weights[:, None] * np.nan_to_num(y["main"])).sum(0)
+        self.prior = prior / prior.sum()
+        self.log_prior = torch.log(torch.from_numpy(self.prior).float().clamp_min(1e-4)).to(self.device)
+
+    # -- data
+    def _map_labels(self, pc: PhotoCrops) -> PhotoCrops:
+        """The dataset's labels as indices into this model's classes (rows of other classes dropped)."""
+        names = [c if c == "contempt" else canonical(c) for c in pc.classes]
+        to_model = np.array([self.classes.index(n) if n in self.classes else -1 for n in names])
+        mapped = to_model[pc.labels]
+        keep = np.flatnonzero(mapped >= 0)
+        out = pc.subset(keep)
+        out.labels = mapped[keep]
+        out.classes = self.classes
+        return out
+
+    def _targets(self, pc: PhotoCrops) -> dict[str, np.ndarray]:
+        main = np.eye(len(self.classes), dtype=np.float32)[pc.labels]
+        seven = main[:, :len(EMOTIONS)]
+        va = np.full((len(pc), 2), np.nan, np.float32)
+        ok = seven.sum(1) > 0
+        va[ok] = va_from_distribution(seven[ok])
+        return {"main": main, "fer2013": np.full(len(pc), -1, np.int64), "va": va}
+
+    def _sampling_weights(self, main: np.ndarray) -> np.ndarray:
+        cfg = self.cfg
+        named = {n: s for n, s in cfg.shares.items() if n in self.dataset_names}
+        rest = [n for n in self.dataset_names if n not in named]
+        left = max(0.0, 1.0 - sum(named.values()))
+        sizes = {i: int((self.source == i).sum()) for i in range(len(self.dataset_names))}
+        rest_total = sum(sizes[self.dataset_names.index(n)] for n in rest) or 1
+        share = {n: named.get(n, left * sizes[self.dataset_names.index(n)] / rest_total) for n in self.dataset_names}
+        w = np.zeros(len(self.source))
+        hard = np.nan_to_num(main, nan=0).argmax(1)
+        for i, n in enumerate(self.dataset_names):
+            rows = self.source == i
+            if cfg.balance == "sampler":
+                counts = np.bincount(hard[rows], minlength=main.shape[1]).astype(float)
+                per_class = np.where(counts > 0, 1.0 / np.maximum(counts, 1), 0)
+                cw = per_class[hard[rows]]
+                w[rows] = share[n] * cw / cw.sum()
+            else:
+                w[rows] = share[n] / max(1, rows.sum())
+        return w / w.sum()
+
+    def sample_weights(self) -> np.ndarray:
+        return self._weights
+
+    def rows_per_epoch(self) -> int:
+        return self.cfg.epoch_rows or len(self.x)
+
+    def batch(self, idx: np.ndarray, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        i = torch.from_numpy(idx).to(self.x.device)
+        x = self.x[i].float().div_(255)[:, None]
+        if self.cfg.augment:
+            x = strong_augment(x, gen) if self.cfg.augment_strength == "strong" else random_affine(x, gen)
+        if self.cfg.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return {"x": x.to(self.device), **{k: v[i].to(self.device) for k, v in self.y.items()}}
+
+    def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        out = dict(model(batch["x"]))
+        if self.cfg.balance == "logit_adjust":
+            out["logits"] = out["logits"] + self.cfg.la_tau * self.log_prior.to(out["logits"].dtype)
+        return self.head_losses(out, batch)
+
+    # -- evaluation
+    def holdout_metrics(self, model: torch.nn.Module) -> dict[str, dict[str, Any]]:
+        """Per held-out set: accuracy, UAR, per-class recall, confusion and the predicted-label distribution over
+        the seven emotions (contempt rows and predictions folded away as the pipeline does)."""
+        res = {}
+        dev = next(model.parameters()).device
+        k = len(EMOTIONS)
+        for name, pc in self.holdouts.items():
+            seven = pc.labels < k
+            if not seven.any():
+                continue
+            probs = predict_heads(model, pc.images[seven], device=dev)["probs"][:, :k]
+            pred = probs.argmax(1)
+            m = classification_metrics(pc.labels[seven], pred, k)
+            m["predicted_share"] = np.bincount(pred, minlength=k).astype(float).tolist()
+            m["predicted_share"] = [v / len(pred) for v in m["predicted_share"]]
+            m["true_share"] = (np.bincount(pc.labels[seven], minlength=k) / len(pred)).tolist()
+            m["crop_fraction"] = float(pc.crop[seven].mean())
+            res[name] = m
+        return res
+
+    def validate(self, model: torch.nn.Module) -> dict[str, float]:
+        row = super().validate(model)
+        neutral = EMOTIONS.index("neutral")
+        uars = [row["ferplus7_uar"]]
+        for name, m in self.holdout_metrics(model).items():
+            row[f"{name}_accuracy"] = m["accuracy"]
+            row[f"{name}_uar"] = m["uar"]
+            row[f"{name}_neutral_share_gap"] = m["predicted_share"][neutral] - m["true_share"][neutral]
+            uars.append(m["uar"])
+        probs = predict_heads(model, self.valid.images, device=next(model.parameters()).device)["probs"]
+        maj = self.valid.majority_labels()
+        ok = maj >= 0
+        p7 = probs[ok, :len(EMOTIONS)]
+        row["ferplus7_ece"] = expected_calibration_error(p7 / p7.sum(1, keepdims=True), maj[ok])
+        row["mix_mean_uar"] = float(np.mean(uars))
+        return row
+
+    def final_evaluation(self, model: torch.nn.Module, out: Path, command: str,
+                         run_info: dict[str, Any]) -> dict[str, Any]:
+        import json
+
+        metrics = super().final_evaluation(model, out, command, run_info)
+        held = self.holdout_metrics(model)
+        (out / "holdout.json").write_text(json.dumps(
+            {"command": command, "holdout_fraction": self.cfg.holdout_fraction, "exclude": self.cfg.exclude,
+             "sets": held}, indent=1))
+        metrics["holdout"] = {n: {"accuracy": m["accuracy"], "uar": m["uar"]} for n, m in held.items()}
+        return metrics
