@@ -48,6 +48,10 @@ def add_model_parsers(sub: Any) -> None:
     ev.add_argument("--split", default="all", help="the dataset's split to score (train, valid, test; default all; "
                                                    "FER+ default valid)")
     ev.add_argument("--restrict", action="store_true", help="only let the model choose classes the data has")
+    ev.add_argument("--photos", action="store_true",
+                    help="score a photo set (CK+, TFEID, SFEW, class folders) through the pipeline a user runs "
+                         "(detector, crop fallback, alignment, calibration); --split holdout: only the groups "
+                         "a mix run held out")
     ev.add_argument("--out", help="folder for metrics.json, confusion matrix and report")
     ev.set_defaults(func=cmd_evaluate)
 
@@ -63,6 +67,9 @@ def add_model_parsers(sub: Any) -> None:
     s.add_argument("--data-root", default="../shared/data/ferplus", help="FER+ root for the card's metrics")
     s.add_argument("--media", default="../shared/media", help="temporal: videos for the flicker measurement")
     s.add_argument("--crossval", help="temporal: a --crossval run folder whose crossval.json to record")
+    s.add_argument("--half", action="store_true", help="store the .pt weights in float16 (half the bytes)")
+    s.add_argument("--prior-shift", type=float, default=0.0,
+                   help="mix runs: add S * log(training prior) to the main head's bias (0 balanced, 1 prior-weighted)")
     s.set_defaults(func=cmd_ship)
 
 
@@ -146,6 +153,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     command = command_line()
     name = default_frame_model() if args.model == "default" else args.model
+    if args.photos:
+        return _evaluate_photos(args, name, command)
     loaded = load_model(name)
     if loaded.task == "temporal":
         return _evaluate_temporal(args, name, command)
@@ -164,6 +173,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.out:
         write_evaluation(args.out, ev, classes, title=f"{ev['model']} on {ev['dataset']}", command=command)
         print(f"wrote {Path(args.out) / 'metrics.json'} and the report")
+    return 0
+
+
+def _evaluate_photos(args: argparse.Namespace, name: str, command: str) -> int:
+    from emotrace.eval.photos import evaluate_photo_set
+
+    if args.split not in ("all", "holdout"):
+        raise EmotraceError("--photos scores --split all or holdout")
+    data = Path(args.data)
+    set_name = data.name.lower()
+    kinds = ("apex", "neutral") if set_name == "ckplus" else ()
+    m = evaluate_photo_set(name, data, set_name, rows=args.split, kinds=kinds)
+    _print_metrics({k: v for k, v in m.items() if isinstance(v, (int, float))})
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.json").write_text(json.dumps({**m, "command": command}, indent=2, default=float) + "\n")
+        print(f"wrote {out / 'metrics.json'}")
     return 0
 
 
@@ -230,7 +257,8 @@ def cmd_ship(args: argparse.Namespace) -> int:
     from emotrace.train.ship import ship_run
 
     rec = ship_run(args.run, args.name, default=not args.not_default, data_root=args.data_root, media=args.media,
-                   crossval_dir=args.crossval)
+                   crossval_dir=args.crossval, half=args.half,
+                   prior_shift=args.prior_shift)
     print(f"shipped {rec.name} ({rec.role}, {rec.size_bytes / 1e6:.1f} MB) into {Path(rec.file).name} and "
           f"{rec.onnx_file}; card {rec.name}.md")
     print(json.dumps(rec.metrics, indent=2, default=float)[:3000])

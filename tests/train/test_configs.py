@@ -18,6 +18,7 @@ SHORT = ["--set", "epochs=1", "--set", "threads=1"]  # with max_train, one epoch
 PLAN: dict[str, tuple[list[str], Path | None]] = {
     "frame-default.yaml": (["--max-train", "256", "--max-eval", "200"], FERPLUS),
     "frame-m.yaml": (["--max-train", "256", "--max-eval", "200"], FERPLUS),
+    "frame-v2.yaml": (["--max-train", "256", "--max-eval", "200", "--set", "epoch_rows=256"], FERPLUS),
     "distill-cnn-s.yaml": (["--max-train", "256", "--max-eval", "200"], FERPLUS),
     "seed1-conv3d-lstm.yaml": (["--max-train", "16", "--max-eval", "8"], CKPLUS),
     "seed2-cnn-lstm.yaml": (["--max-train", "16", "--max-eval", "8"], CKPLUS),
@@ -60,8 +61,8 @@ def test_config_trains_evaluates_and_exports(tmp_path, config):
         pytest.skip(f"temporal training reads CK+ at {CKPLUS}")
     out = tmp_path / "run"
     info = _train(config, out, [*extra, "--set", f"crop_cache={tmp_path / 'crops'}"]
-                  if config.startswith("seed") else extra)
-    assert info["task"] in ("frame", "classify", "temporal", "distill")
+                  if config.startswith("seed") or config == "frame-v2.yaml" else extra)
+    assert info["task"] in ("frame", "mix", "classify", "temporal", "distill")
     _evaluate_and_export(out, data, tmp_path)
     if info["task"] == "temporal":  # a trained temporal run drives the pipeline before it is shipped
         import emotrace
@@ -71,6 +72,14 @@ def test_config_trains_evaluates_and_exports(tmp_path, config):
         assert analyzer.describe()["temporal_stage"] == str(out)
         df = emotrace.analyze(astronaut_frames(4), analyzer=analyzer)
         assert len(df) == 4 and df[["valence", "arousal"]].notna().all().all()
+    if info["task"] == "mix":  # a trained frame run drives the pipeline before it is shipped, and is scored
+        import emotrace
+        from tests.helpers import astronaut_frames
+
+        df = emotrace.analyze(astronaut_frames(3), frame_model=str(out), detect_every=1)
+        assert len(df) == 3 and df["label"].notna().all()
+        held = json.loads((out / "holdout.json").read_text())["sets"]
+        assert set(held) == {"ckplus", "tfeid", "sfew"} and all(0 <= m["accuracy"] <= 1 for m in held.values())
 
 
 @pytest.mark.skipif(not CKPLUS.is_dir(), reason=f"CK+ not found at {CKPLUS}")

@@ -95,6 +95,36 @@ def calibration_metrics(model: torch.nn.Module, valid: Any) -> dict[str, Any]:
             "ferplus_valid_ece_calibrated": expected_calibration_error(softmax_t(logits, t), y)}
 
 
+def run_prior(config: dict[str, Any]) -> np.ndarray:
+    """The class prior a mix run trained against (its datasets' labels under its sampler)."""
+    from emotrace.config import load_config
+    from emotrace.train.tasks import create_task
+    from emotrace.train.tasks.mix import MixConfig
+
+    if config.get("task") != "mix":
+        raise EmotraceError("prior_shift applies to mix runs (trained with balance: logit_adjust)")
+    cfg = load_config(MixConfig, None, **{k: v for k, v in config.items() if v is not None})
+    task = create_task(cfg)
+    task.setup(torch.device("cpu"))
+    return np.asarray(task.prior, np.float64)
+
+
+def photo_set_metrics(name: str, config: dict[str, Any]) -> dict[str, Any]:
+    """A mix run's photo sets scored through the pipeline on the groups the run held out (what
+    `emotrace evaluate NAME SET --photos --split holdout` prints)."""
+    from emotrace.eval.photos import evaluate_photo_set
+
+    res = {}
+    for set_name, root in config.get("extra", {}).items():
+        kinds = ("apex", "neutral") if set_name == "ckplus" else ()
+        rows = "all" if set_name in config.get("exclude", []) else "holdout"
+        m = evaluate_photo_set(name, root, set_name, rows, config.get("holdout_fraction", 0.25),
+                               config.get("holdout_seed", 0), kinds=kinds)
+        res[set_name] = {k: m[k] for k in ("accuracy", "uar", "per_class_recall", "predicted_share", "true_share",
+                                           "neutral_share_gap", "n", "no_face", "taken_as_crop", "rows")}
+    return res
+
+
 def temporal_metrics(name: str, ferplus_root: str, media: str, crossval_dir: str | None) -> dict[str, Any]:
     """The temporal card's numbers, measured through `evaluate_temporal` (what `emotrace evaluate` runs)."""
     from emotrace.eval.temporal import evaluate_temporal
@@ -111,8 +141,16 @@ def temporal_metrics(name: str, ferplus_root: str, media: str, crossval_dir: str
 
 
 def ship_run(run_dir: str | Path, name: str, default: bool = True, data_root: str = "../shared/data/ferplus",
-             media: str = "../shared/media", crossval_dir: str | None = None) -> WeightRecord:
-    """Ship the model of run folder `run_dir` as `name` (see the module docstring); returns its record."""
+             media: str = "../shared/media", crossval_dir: str | None = None, half: bool = False,
+             prior_shift: float = 0.0) -> WeightRecord:
+    """Ship the model of run folder `run_dir` as `name` (see the module docstring); returns its record.
+
+    `half` stores the .pt in float16 (half the bytes; loading casts back to float32). The weights are rounded to
+    float16 before anything else, so the ONNX file and every measured number are those of the shipped weights.
+
+    `prior_shift` s (mix runs trained with logit adjustment) adds s * log(training prior) to the main head's bias:
+    s = 0 keeps the balanced logits, s = 1 gives back the prior-weighted ones; in between trades FER+ accuracy
+    (whose classes are as unbalanced as the prior) against recall of rare classes. Exact, and in the ONNX file too."""
     from emotrace.train.cards import write_cards
 
     run = Path(run_dir)
@@ -121,7 +159,18 @@ def ship_run(run_dir: str | Path, name: str, default: bool = True, data_root: st
     info = json.loads((run / "run.json").read_text()) if (run / "run.json").is_file() else {}
     model = loaded.model.eval()
     pt, onnx = WEIGHTS_DIR / f"{name}.pt", WEIGHTS_DIR / f"{name}.onnx"
-    torch.save(model.state_dict(), pt)
+    if prior_shift:
+        shift = prior_shift * torch.log(torch.from_numpy(run_prior(loaded.config)).float().clamp_min(1e-4))
+        with torch.no_grad():
+            model.head.bias += shift
+    state = model.state_dict()
+    if half:
+        with torch.no_grad():
+            for v in state.values():
+                if v.is_floating_point():
+                    v.copy_(v.half().float())
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    torch.save(state, pt)
     if role == "frame":
         export_onnx(model, str(onnx), input_size=int(loaded.contract.size or 48))
         gap = onnx_parity(model, str(onnx), loaded.contract.spec)
@@ -138,13 +187,18 @@ def ship_run(run_dir: str | Path, name: str, default: bool = True, data_root: st
         file=pt.name, sha256=file_sha256(pt), default=default, onnx_file=onnx.name, onnx_sha256=file_sha256(onnx),
         size_bytes=pt.stat().st_size + onnx.stat().st_size, frame_model=loaded.frame_model, task=loaded.task,
         description=("aligned gray face, FER template" if role == "frame"
-                     else f"embedding of {loaded.frame_model} per frame of one track"),
+                     else f"embedding of {loaded.frame_model} per frame of one track")
+        + (f"; main head's bias shifted by {prior_shift:g} x log(training prior)" if prior_shift else "")
+        + ("; .pt stored in float16" if half else ""),
         trained_with=info.get("command", ""), trained_on=trained_on, weights_from=Path(loaded.source).name,
         commit=info.get("commit", git_commit()), train_config=loaded.config, data_licence=LICENCES[role])
     if role == "frame":
         rec.metrics, rec.confusions = frame_metrics(model, data_root)
         rec.temperature = float(rec.metrics["calibration_temperature"])
         save_record(rec)
+        if loaded.task == "mix":  # scored through the pipeline, which reads the record just saved
+            rec.metrics["photo_sets_holdout"] = photo_set_metrics(name, loaded.config)
+            save_record(rec)
         if (run / "metrics.csv").is_file():
             shutil.copy(run / "metrics.csv", WEIGHTS_DIR / f"{name}.training-log.csv")
     else:

@@ -46,6 +46,7 @@ class MixConfig(FrameConfig):
     holdout_seed: int = 0
     epoch_rows: int = 0  # rows drawn per epoch (0 = all training rows)
     augment_strength: str = "strong"  # seed | strong
+    crop_cache: str = ".cache/photo-crops"  # where the photo sets' crops are kept (data/photo_crops.py)
     best_metric: str = "mix_mean_uar"
 
 
@@ -74,7 +75,7 @@ class MixTask(FrameTask):
         if "ferplus" in cfg.exclude:
             xs, ys, sources, self.dataset_names = [], [], [], []
         for name, root in cfg.extra.items():
-            pc = load_photo_crops(root, name)
+            pc = load_photo_crops(root, name, cache_dir=Path(cfg.crop_cache))
             pc = self._map_labels(pc)
             held = group_holdout(pc.groups, cfg.holdout_fraction, cfg.holdout_seed)
             if name in cfg.exclude:
@@ -91,9 +92,10 @@ class MixTask(FrameTask):
         x = np.concatenate(xs)
         y = {k: np.concatenate([d[k] for d in ys]) for k in ys[0]}
         self.source = np.concatenate(sources)
-        if cfg.max_train:
-            x, y, self.source = x[:cfg.max_train], {k: v[:cfg.max_train] for k, v in y.items()}, \
-                self.source[:cfg.max_train]
+        if cfg.max_train:  # smoke runs: the first rows of every dataset, max_train in all
+            per = max(1, cfg.max_train // len(self.dataset_names))
+            rows = np.concatenate([np.flatnonzero(self.source == i)[:per] for i in range(len(self.dataset_names))])
+            x, y, self.source = x[rows], {k: v[rows] for k, v in y.items()}, self.source[rows]
         self.x = torch.from_numpy(x).to(keep_on)
         self.y = {k: torch.from_numpy(v).to(keep_on) for k, v in y.items()}
         self._weights = self._sampling_weights(y["main"])
