@@ -214,7 +214,7 @@ def test_evaluate_records_every_option(tmp_path, capsys):
 
     data = write_folders(tmp_path / "faces data")
     out = tmp_path / "eval out"
-    argv = ["evaluate", "emotrace-cnn-s-ferplus", str(data), "--split", "test", "--out", str(out)]
+    argv = ["evaluate", "emotrace-cnn-m-ferplus", str(data), "--split", "test", "--out", str(out)]
     assert main(argv) == 0, capsys.readouterr().err
     record = json.loads((out / "metrics.json").read_text())
     assert shlex.split(record["command"]) == ["emotrace", *argv]

@@ -21,8 +21,8 @@ def test_unknown_names_are_clear_errors():
 
 
 def test_default_frame_weights_load_and_pass_their_checksum():
-    rec = registry.weight_record("emotrace-cnn-s-ferplus")
-    model = create_model("emotrace-cnn-s-ferplus", pretrained=True)
+    rec = registry.weight_record("emotrace-cnn-m-ferplus")
+    model = create_model("emotrace-cnn-m-ferplus", pretrained=True)
     out = model(torch.rand(3, 1, rec.input_size, rec.input_size))
     assert out["logits"].shape == (3, len(rec.classes)) and out["embedding"].shape == (3, rec.embedding_dim)
 
@@ -48,7 +48,7 @@ def test_every_shipped_model_has_checksums_onnx_and_a_card():
 
 def test_altered_weights_fail_the_checksum(tmp_path, monkeypatch):
     shutil.copytree(registry.WEIGHTS_DIR, tmp_path / "w")
-    rec = registry.manifest()["emotrace-cnn-s-ferplus"]
+    rec = registry.manifest()["emotrace-cnn-m-ferplus"]
     with open(tmp_path / "w" / rec.file, "ab") as fh:
         fh.write(b"\0")
     monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path / "w")
@@ -57,7 +57,7 @@ def test_altered_weights_fail_the_checksum(tmp_path, monkeypatch):
     try:
         assert json.loads((tmp_path / "w" / "manifest.json").read_text())
         with pytest.raises(EmotraceError, match="checksum"):
-            create_model("emotrace-cnn-s-ferplus", pretrained=True)
+            create_model("emotrace-cnn-m-ferplus", pretrained=True)
     finally:
         registry.manifest.cache_clear()
 

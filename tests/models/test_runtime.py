@@ -24,7 +24,7 @@ def test_export_reproduces_pytorch(tmp_path):
 
     from emotrace.models import create_model
 
-    model = create_model("emotrace-cnn-s-ferplus", pretrained=True)
+    model = create_model("emotrace-cnn-m-ferplus", pretrained=True)
     export_onnx(model, str(tmp_path / "m.onnx"))
     x = np.random.default_rng(1).random((4, 1, 48, 48), dtype=np.float32)
     got = ort.InferenceSession(str(tmp_path / "m.onnx")).run(["logits"], {"crops": x})[0]

@@ -134,7 +134,7 @@ def test_seed3_and_va_configs_on_ferplus(tmp_path):
 
 @needs_ferplus
 @needs_ckplus
-@pytest.mark.parametrize("model", ["default", "emotrace-cnn-s-ferplus"])
+@pytest.mark.parametrize("model", ["default", "emotrace-cnn-m-ferplus"])
 def test_cross_dataset_ferplus_model_on_ckplus(tmp_path, capsys, model):
     from emotrace.models.manifest import manifest
     from emotrace.models.runtime import default_frame_model
