@@ -7,7 +7,7 @@ import pytest
 from emotrace.cli import main
 from emotrace.models.manifest import manifest
 from emotrace.models.runtime import default_frame_model
-from tests.helpers import FERPLUS, MEDIA, needs_ferplus, needs_shared
+from tests.helpers import FERPLUS, MEDIA, SHARED, needs_ferplus, needs_shared
 
 # manifest metric -> key of `emotrace evaluate`'s metrics.json
 FRAME_KEYS = {
@@ -21,7 +21,12 @@ FRAME_KEYS = {
     "fer2013_valid_uar": "fer2013_uar",
     "fer2013_valid_acc_main_head": "fer2013_main_head_accuracy",
     "va_proxy_mean_ccc": "va_proxy_mean_ccc",
+    "calibration_temperature": "calibration_temperature",
+    "ferplus_valid_ece_raw_odd_rows": "ece_raw_odd_rows",
+    "ferplus_valid_ece_calibrated_odd_rows": "ece_calibrated_odd_rows",
+    "ferplus_valid_ece_calibrated": "ece_calibrated",
 }
+PHOTO_SETS = ("ckplus", "tfeid", "sfew")
 
 
 def _temporal_default() -> str:
@@ -38,6 +43,21 @@ def test_evaluate_reproduces_the_default_frame_models_metrics(tmp_path):
     for key in checked:
         assert got[FRAME_KEYS[key]] == pytest.approx(shipped[key], abs=1e-6), key
     assert got["ferplus7_n"] == shipped["ferplus_valid_n"] and got["fer2013_n"] == 3579
+    assert manifest()[default_frame_model()].temperature == shipped["calibration_temperature"]
+
+
+@pytest.mark.parametrize("name", PHOTO_SETS)
+def test_evaluate_photos_reproduces_the_default_models_held_out_scores(tmp_path, name):
+    data = SHARED / "data" / name
+    if not data.is_dir():
+        pytest.skip(f"{data} not found (../shared)")
+    shipped = manifest()[default_frame_model()].metrics["photo_sets_holdout"][name]
+    assert main(["evaluate", "default", str(data), "--photos", "--split", shipped["rows"], "--out",
+                 str(tmp_path)]) == 0
+    got = json.loads((tmp_path / "metrics.json").read_text())
+    for key in ("accuracy", "uar", "neutral_share_gap", "n", "no_face", "taken_as_crop"):
+        assert got[key] == pytest.approx(shipped[key], abs=1e-9), key
+    assert got["per_class_recall"] == pytest.approx(shipped["per_class_recall"], abs=1e-9)
 
 
 @needs_ferplus

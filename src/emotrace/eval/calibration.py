@@ -46,3 +46,15 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
             b = lo + g * (hi - lo)
             fb = nll(b)
     return float(np.exp((lo + hi) / 2))
+
+
+def calibration_summary(logits: np.ndarray, labels: np.ndarray) -> dict[str, float | str]:
+    """A temperature fitted on the even rows, and ECE before and after it on the odd rows (not used to fit) and on
+    all rows. What the model card and `emotrace evaluate` report; the runtime divides logits by the temperature."""
+    even, odd = np.arange(len(labels)) % 2 == 0, np.arange(len(labels)) % 2 == 1
+    t = fit_temperature(logits[even], labels[even])
+    return {"calibration_temperature": t,
+            "ece_raw_odd_rows": expected_calibration_error(softmax_t(logits[odd], 1.0), labels[odd]),
+            "ece_calibrated_odd_rows": expected_calibration_error(softmax_t(logits[odd], t), labels[odd]),
+            "ece_raw": expected_calibration_error(softmax_t(logits, 1.0), labels),
+            "ece_calibrated": expected_calibration_error(softmax_t(logits, t), labels)}

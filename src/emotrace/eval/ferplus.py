@@ -9,6 +9,7 @@ import torch
 
 from emotrace.data.proxies import va_from_distribution
 from emotrace.data.readers.ferplus import FerPlusSplit
+from emotrace.eval.calibration import calibration_summary
 from emotrace.eval.metrics import classification_metrics, regression_metrics
 from emotrace.labels import EMOTIONS
 from emotrace.models.outputs import predict_heads
@@ -24,7 +25,7 @@ def evaluate_ferplus(model: torch.nn.Module, split: FerPlusSplit) -> dict[str, A
       (`fer2013_main_head` then holds the main head's score too);
     - `va`: CCC against the vote-distribution proxies, where the model has a valence/arousal head.
     """
-    out = predict_heads(model, split.images, device=next(model.parameters()).device)
+    out = predict_heads(model, split.images, device=next(model.parameters()).device, logits=True)
     probs = out["probs"]
     pred7 = probs[:, :len(EMOTIONS)].argmax(1)
     res: dict[str, Any] = {}
@@ -33,6 +34,8 @@ def evaluate_ferplus(model: torch.nn.Module, split: FerPlusSplit) -> dict[str, A
     res["ferplus7"] = classification_metrics(maj[m], pred7[m], len(EMOTIONS))
     ref7 = split.reference_majority(False)
     res["ferplus_majority7"] = classification_metrics(ref7[ref7 >= 0], pred7[ref7 >= 0], len(EMOTIONS))
+    # Calibration over the seven emotions as the pipeline folds them (softmax of their logits), plurality labels.
+    res["calibration"] = calibration_summary(out["logits"][m, :len(EMOTIONS)], maj[m])
     if probs.shape[1] > len(EMOTIONS):
         ref8 = split.reference_majority(True)
         pred8 = probs.argmax(1)
@@ -57,6 +60,8 @@ def ferplus_summary(ev: dict[str, Any]) -> dict[str, Any]:
     for key in ("ferplus7", "ferplus_majority7", "ferplus_majority8", "fer2013", "fer2013_main_head"):
         if key in ev:
             summary.update({f"{key}_{m}": ev[key][m] for m in ("accuracy", "uar", "macro_f1", "n")})
+    if "calibration" in ev:
+        summary.update(ev["calibration"])
     if "va" in ev:
         summary.update({"va_proxy_ccc_valence": ev["va"]["valence"]["ccc"],
                         "va_proxy_ccc_arousal": ev["va"]["arousal"]["ccc"], "va_proxy_mean_ccc": ev["va"]["mean_ccc"]})

@@ -66,33 +66,15 @@ def frame_metrics(model: torch.nn.Module, data_root: str) -> tuple[dict[str, Any
                         "ferplus_valid_uar_8class_majority": ev["ferplus_majority8"]["uar"],
                         "ferplus_valid_n_8class_majority": ev["ferplus_majority8"]["n"]})
         confusions["confusion_ferplus_majority8"] = ev["ferplus_majority8"]["confusion"]
-    metrics.update(calibration_metrics(model, valid))
+    cal = ev["calibration"]
+    metrics.update({"calibration_temperature": cal["calibration_temperature"],
+                    "calibration_fit_on": "FER+ Valid, even rows (plurality label, 7 classes)",
+                    **{f"ferplus_valid_{k}": v for k, v in cal.items() if k.startswith("ece")}})
     if "va" in ev:
         metrics.update({"va_proxy_ccc_valence": ev["va"]["valence"]["ccc"],
                         "va_proxy_ccc_arousal": ev["va"]["arousal"]["ccc"],
                         "va_proxy_mean_ccc": ev["va"]["mean_ccc"]})
     return metrics, confusions
-
-
-def calibration_metrics(model: torch.nn.Module, valid: Any) -> dict[str, Any]:
-    """A softmax temperature fitted on the even rows of FER+ Valid (majority label, seven classes, as the pipeline
-    folds them), and the expected calibration error before and after it on the odd rows (not used to fit) and on
-    all rows. The runtime divides the logits by the shipped temperature."""
-    from emotrace.eval.calibration import expected_calibration_error, fit_temperature, softmax_t
-    from emotrace.labels import EMOTIONS
-    from emotrace.models.outputs import predict_heads
-
-    out = predict_heads(model, valid.images, device=next(model.parameters()).device, logits=True)
-    maj = valid.majority_labels()
-    ok = np.flatnonzero(maj >= 0)
-    logits, y = out["logits"][ok, :len(EMOTIONS)], maj[ok]
-    fit, held = np.arange(len(ok)) % 2 == 0, np.arange(len(ok)) % 2 == 1
-    t = fit_temperature(logits[fit], y[fit])
-    return {"calibration_temperature": t, "calibration_fit_on": "FER+ Valid, even rows (majority, 7 classes)",
-            "ferplus_valid_ece_raw_odd_rows": expected_calibration_error(softmax_t(logits[held], 1.0), y[held]),
-            "ferplus_valid_ece_calibrated_odd_rows": expected_calibration_error(softmax_t(logits[held], t), y[held]),
-            "ferplus_valid_ece_raw": expected_calibration_error(softmax_t(logits, 1.0), y),
-            "ferplus_valid_ece_calibrated": expected_calibration_error(softmax_t(logits, t), y)}
 
 
 def run_prior(config: dict[str, Any]) -> np.ndarray:
