@@ -14,7 +14,7 @@ from typing import Any
 
 from emotrace.errors import EmotraceError
 
-FRAME_TASKS = ("frame", "distill")
+FRAME_TASKS = ("frame", "mix", "distill")
 
 
 def _train_args(t: argparse.ArgumentParser) -> None:

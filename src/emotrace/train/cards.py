@@ -47,6 +47,22 @@ def _frame_card(name: str, r: dict[str, Any]) -> str:
     if r.get("task") == "distill":
         distilled = (f"\n- **Distilled from**: {', '.join(cfg.get('teachers', []))} (temperature "
                      f"{cfg.get('temperature')}, weight {cfg.get('distill_weight')} on the teachers).")
+    data = ("FER2013 Train images with the FER+ ten-annotator votes (and FER2013's original labels where a\n"
+            "  head uses them).")
+    if r.get("task") == "mix":
+        extra = ", ".join(cfg.get("extra", {}))
+        data = (f"FER+ Train (votes, FER2013 labels) plus {extra} as the pipeline's own crops of their photos, "
+                f"{100 * (1 - cfg.get('holdout_fraction', 0.25)):.0f}% of each set's groups (subjects, performers, "
+                f"movies); dataset shares {json.dumps(cfg.get('shares', {}))}; balance `{cfg.get('balance')}`; "
+                f"fine-tuned from `{cfg.get('init_from') or 'scratch'}`; {r.get('description', '')}.")
+    schedule = f"{cfg.get('optimizer', 'adamw')} {cfg.get('scheduler', 'onecycle')}"
+    photo = _photo_sets(m.get("photo_sets_holdout"), name)
+    calib = ""
+    if "calibration_temperature" in m:
+        calib = (f"\n- **Calibration**: softmax temperature {m['calibration_temperature']:.3f} fitted on "
+                 f"{m.get('calibration_fit_on', 'FER+ Valid')}, applied by the runtime; expected calibration error "
+                 f"on the other rows {_pct(m.get('ferplus_valid_ece_raw_odd_rows'))} before, "
+                 f"{_pct(m.get('ferplus_valid_ece_calibrated_odd_rows'))} after.")
     return f"""# Model card: {name}{' (default frame model)' if r.get('default') else ''}
 
 - **Architecture**: `{r['arch']}` {json.dumps(r.get('arch_kwargs', {}))}: VGG-style CNN, global average pool to a
@@ -55,8 +71,7 @@ def _frame_card(name: str, r: dict[str, Any]) -> str:
   FER template; values in [0, 1]; normalisation is inside the model.
 - **Output**: logits over {classes}.{folded} Embedding for the temporal model.
 - **Heads trained**: {'; '.join(heads)}.{distilled}
-- **Training data**: FER2013 Train images with the FER+ ten-annotator votes (and FER2013's original labels where a
-  head uses them). {cfg.get('epochs')} epochs, AdamW one-cycle (lr {cfg.get('lr')}), batch {cfg.get('batch_size')},
+- **Training data**: {data} {cfg.get('epochs')} epochs, {schedule} (lr {cfg.get('lr')}), batch {cfg.get('batch_size')},
   augmentation on. The last epoch is shipped (`{r.get('weights_from', 'best.pt')}`): no epoch was picked on Valid.
 - **Command**: `{r['trained_with']}`, then `emotrace ship RUN_DIR --name {name}`. Commit {r['commit']}.
 - **Trained on**: {r.get('trained_on') or 'not recorded'}.
@@ -66,7 +81,7 @@ def _frame_card(name: str, r: dict[str, Any]) -> str:
   | label set | n | accuracy | UAR |
   |---|---|---|---|
 {_indent(table)}
-{va}
+{va}{calib}{photo}
 - Confusion matrices are in `manifest.json` (`confusions`); rows are true labels in class order.
 - **Known limits**: trained on 48x48 gray FER crops (mostly frontal, web images); accuracy on the original FER2013
   labels is below the best published single network (73.28%); disgust and fear are rare classes and recalled
@@ -75,6 +90,19 @@ def _frame_card(name: str, r: dict[str, Any]) -> str:
 - **Files**: `{r['file']}` (sha256 {r['sha256'][:16]}...), `{r['onnx_file']}` (sha256 {r['onnx_sha256'][:16]}...),
   {r['size_bytes'] / 1e6:.1f} MB together.
 """
+
+
+def _photo_sets(sets: dict[str, Any] | None, name: str) -> str:
+    """The held-out photo-set rows of a mix model, scored through the pipeline."""
+    if not sets:
+        return ""
+    rows = "\n".join(f"| {k} | {v['rows']} | {v['n']} | {_pct(v['accuracy'])} | {_pct(v['uar'])} | "
+                     f"{min(v['per_class_recall']) * 100:.0f}% | {v['neutral_share_gap'] * 100:+.1f} |"
+                     for k, v in sets.items())
+    return (f"\n- **Photo sets through the pipeline** (groups the run never trained on), reproduce with "
+            f"`emotrace evaluate {name} ../shared/data/SET --photos --split holdout`:\n\n"
+            "  | set | rows | n | accuracy | UAR | lowest class recall | \"neutral\" answered minus true (points) |\n"
+            "  |---|---|---|---|---|---|---|\n" + _indent(rows) + "\n")
 
 
 def _indent(text: str) -> str:

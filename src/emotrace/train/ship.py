@@ -24,6 +24,7 @@ from emotrace.models.runtime import export_onnx
 from emotrace.provenance import git_commit
 
 LICENCES = {"frame": "FER2013 / FER+ labels: research use only",
+            "mix": "FER2013 / FER+ labels, CK+, TFEID and SFEW 2.0: research use only",
             "temporal": "FER2013 / FER+ labels and CK+: research use only"}
 
 
@@ -173,7 +174,8 @@ def ship_run(run_dir: str | Path, name: str, default: bool = True, data_root: st
         + (f"; main head's bias shifted by {prior_shift:g} x log(training prior)" if prior_shift else "")
         + ("; .pt stored in float16" if half else ""),
         trained_with=info.get("command", ""), trained_on=trained_on, weights_from=Path(loaded.source).name,
-        commit=info.get("commit", git_commit()), train_config=loaded.config, data_licence=LICENCES[role])
+        commit=info.get("commit", git_commit()), train_config=loaded.config,
+        data_licence=LICENCES["mix"] if loaded.task == "mix" else LICENCES[role])
     if role == "frame":
         rec.metrics, rec.confusions = frame_metrics(model, data_root)
         rec.temperature = float(rec.metrics["calibration_temperature"])
