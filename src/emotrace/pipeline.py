@@ -40,7 +40,7 @@ class AnalyzerConfig:
     frame_model: str = "default"
     runtime: str = "auto"  # auto | onnx | torch
     temporal: str = "auto"  # auto | ema | ema:<tau s> | hmm | hmm:<switches/s> | shipped temporal name [+lookahead]
-    offline: bool = True  # files (not live sources): `auto` adds the look-ahead decoder to a time-aware model
+    offline: bool = True  # files (not live sources) under `temporal: auto` use the shipped look-ahead model
     batch_frames: int = 8  # frames whose faces share one model batch (1 for live use)
     mask: str = "none"  # none | oval | mesh
     max_lost_s: float = 1.5
@@ -158,10 +158,14 @@ class Analyzer:
         return self.temporal.has_valence_arousal or self.model.has_valence_arousal
 
     def select_temporal(self, live: bool) -> None:
-        """Files get the offline stage where there is one (`offline` and `temporal: auto` over a time-aware model:
-        look-ahead decoding, results up to its delay late); live sources, streams and webcams the causal one."""
+        """Files get the offline stage where there is one (`offline` and `temporal: auto`: the shipped look-ahead
+        model for this frame model, results up to its delay late); live sources, streams and webcams the causal
+        one."""
         stage = self.causal
-        if not live and self.config.offline and self.causal.mode == "causal":
+        if live and stage.mode != "causal":
+            raise EmotraceError(f"temporal stage {stage.name} looks ahead {stage.delay_s:g}s: it is for files; "
+                                "live sources need a causal one (auto, ema, hmm or a causal model)")
+        if not live and self.config.offline and self.config.temporal == "auto":
             if self._offline is None:
                 self._offline = create_temporal(self.config.temporal, frame_model=self.model.name, offline=True)
             stage = self._offline

@@ -261,21 +261,137 @@ class LookaheadTemporal(TemporalStage):
         self._last.clear()
 
 
+class _Held:
+    """One frame of a track waiting for its look-ahead window."""
+
+    __slots__ = ("t", "dt", "emb", "state", "out", "va", "row")
+
+    def __init__(self, t: float, dt: float, emb: np.ndarray, state: torch.Tensor, out: np.ndarray,
+                 va: np.ndarray | None, row: int) -> None:
+        self.t, self.dt, self.emb, self.state, self.out, self.va, self.row = t, dt, emb, state, out, va, row
+
+
+class OfflineRnnTemporal(TemporalStage):
+    """A trained look-ahead model (`models/temporal/lookahead.py`): the forward state advances with every frame;
+    a frame's output is computed once `delay_s` (the model's look-ahead) of its track has followed, or the track
+    ended, and written in place into the arrays `step` returned. Holds at most `delay_s` of frames per track."""
+
+    mode = "offline"
+
+    def __init__(self, weights: str | None = None, model: torch.nn.Module | None = None, name: str = "") -> None:
+        if model is None:
+            from emotrace.models.checkpoint import load_model
+
+            loaded = load_model(str(weights))
+            model = loaded.model
+            self.description = (f"trained {loaded.arch} over frame embeddings: the past and {model.lookahead_s:g}s "
+                                "of look-ahead (offline: files)")
+        else:
+            self.description = "look-ahead model in memory"
+        self.model = model.eval()
+        self.name = name or str(weights)
+        self.delay_s = float(model.lookahead_s)
+        self.has_valence_arousal = getattr(model, "va_head", None) is not None
+        self._state: dict[int, tuple[float, torch.Tensor]] = {}
+        self._held: dict[int, list[_Held]] = {}
+
+    @torch.no_grad()
+    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+        ids = track_ids.tolist()
+        prev = [self._state.get(tid) for tid in ids]
+        dt = torch.tensor([t - p[0] if p is not None else FIRST_DT for p in prev], dtype=torch.float32)
+        zero = self.model.init_state(1)
+        state = torch.cat([p[1] if p is not None else zero for p in prev])
+        new = self.model.step(torch.from_numpy(embedding), dt, state)
+        out = probs.astype(np.float32).copy()  # provisional: final values are written within delay_s
+        va = np.zeros((len(ids), 2), np.float32) if self.has_valence_arousal else None
+        ready: list[tuple[list[_Held], int]] = []
+        for i, tid in enumerate(ids):
+            self._state[tid] = (t, new[i:i + 1].clone())
+            queue = self._held.setdefault(tid, [])
+            queue.append(_Held(t, float(dt[i]), embedding[i], new[i:i + 1].clone(), out, va, i))
+            done = 0
+            while done < len(queue) and t - queue[done].t >= self.delay_s - 1e-9:
+                done += 1
+            if done:
+                ready.append((queue, done))
+        self._finish(ready)
+        res = {"probs": out}
+        if va is not None:
+            res["valence_arousal"] = va
+        return res
+
+    @torch.no_grad()
+    def _finish(self, ready: list[tuple[list[_Held], int]]) -> None:
+        """Compute and write the outputs of the first `count` frames of each queue (one batch), then forget them."""
+        rows = [(queue, k) for queue, count in ready for k in range(count)]
+        if not rows:
+            return
+        w, d = self.model.window, len(rows[0][0][0].emb)
+        window = np.zeros((len(rows), w, d), np.float32)
+        ahead = np.zeros((len(rows), w), np.float32)
+        valid = np.zeros((len(rows), w), bool)
+        for r, (queue, k) in enumerate(rows):
+            t0 = queue[k].t
+            for j, h in enumerate(queue[k:k + w]):
+                if h.t - t0 > self.model.lookahead_s + 1e-6 or (j and h.dt > self.model.reset_s):
+                    break
+                window[r, j], ahead[r, j], valid[r, j] = h.emb, h.t - t0, True
+        state = torch.cat([queue[k].state for queue, k in rows])
+        res = self.model.window_step(state, torch.from_numpy(window), torch.from_numpy(ahead),
+                                     torch.from_numpy(valid))
+        probs = softmax(res["logits"].numpy()).astype(np.float32)
+        va = res["valence_arousal"].numpy() if "valence_arousal" in res else None
+        for r, (queue, k) in enumerate(rows):
+            h = queue[k]
+            h.out[h.row] = probs[r]
+            if h.va is not None and va is not None:
+                h.va[h.row] = va[r]
+        for queue, count in ready:
+            del queue[:count]
+
+    def settle(self, before_t: float) -> None:
+        self._finish([(q, n) for q in self._held.values() if (n := sum(1 for h in q if h.t <= before_t))])
+
+    def drop(self, track_ids: list[int]) -> None:
+        self._finish([(self._held[tid], len(self._held[tid])) for tid in track_ids if self._held.get(tid)])
+        for tid in track_ids:
+            self._held.pop(tid, None)
+            self._state.pop(tid, None)
+
+    def reset(self) -> None:
+        self._held.clear()
+        self._state.clear()
+
+
 LOOKAHEAD_SUFFIX = "+lookahead"
 LOOKAHEAD = {"delay_s": 0.5, "switch_rate": 1.0, "sharpness": 0.5}  # chosen on FER+ Train sequences (docs/design.md)
 
 
+OFFLINE_ARCHS = ("emotrace-lookahead-gru", "emotrace-lookahead-lstm")
+
+
+def offline_model(frame_model: str | None) -> str | None:
+    """The shipped look-ahead model reading `frame_model`'s embeddings (files use it under `auto`), if any."""
+    from emotrace.models.manifest import manifest
+
+    names = sorted(n for n, r in manifest().items() if r.role == "temporal" and r.arch in OFFLINE_ARCHS
+                   and (frame_model is None or r.frame_model == frame_model))
+    return names[0] if names else None
+
+
 def create_temporal(name: str = "auto", frame_model: str | None = None, offline: bool = False) -> TemporalStage:
     """`auto`: the shipped default temporal model trained on `frame_model`'s embeddings where one exists, else EMA
-    smoothing (and the output says so); with `offline` (files) a time-aware default gets the look-ahead decoder.
-    `NAME+lookahead` asks for the look-ahead decoder over any causal stage. A named temporal model must match the
-    frame model it reads."""
+    smoothing (and the output says so); with `offline` (files) the shipped look-ahead model for that frame model
+    where there is one. `NAME+lookahead` adds fixed-lag HMM decoding to any causal stage. A named temporal model
+    must match the frame model it reads."""
     if name.endswith(LOOKAHEAD_SUFFIX):
         return LookaheadTemporal(_causal(name[:-len(LOOKAHEAD_SUFFIX)] or "auto", frame_model), **LOOKAHEAD)
-    stage = _causal(name, frame_model)
-    if offline and name == "auto" and getattr(stage, "time_aware", False):
-        return LookaheadTemporal(stage, **LOOKAHEAD)
-    return stage
+    if offline and name == "auto":
+        found = offline_model(frame_model)
+        if found:
+            return _causal(found, frame_model)
+    return _causal(name, frame_model)
 
 
 def _causal(name: str, frame_model: str | None) -> TemporalStage:
@@ -299,12 +415,14 @@ def _causal(name: str, frame_model: str | None) -> TemporalStage:
 
         loaded = load_model(name)
         temporal, reads, what = loaded.task == "temporal", loaded.frame_model, f"trained by task {loaded.task!r}"
+        arch = loaded.arch
     else:
         rec = weight_record(name)
         temporal, reads, what = rec.role == "temporal", rec.frame_model, f"its role is {rec.role!r}"
+        arch = rec.arch
     if not temporal:
         raise EmotraceError(f"{name!r} is not a temporal model ({what})")
     if frame_model is not None and reads != frame_model:
         raise EmotraceError(f"temporal model {name} reads {reads} embeddings, "
                             f"not {frame_model}'s; pick that frame model or --temporal ema")
-    return RnnTemporal(name)
+    return OfflineRnnTemporal(name) if arch in OFFLINE_ARCHS else RnnTemporal(name)

@@ -4,7 +4,8 @@ Why: a plain RNN steps once per frame, so 60 fps video moves it twice as fast as
 that a track came back after a gap. Here each step
 
 - forgets: the state decays by exp(-dt / memory_s) per unit (learned time constants) and is zeroed when dt exceeds
-  `reset_s` (a long gap, or a shot cut that the pipeline reports as a new track);
+  `reset_s` (a long gap; a shot cut ends the track, so the next frame starts a new one), and that step is then
+  taken as a track's first (dt = 1/30 s), so a track after a gap behaves exactly like a new one;
 - moves by a time-scaled amount: h <- h + (1 - exp(-dt / tau)) (cell(x, h) - h), with tau learned per unit, so two
   half steps at 60 fps move it about as far as one step at 30 fps;
 - sees log(dt * 30) as an extra input, so it can learn what remains.
@@ -58,6 +59,7 @@ class TimeAwareRNN(nn.Module):
         dt = dt.clamp(min=1e-4)[:, None]
         keep = (dt <= self.reset_s).to(state.dtype)
         state = state * torch.exp(-dt / self.log_memory.exp()) * keep
+        dt = dt * keep + BASE_DT * (1 - keep)  # after a reset the step is a track's first: as if at 30 fps
         feat = torch.cat([x, torch.log(dt / BASE_DT).clamp(-3.0, 3.0)], 1)
         if self.cell_kind == "lstm":
             h, c = state[:, :self.hidden], state[:, self.hidden:]

@@ -200,7 +200,8 @@ class TemporalTask(Task):
         return len(self.x)
 
     def _time_aware(self) -> bool:
-        return self.cfg.arch in ("emotrace-tgru", "emotrace-tlstm")
+        return self.cfg.arch in ("emotrace-tgru", "emotrace-tlstm", "emotrace-lookahead-gru",
+                                 "emotrace-lookahead-lstm")
 
     def batch(self, idx: np.ndarray, gen: torch.Generator) -> dict[str, torch.Tensor]:
         i = torch.from_numpy(idx).to(self.x.device)
