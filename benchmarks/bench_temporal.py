@@ -25,7 +25,7 @@ from emotrace.eval.temporal_bench import default_methods, run_benchmark
 from emotrace.provenance import provenance
 
 SHIPPED = ["emotrace-gru-ferplus-ckplus", "emotrace-tgru-ferplus-ckplus", "emotrace-tlstm-ferplus-ckplus",
-           "emotrace-tgru-ferplus-ckplus+lookahead", "emotrace-tlstm-ferplus-ckplus+lookahead"]
+           "emotrace-lookahead-gru-ferplus-ckplus", "emotrace-tgru-ferplus-ckplus+lookahead"]
 
 
 def _label(m: str) -> str:
