@@ -46,6 +46,7 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
     try:
         src = open_source(source)
         stills = bool(getattr(src, "is_still", False))
+        analyzer.select_temporal(live=bool(getattr(src, "is_live", False)))
         analyzer.reset()
         desc = analyzer.describe()
         if stills:

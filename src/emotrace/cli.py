@@ -71,7 +71,11 @@ def _analyzer_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--detect-every", type=int, help="run the detector every N frames; tracking fills in (default 3)")
     g.add_argument("--runtime", choices=["auto", "onnx", "torch"], help="frame-model runtime (default: auto)")
     g.add_argument("--frame-model", help="shipped frame-model weights name (default: default)")
-    g.add_argument("--temporal", help="temporal stage: auto, ema, ema:<tau_s>, or shipped temporal weights name")
+    g.add_argument("--temporal", help="temporal stage: auto (files: the look-ahead model; live: the causal one), "
+                                      "ema, ema:<tau_s>, hmm, hmm:<switches/s>, a shipped temporal weights name, "
+                                      "or NAME+lookahead")
+    g.add_argument("--causal", action="store_true", default=None,
+                   help="files too use the causal temporal stage (no look-ahead, no output delay)")
     g.add_argument("--mask", choices=["none", "oval", "mesh"], help="hide the background around each face")
     g.add_argument("--min-score", type=float, help="detector score threshold (default 0.7)")
     g.add_argument("--threads", type=int, help="CPU threads for the frame model (default: library default)")
@@ -87,7 +91,8 @@ def _analyzer_config(args: argparse.Namespace) -> Any:
 
     given = {"detector": args.detector, "detect_every": args.detect_every, "runtime": args.runtime,
              "frame_model": args.frame_model, "temporal": args.temporal, "mask": args.mask,
-             "min_score": args.min_score, "threads": args.threads, "assume_crop": args.assume_crop}
+             "min_score": args.min_score, "threads": args.threads, "assume_crop": args.assume_crop,
+             "offline": (False if getattr(args, "causal", None) else None)}
     try:
         return load_config(AnalyzerConfig, args.config, **given)
     except EmotraceError as exc:
@@ -222,14 +227,17 @@ def cmd_models(args: argparse.Namespace) -> int:
     from emotrace.models.runtime import default_frame_model
 
     frame_default = default_frame_model()
+    from emotrace.models.temporal.smoothing import offline_model
+
     temporal_default = default_model("temporal", frame_default) or "ema"
+    offline_default = offline_model(frame_default) or temporal_default
     print("architectures:", ", ".join(list_models()))
     print(f"defaults: frame model {frame_default} (--frame-model default), temporal stage {temporal_default} "
-          "(--temporal auto)")
+          f"live and {offline_default} on files (--temporal auto)")
     for name, rec in manifest().items():
         shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in rec.metrics.items()
                           if not isinstance(v, dict))
-        mark = " [default]" if name in (frame_default, temporal_default) else ""
+        mark = " [default]" if name in (frame_default, temporal_default, offline_default) else ""
         print(f"{name}{mark}: {rec.role} model, arch {rec.arch}, classes {len(rec.classes)}"
               + (f"; {shown}" if shown else ""))
     return 0

@@ -9,6 +9,7 @@ model in one batch; memory is bounded by that group, not by the video's length. 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from emotrace.faces.photo import PhotoFaceFinder
 from emotrace.faces.shotcut import ShotCutDetector
 from emotrace.faces.tracker import Tracker
 from emotrace.models.runtime import FrameModelRunner
-from emotrace.models.temporal.smoothing import create_temporal
+from emotrace.models.temporal.smoothing import TemporalStage, create_temporal
 from emotrace.types import Detections, Frame
 
 log = logging.getLogger("emotrace")
@@ -39,7 +40,8 @@ class AnalyzerConfig:
     detect_every: int = 3  # run the detector on every n-th frame; the tracker carries faces in between
     frame_model: str = "default"
     runtime: str = "auto"  # auto | onnx | torch
-    temporal: str = "auto"  # auto | ema | ema:<tau seconds> | shipped temporal weights name
+    temporal: str = "auto"  # auto | ema | ema:<tau s> | hmm | hmm:<switches/s> | shipped temporal name [+lookahead]
+    offline: bool = True  # files (not live sources) under `temporal: auto` use the shipped look-ahead model
     batch_frames: int = 8  # frames whose faces share one model batch (1 for live use)
     mask: str = "none"  # none | oval | mesh
     max_lost_s: float = 1.5
@@ -76,7 +78,8 @@ def temporal_choices() -> list[str]:
     from emotrace.models.manifest import manifest
 
     shipped = sorted(k for k, v in manifest().items() if v.role == "temporal")
-    return ["auto", "ema", "ema:<seconds>", *shipped, "a temporal training run folder"]
+    return ["auto", "ema", "ema:<seconds>", "hmm", "hmm:<switches per second>", *shipped,
+            "a temporal training run folder", "any of these +lookahead"]
 
 
 def check_analyzer_config(cfg: AnalyzerConfig) -> None:
@@ -97,14 +100,16 @@ def check_analyzer_config(cfg: AnalyzerConfig) -> None:
     t = cfg.temporal
     if not isinstance(t, str) or not t:
         raise EmotraceError(f"temporal must be one of {', '.join(temporal_choices())} (got {t!r})")
-    if t.startswith("ema:"):
+    base = (t[:-len("+lookahead")] or "auto") if t.endswith("+lookahead") else t
+    if base.startswith(("ema:", "hmm:")):
         try:
-            tau = float(t.split(":", 1)[1])
+            tau = float(base.split(":", 1)[1])
         except ValueError:
             tau = float("nan")
         if not (tau > 0 and tau < float("inf")):
-            raise EmotraceError(f"temporal {t!r}: the time constant must be a number of seconds above 0 (ema:0.4)")
-    elif t not in ("auto", "ema") and t not in temporal_choices() and not Path(t).expanduser().exists():
+            raise EmotraceError(f"temporal {t!r}: the parameter must be a number above 0 (ema:0.4 seconds, "
+                                "hmm:1.0 switches per second)")
+    elif base not in ("auto", "ema", "hmm") and base not in temporal_choices() and not Path(base).expanduser().exists():
         raise EmotraceError(f"temporal must be one of {', '.join(temporal_choices())} (got {t!r})")
 
 
@@ -135,7 +140,9 @@ class Analyzer:
         self.photo_faces = PhotoFaceFinder(self.detector, cfg.min_face_px, cfg.detector)
         self.model = FrameModelRunner(cfg.frame_model, runtime=cfg.runtime, threads=cfg.threads)
         self.aligner = FaceAligner(size=self.model.input_size)
-        self.temporal = create_temporal(cfg.temporal, frame_model=self.model.name)
+        self.causal = create_temporal(cfg.temporal, frame_model=self.model.name)
+        self._offline: TemporalStage | None = None
+        self.temporal = self.causal  # the stage in use; `select_temporal` switches it per source
         self.classes = self.model.classes
         self._masker = MeshMasker() if cfg.mask == "mesh" else None
         self.reset()
@@ -144,13 +151,30 @@ class Analyzer:
         """What runs at each stage, for logs, reports and summaries."""
         return {"detector": self.detector.name, "detect_every": self.config.detect_every,
                 "frame_model": self.model.describe(), "temporal_stage": self.temporal.name,
-                "temporal_description": self.temporal.description, "mask": self.config.mask,
+                "temporal_description": self.temporal.description, "temporal_mode": self.temporal.mode,
+                "mask": self.config.mask,
                 "valence_arousal": self.has_valence_arousal}
 
     @property
     def has_valence_arousal(self) -> bool:
         """Whether results carry valence/arousal (from the temporal model, else the frame model; proxies-trained)."""
         return self.temporal.has_valence_arousal or self.model.has_valence_arousal
+
+    def select_temporal(self, live: bool) -> None:
+        """Files get the offline stage where there is one (`offline` and `temporal: auto`: the shipped look-ahead
+        model for this frame model, results up to its delay late); live sources, streams and webcams the causal
+        one."""
+        stage = self.causal
+        if live and stage.mode != "causal":
+            raise EmotraceError(f"temporal stage {stage.name} looks ahead {stage.delay_s:g}s: it is for files; "
+                                "live sources need a causal one (auto, ema, hmm or a causal model)")
+        if not live and self.config.offline and self.config.temporal == "auto":
+            if self._offline is None:
+                self._offline = create_temporal(self.config.temporal, frame_model=self.model.name, offline=True)
+            stage = self._offline
+        if stage is not self.temporal:
+            self.temporal.reset()
+            self.temporal = stage
 
     def reset(self) -> None:
         """Forget all tracks and temporal state (new source)."""
@@ -230,22 +254,40 @@ class Analyzer:
 
     # -- public -------------------------------------------------------------------------------------------------
     def process_frame(self, frame: Frame) -> FrameResult:
-        """One frame in, its result out, with no batching delay (live use)."""
+        """One frame in, its result out, with no batching delay (live use: always the causal stage)."""
+        if self.temporal.mode != "causal":
+            self.select_temporal(live=True)
         faces, detected = self._faces(frame)
         return next(self._finish([(frame, faces, detected)]))
 
     def stream(self, frames: Iterable[Frame]) -> Iterator[FrameResult]:
-        """Results for every frame, in order, `batch_frames` frames at a time."""
+        """Results for every frame, in order, `batch_frames` frames at a time. With an offline stage each result
+        is held until the stage's look-ahead (`delay_s`) has passed, so its temporal columns are final."""
         group: list[tuple[Frame, Detections, bool]] = []
         size = max(1, self.config.batch_frames)
+        held: deque[FrameResult] = deque()
         for frame in frames:
             faces, detected = self._faces(frame)
             group.append((frame, faces, detected))
             if len(group) >= size:
-                yield from self._finish(group)
+                yield from self._release(self._finish(group), held)
                 group = []
         if group:
-            yield from self._finish(group)
+            yield from self._release(self._finish(group), held)
+        self.temporal.settle(float("inf"))
+        yield from held
+
+    def _release(self, results: Iterator[FrameResult], held: deque[FrameResult]) -> Iterator[FrameResult]:
+        delay = self.temporal.delay_s
+        for res in results:
+            if not delay:
+                yield res
+                continue
+            held.append(res)
+            before = res.frame.timestamp - delay
+            self.temporal.settle(before)
+            while held and held[0].frame.timestamp <= before:
+                yield held.popleft()
 
     def stills(self, frames: Iterable[Frame]) -> Iterator[FrameResult]:
         """Results for photos that are independent of each other (a folder of photos, not a video's frames): each

@@ -37,8 +37,7 @@ def test_ema_follows_a_change_and_keeps_tracks_apart():
 def test_rnn_temporal_keeps_one_state_per_track(monkeypatch):
     torch.manual_seed(0)
     model = create_model("emotrace-gru", input_dim=4, hidden=5).eval()
-    stage = RnnTemporal.__new__(RnnTemporal)
-    stage.model, stage._state, stage.name = model, {}, "test"
+    stage = RnnTemporal.for_model(model, "test")
     rng = np.random.default_rng(0)
     xa, xb = rng.normal(size=(6, 4)).astype(np.float32), rng.normal(size=(6, 4)).astype(np.float32)
     interleaved = []

@@ -29,6 +29,17 @@ def _load(ref: str) -> tuple[Any, dict[str, Any], Any]:
     return loaded.model, loaded.config, runner
 
 
+def _training_features(cfg: dict[str, Any], file: str) -> Any:
+    """The Valid sequences after the frame model as the training run cached them (same seed, sizes and frame
+    model, so the same numbers), when that cache is on this machine; None otherwise (they are rendered)."""
+    from emotrace.eval.sequence_features import SequenceFeatures
+
+    cache = cfg.get("feature_cache") or str(Path(cfg.get("out_dir", "")) /
+                                            f"features-{cfg.get('frame_model')}-{cfg.get('seed', 0)}")
+    path = Path(cache) / file
+    return SequenceFeatures.load(path) if cfg.get("out_dir") and path.is_file() else None
+
+
 def evaluate_temporal(name: str, data: str | Path) -> dict[str, Any]:
     """The model card's numbers for temporal model `name` on `data` (see the module docstring)."""
     from emotrace.data.proxies import va_from_distribution
@@ -52,9 +63,10 @@ def evaluate_temporal(name: str, data: str | Path) -> dict[str, Any]:
         return {"model": name, "data": str(path), "kind": "flicker", **res}
     model, cfg, runner = _load(name)
     if fmt == "ferplus":
-        seqs = ferplus_sequences(str(path), "valid", int(cfg["ferplus_valid_sequences"]), int(cfg["length"]),
-                                 int(cfg["seed"]) + 1)
-        feats = featurise(seqs, runner)
+        n, length, seed = int(cfg["ferplus_valid_sequences"]), int(cfg["length"]), int(cfg["seed"])
+        cached = _training_features(cfg, f"ferplus-valid-{n}x{length}.npz")
+        feats = cached if cached is not None else featurise(
+            ferplus_sequences(str(path), "valid", n, length, seed + 1), runner)
         out = run_sequences(model, feats)
         res = sequence_metrics(feats.frame_probs, out["probs"], feats.labels, feats.change_points, fps=25.0)
         if "valence_arousal" in out:

@@ -69,10 +69,76 @@ class _TemporalStep(torch.nn.Module):
         return tuple(heads + states)
 
 
+class _TimedStep(torch.nn.Module):
+    """One frame of a time-aware model: embedding (N, D), dt (N,) seconds, state (N, S) -> heads and new state."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, embedding: torch.Tensor, dt: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out, new = self.model.step(embedding, dt, state)
+        return tuple([out["logits"]] + ([out["valence_arousal"]] if "valence_arousal" in out else []) + [new])
+
+
+class _WindowStep(torch.nn.Module):
+    """One frame of a look-ahead model: the forward step of frame k (embedding, dt, state) and its output from the
+    window of frames k.. (window, ahead seconds, valid) -> heads of frame k and the new forward state."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, embedding: torch.Tensor, dt: torch.Tensor, state: torch.Tensor, window: torch.Tensor,
+                ahead: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        new = self.model.fwd._advance(embedding, dt, state)
+        out = self.model.window_step(new, window, ahead, valid.to(torch.bool))
+        return tuple([out["logits"]] + ([out["valence_arousal"]] if "valence_arousal" in out else []) + [new])
+
+
+def _window_example(model: torch.nn.Module, n: int) -> tuple[torch.Tensor, ...]:
+    x, dt, state = _timed_example(model, n)
+    w = model.window
+    window = torch.randn(n, w, x.shape[1])
+    ahead = torch.arange(w, dtype=torch.float32)[None].expand(n, w) / 30.0
+    valid = (ahead <= model.lookahead_s).float()
+    valid[0, 3:] = 0  # a window cut short (track end or gap)
+    return x, dt, state, window, ahead.contiguous(), valid
+
+
+def _timed_example(model: torch.nn.Module, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    x = torch.randn(n, int(model.input_spec["channels"]))
+    dt = torch.tensor([1 / 30, 1 / 15, 2.5][:n] + [1 / 60] * max(0, n - 3))  # a normal step, a drop, a long gap
+    return x, dt, torch.randn(n, model.state_size) * 0.5
+
+
 def export_temporal_onnx(model: torch.nn.Module, path: str) -> list[str]:
     """Export a temporal model's per-frame step: inputs `embedding` (N, D) and the state `h` (and `c` for an
-    LSTM) of shape (layers, N, hidden); outputs `logits`, `valence_arousal` where present, and the new state."""
+    LSTM) of shape (layers, N, hidden); outputs `logits`, `valence_arousal` where present, and the new state.
+    A time-aware model (`models/temporal/timed.py`) takes `embedding`, `dt` (N,) and `state` (N, S) and gives the
+    heads and `state_out`; a look-ahead model (`models/temporal/lookahead.py`) also takes its frame's window
+    (`window` (N, W, D), `ahead` (N, W) seconds, `valid` (N, W) as 0/1)."""
     model.eval()
+    if getattr(model, "offline", False):
+        heads = ["logits"] + (["valence_arousal"] if getattr(model, "va_head", None) is not None else [])
+        names = heads + ["state_out"]
+        inputs = ["embedding", "dt", "state", "window", "ahead", "valid"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(_WindowStep(model), _window_example(model, 2), path, input_names=inputs,
+                              output_names=names, dynamic_axes={k: {0: "n"} for k in inputs + names},
+                              opset_version=17, dynamo=False)
+        return names
+    if getattr(model, "time_aware", False):
+        heads = ["logits"] + (["valence_arousal"] if getattr(model, "va_head", None) is not None else [])
+        names = heads + ["state_out"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(_TimedStep(model), _timed_example(model, 2), path,
+                              input_names=["embedding", "dt", "state"], output_names=names,
+                              dynamic_axes={k: {0: "n"} for k in ["embedding", "dt", "state", *names]},
+                              opset_version=17, dynamo=False)
+        return names
     rnn = model.rnn
     lstm = isinstance(rnn, torch.nn.LSTM)
     x = torch.rand(2, rnn.input_size)
@@ -98,7 +164,16 @@ def onnx_parity(model: torch.nn.Module, path: str, spec: dict[str, Any], tempora
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     model.eval()
     with torch.no_grad():
-        if temporal:
+        if temporal and getattr(model, "offline", False):
+            args = _window_example(model, 3)
+            feeds = {k: a.numpy() for k, a in zip(["embedding", "dt", "state", "window", "ahead", "valid"], args,
+                                                  strict=True)}
+            want = [w.numpy() for w in _WindowStep(model)(*args)]
+        elif temporal and getattr(model, "time_aware", False):
+            x, dt, state = _timed_example(model, 3)
+            feeds = {"embedding": x.numpy(), "dt": dt.numpy(), "state": state.numpy()}
+            want = [w.numpy() for w in _TimedStep(model)(x, dt, state)]
+        elif temporal:
             rnn = model.rnn
             x = torch.randn(3, rnn.input_size)
             h = torch.zeros(rnn.num_layers, 3, rnn.hidden_size)

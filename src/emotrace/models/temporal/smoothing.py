@@ -3,7 +3,11 @@ smoothing as an LSTM.
 
 - `EmaTemporal`: exponential smoothing of the frame model's probabilities with a time constant in seconds (right
   under variable frame rate). Used where no trained temporal model is shipped.
-- `RnnTemporal`: a trained LSTM/GRU from the registry, stepped once per frame with per-track hidden state.
+- `RnnTemporal`: a trained LSTM/GRU from the registry, stepped once per frame with per-track hidden state; a
+  time-aware one (`models/temporal/timed.py`) also gets the seconds since the track's previous frame.
+- `HmmTemporal`: online decoding of the frame model's probabilities with a label-transition prior (no training).
+- `LookaheadTemporal`: a causal stage followed by fixed-lag forward-backward decoding: for files, where a result
+  may come `delay_s` late. The pipeline holds results that long (see `Analyzer.stream`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ import torch
 
 from emotrace.models.manifest import default_model, weight_record
 from emotrace.models.runtime import softmax
+from emotrace.models.temporal.decoding import emission, forward_step, smooth_window
+
+FIRST_DT = 1.0 / 30.0  # the interval a time-aware model is told at a track's first frame (its state is zero then)
 
 
 class TemporalStage:
@@ -24,6 +31,11 @@ class TemporalStage:
     name = "none"
     description = ""
     has_valence_arousal = False  # whether step() returns valence/arousal too
+    mode = "causal"  # causal: an output depends on past frames only; offline: on up to `delay_s` of later ones
+    delay_s = 0.0  # how late a step's outputs may still change (filled in place); 0 for causal stages
+
+    def settle(self, before_t: float) -> None:
+        """Make final every output of frames at or before `before_t` (offline stages)."""
 
     def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
         raise NotImplementedError
@@ -75,19 +87,43 @@ class RnnTemporal(TemporalStage):
         from emotrace.models.checkpoint import load_model
 
         loaded = load_model(weights)
-        self.name = weights
-        self.description = f"trained {loaded.arch} over frame embeddings"
-        self.has_valence_arousal = "valence_arousal" in loaded.contract.outputs
-        self.model = loaded.model
+        self._bind(loaded.model, weights, "valence_arousal" in loaded.contract.outputs)
+        kind = "time-aware " if self.time_aware else ""
+        self.description = f"trained {kind}{loaded.arch} over frame embeddings (causal)"
+
+    @classmethod
+    def for_model(cls, model: torch.nn.Module, name: str = "model") -> RnnTemporal:
+        """A stage over a model in memory (tests, benchmarks of a model not yet saved)."""
+        stage = cls.__new__(cls)
+        stage._bind(model.eval(), name, getattr(model, "va_head", None) is not None)
+        return stage
+
+    def _bind(self, model: torch.nn.Module, name: str, va: bool) -> None:
+        self.name = name
+        self.description = f"trained {type(model).__name__} over frame embeddings"
+        self.has_valence_arousal = va
+        self.model = model
+        self.time_aware = bool(getattr(model, "time_aware", False))
         self._state: dict[int, object] = {}
+        self._last_t: dict[int, float] = {}
 
     def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
         ids = track_ids.tolist()
         states = [self._state.get(tid) for tid in ids]
-        hidden = self._stack(states, len(ids))
-        res, new = self.model.step(torch.from_numpy(embedding), hidden)
-        for i, tid in enumerate(ids):
-            self._state[tid] = self._select(new, i)
+        if self.time_aware:
+            dt = torch.tensor([t - self._last_t[tid] if tid in self._last_t else FIRST_DT for tid in ids],
+                              dtype=torch.float32)
+            zero = self.model.init_state(1)
+            hidden = torch.cat([s if s is not None else zero for s in states])  # type: ignore[misc]
+            res, new = self.model.step(torch.from_numpy(embedding), dt, hidden)
+            for i, tid in enumerate(ids):
+                self._state[tid] = new[i:i + 1].clone()
+                self._last_t[tid] = t
+        else:
+            hidden = self._stack(states, len(ids))
+            res, new = self.model.step(torch.from_numpy(embedding), hidden)
+            for i, tid in enumerate(ids):
+                self._state[tid] = self._select(new, i)
         out = {"probs": softmax(res["logits"].numpy()).astype(np.float32)}
         if "valence_arousal" in res:
             out["valence_arousal"] = res["valence_arousal"].numpy()
@@ -111,14 +147,254 @@ class RnnTemporal(TemporalStage):
     def drop(self, track_ids: list[int]) -> None:
         for tid in track_ids:
             self._state.pop(tid, None)
+            self._last_t.pop(tid, None)
+
+    def reset(self) -> None:
+        self._state.clear()
+        self._last_t.clear()
+
+
+class HmmTemporal(TemporalStage):
+    """Online (forward) decoding of the frame model's probabilities with a per-second label-switch prior."""
+
+    name = "hmm"
+
+    def __init__(self, switch_rate: float = 1.0, sharpness: float = 0.5, reset_s: float = 2.0) -> None:
+        self.switch_rate, self.sharpness, self.reset_s = switch_rate, sharpness, reset_s
+        self.description = (f"online label decoding with a transition prior (switch rate {switch_rate}/s); "
+                            "not a trained model")
+        self._state: dict[int, tuple[float, np.ndarray]] = {}
+
+    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+        out = np.empty_like(probs)
+        for i, tid in enumerate(track_ids.tolist()):
+            prev = self._state.get(tid)
+            belief = forward_step(None if prev is None else prev[1], probs[i], t - prev[0] if prev else 0.0,
+                                  self.switch_rate, self.sharpness, self.reset_s)
+            self._state[tid] = (t, belief)
+            out[i] = belief
+        return {"probs": out}
+
+    def drop(self, track_ids: list[int]) -> None:
+        for tid in track_ids:
+            self._state.pop(tid, None)
 
     def reset(self) -> None:
         self._state.clear()
 
 
-def create_temporal(name: str = "auto", frame_model: str | None = None) -> TemporalStage:
+class _Pending:
+    """One frame of a track waiting for its look-ahead: where its output goes, and its HMM messages."""
+
+    __slots__ = ("t", "dt", "alpha", "emis", "out", "row")
+
+    def __init__(self, t: float, dt: float, alpha: np.ndarray, emis: np.ndarray, out: np.ndarray, row: int) -> None:
+        self.t, self.dt, self.alpha, self.emis, self.out, self.row = t, dt, alpha, emis, out, row
+
+
+class LookaheadTemporal(TemporalStage):
+    """A causal stage, then fixed-lag forward-backward decoding of its probabilities over `delay_s` of look-ahead.
+
+    Why this and not a bidirectional network over whole tracks: memory. Only the frames of the last `delay_s` of
+    each live track are held (about 15 frames at 30 fps for 0.5 s), so an hour-long file costs what a minute costs,
+    and the pipeline yields results `delay_s` late instead of at the end of a track. Outputs are written in place
+    into the arrays `step` returned, once final (`settle`, `drop`)."""
+
+    mode = "offline"
+
+    def __init__(self, inner: TemporalStage, delay_s: float = 0.5, switch_rate: float = 1.0,
+                 sharpness: float = 0.5, reset_s: float = 1.0) -> None:
+        self.inner = inner
+        self.delay_s, self.switch_rate, self.sharpness, self.reset_s = delay_s, switch_rate, sharpness, reset_s
+        self.name = f"{inner.name}+lookahead{delay_s:g}s"
+        self.description = (f"{inner.description}, then fixed-lag forward-backward label decoding over "
+                            f"{delay_s:g}s of look-ahead (offline: files)")
+        self.has_valence_arousal = inner.has_valence_arousal
+        self._tracks: dict[int, list[_Pending]] = {}
+        self._last: dict[int, tuple[float, np.ndarray]] = {}  # time and forward message of each track's last frame
+
+    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+        res = self.inner.step(track_ids, t, probs, embedding)
+        causal = res["probs"]
+        out = causal.copy()  # provisional; final values are written in place within delay_s
+        for i, tid in enumerate(track_ids.tolist()):
+            queue = self._tracks.setdefault(tid, [])
+            last = self._last.get(tid)
+            dt = t - last[0] if last is not None else 0.0
+            if last is not None and dt > self.reset_s:  # a long gap: nothing after it speaks for what came before
+                self._finish(queue, len(queue))
+                last = None
+            alpha = forward_step(last[1] if last is not None else None, causal[i], dt, self.switch_rate,
+                                 self.sharpness, self.reset_s)
+            self._last[tid] = (t, alpha)
+            queue.append(_Pending(t, dt, alpha, emission(causal[i], self.sharpness), out, i))
+            done = 0
+            while done < len(queue) and t - queue[done].t >= self.delay_s:
+                done += 1
+            self._finish(queue, done)
+        return {**res, "probs": out}
+
+    def _finish(self, queue: list[_Pending], count: int) -> None:
+        """Finalise the first `count` frames of a track's queue with the look-ahead it holds, and forget them."""
+        for k in range(count):
+            window = [p for p in queue[k:] if p.t - queue[k].t <= self.delay_s + 1e-9]
+            p = queue[k]
+            p.out[p.row] = smooth_window(np.stack([w.alpha for w in window]), np.stack([w.emis for w in window]),
+                                         np.array([w.dt for w in window]), self.switch_rate)
+        del queue[:count]
+
+    def settle(self, before_t: float) -> None:
+        for queue in self._tracks.values():
+            self._finish(queue, sum(1 for p in queue if p.t <= before_t))
+
+    def drop(self, track_ids: list[int]) -> None:
+        self.inner.drop(track_ids)
+        for tid in track_ids:
+            queue = self._tracks.pop(tid, None)
+            self._last.pop(tid, None)
+            if queue:
+                self._finish(queue, len(queue))
+
+    def reset(self) -> None:
+        self.inner.reset()
+        self._tracks.clear()
+        self._last.clear()
+
+
+class _Held:
+    """One frame of a track waiting for its look-ahead window."""
+
+    __slots__ = ("t", "dt", "emb", "state", "out", "va", "row")
+
+    def __init__(self, t: float, dt: float, emb: np.ndarray, state: torch.Tensor, out: np.ndarray,
+                 va: np.ndarray | None, row: int) -> None:
+        self.t, self.dt, self.emb, self.state, self.out, self.va, self.row = t, dt, emb, state, out, va, row
+
+
+class OfflineRnnTemporal(TemporalStage):
+    """A trained look-ahead model (`models/temporal/lookahead.py`): the forward state advances with every frame;
+    a frame's output is computed once `delay_s` (the model's look-ahead) of its track has followed, or the track
+    ended, and written in place into the arrays `step` returned. Holds at most `delay_s` of frames per track."""
+
+    mode = "offline"
+
+    def __init__(self, weights: str | None = None, model: torch.nn.Module | None = None, name: str = "") -> None:
+        if model is None:
+            from emotrace.models.checkpoint import load_model
+
+            loaded = load_model(str(weights))
+            model = loaded.model
+            self.description = (f"trained {loaded.arch} over frame embeddings: the past and {model.lookahead_s:g}s "
+                                "of look-ahead (offline: files)")
+        else:
+            self.description = "look-ahead model in memory"
+        self.model = model.eval()
+        self.name = name or str(weights)
+        self.delay_s = float(model.lookahead_s)
+        self.has_valence_arousal = getattr(model, "va_head", None) is not None
+        self._state: dict[int, tuple[float, torch.Tensor]] = {}
+        self._held: dict[int, list[_Held]] = {}
+
+    @torch.no_grad()
+    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+        ids = track_ids.tolist()
+        prev = [self._state.get(tid) for tid in ids]
+        dt = torch.tensor([t - p[0] if p is not None else FIRST_DT for p in prev], dtype=torch.float32)
+        zero = self.model.init_state(1)
+        state = torch.cat([p[1] if p is not None else zero for p in prev])
+        new = self.model.step(torch.from_numpy(embedding), dt, state)
+        out = probs.astype(np.float32).copy()  # provisional: final values are written within delay_s
+        va = np.zeros((len(ids), 2), np.float32) if self.has_valence_arousal else None
+        ready: list[tuple[list[_Held], int]] = []
+        for i, tid in enumerate(ids):
+            self._state[tid] = (t, new[i:i + 1].clone())
+            queue = self._held.setdefault(tid, [])
+            queue.append(_Held(t, float(dt[i]), embedding[i], new[i:i + 1].clone(), out, va, i))
+            done = 0
+            while done < len(queue) and t - queue[done].t >= self.delay_s - 1e-9:
+                done += 1
+            if done:
+                ready.append((queue, done))
+        self._finish(ready)
+        res = {"probs": out}
+        if va is not None:
+            res["valence_arousal"] = va
+        return res
+
+    @torch.no_grad()
+    def _finish(self, ready: list[tuple[list[_Held], int]]) -> None:
+        """Compute and write the outputs of the first `count` frames of each queue (one batch), then forget them."""
+        rows = [(queue, k) for queue, count in ready for k in range(count)]
+        if not rows:
+            return
+        w, d = self.model.window, len(rows[0][0][0].emb)
+        window = np.zeros((len(rows), w, d), np.float32)
+        ahead = np.zeros((len(rows), w), np.float32)
+        valid = np.zeros((len(rows), w), bool)
+        for r, (queue, k) in enumerate(rows):
+            t0 = queue[k].t
+            for j, h in enumerate(queue[k:k + w]):
+                if h.t - t0 > self.model.lookahead_s + 1e-6 or (j and h.dt > self.model.reset_s):
+                    break
+                window[r, j], ahead[r, j], valid[r, j] = h.emb, h.t - t0, True
+        state = torch.cat([queue[k].state for queue, k in rows])
+        res = self.model.window_step(state, torch.from_numpy(window), torch.from_numpy(ahead),
+                                     torch.from_numpy(valid))
+        probs = softmax(res["logits"].numpy()).astype(np.float32)
+        va = res["valence_arousal"].numpy() if "valence_arousal" in res else None
+        for r, (queue, k) in enumerate(rows):
+            h = queue[k]
+            h.out[h.row] = probs[r]
+            if h.va is not None and va is not None:
+                h.va[h.row] = va[r]
+        for queue, count in ready:
+            del queue[:count]
+
+    def settle(self, before_t: float) -> None:
+        self._finish([(q, n) for q in self._held.values() if (n := sum(1 for h in q if h.t <= before_t))])
+
+    def drop(self, track_ids: list[int]) -> None:
+        self._finish([(self._held[tid], len(self._held[tid])) for tid in track_ids if self._held.get(tid)])
+        for tid in track_ids:
+            self._held.pop(tid, None)
+            self._state.pop(tid, None)
+
+    def reset(self) -> None:
+        self._held.clear()
+        self._state.clear()
+
+
+LOOKAHEAD_SUFFIX = "+lookahead"
+LOOKAHEAD = {"delay_s": 0.5, "switch_rate": 1.0, "sharpness": 0.5}  # chosen on FER+ Train sequences (docs/design.md)
+
+
+OFFLINE_ARCHS = ("emotrace-lookahead-gru", "emotrace-lookahead-lstm")
+
+
+def offline_model(frame_model: str | None) -> str | None:
+    """The shipped look-ahead model reading `frame_model`'s embeddings (files use it under `auto`), if any."""
+    from emotrace.models.manifest import manifest
+
+    names = sorted(n for n, r in manifest().items() if r.role == "temporal" and r.arch in OFFLINE_ARCHS
+                   and (frame_model is None or r.frame_model == frame_model))
+    return names[0] if names else None
+
+
+def create_temporal(name: str = "auto", frame_model: str | None = None, offline: bool = False) -> TemporalStage:
     """`auto`: the shipped default temporal model trained on `frame_model`'s embeddings where one exists, else EMA
-    smoothing (and the output says so). A named temporal model must match the frame model it reads."""
+    smoothing (and the output says so); with `offline` (files) the shipped look-ahead model for that frame model
+    where there is one. `NAME+lookahead` adds fixed-lag HMM decoding to any causal stage. A named temporal model
+    must match the frame model it reads."""
+    if name.endswith(LOOKAHEAD_SUFFIX):
+        return LookaheadTemporal(_causal(name[:-len(LOOKAHEAD_SUFFIX)] or "auto", frame_model), **LOOKAHEAD)
+    if offline and name == "auto":
+        found = offline_model(frame_model)
+        if found:
+            return _causal(found, frame_model)
+    return _causal(name, frame_model)
+
+
+def _causal(name: str, frame_model: str | None) -> TemporalStage:
     from emotrace.errors import EmotraceError
 
     if name == "auto":
@@ -126,22 +402,27 @@ def create_temporal(name: str = "auto", frame_model: str | None = None) -> Tempo
         return RnnTemporal(default) if default else EmaTemporal()
     if name == "ema":
         return EmaTemporal()
-    if name.startswith("ema:"):
+    if name == "hmm":
+        return HmmTemporal()
+    if name.startswith(("ema:", "hmm:")):
         try:
-            return EmaTemporal(tau_s=float(name.split(":", 1)[1]))
+            value = float(name.split(":", 1)[1])
         except ValueError:
-            raise EmotraceError(f"temporal stage {name!r}: the time constant must be a number (ema:0.4)") from None
+            raise EmotraceError(f"temporal stage {name!r}: the parameter must be a number (ema:0.4, hmm:1.0)") from None
+        return EmaTemporal(tau_s=value) if name.startswith("ema:") else HmmTemporal(switch_rate=value)
     if Path(name).expanduser().exists():  # a training run folder or checkpoint, used before (or without) shipping
         from emotrace.models.checkpoint import load_model
 
         loaded = load_model(name)
         temporal, reads, what = loaded.task == "temporal", loaded.frame_model, f"trained by task {loaded.task!r}"
+        arch = loaded.arch
     else:
         rec = weight_record(name)
         temporal, reads, what = rec.role == "temporal", rec.frame_model, f"its role is {rec.role!r}"
+        arch = rec.arch
     if not temporal:
         raise EmotraceError(f"{name!r} is not a temporal model ({what})")
     if frame_model is not None and reads != frame_model:
         raise EmotraceError(f"temporal model {name} reads {reads} embeddings, "
                             f"not {frame_model}'s; pick that frame model or --temporal ema")
-    return RnnTemporal(name)
+    return OfflineRnnTemporal(name) if arch in OFFLINE_ARCHS else RnnTemporal(name)

@@ -61,6 +61,12 @@ class TemporalConfig(EngineConfig):
     kfold: int = 10
     fold: int = -1  # -1 trains on every CK+ subject (the shipped model); k holds fold k's subjects out
     feature_cache: str = ""  # default: <out_dir>/features-<frame model>-<seed>; k-fold runs share the base one
+    # time-aware models (emotrace-tgru / emotrace-tlstm): each batch is resampled to another frame rate
+    fps: float = 30.0  # the frame rate rendered sequences stand for
+    rate_factors: list[float] = field(default_factory=lambda: [0.5, 1.0, 2.0])  # 60, 30 and 15 fps
+    drop_prob: float = 0.1  # per step: a dropped frame (the interval doubles)
+    gap_prob: float = 0.15  # per sequence: one gap longer than the model's reset_s
+    change_weight: float = 0.0  # penalty on the change between consecutive outputs (L1 of probs per second)
     epochs: int = 25
     batch_size: int = 64
     lr: float = 0.003
@@ -107,6 +113,50 @@ def prepare_features(cfg: TemporalConfig) -> dict[str, Any]:
             "subjects": subjects}
 
 
+def resample(batch: dict[str, torch.Tensor], gen: torch.Generator, fps: float, factors: list[float],
+             drop_prob: float, gap_prob: float, reset_s: float) -> dict[str, torch.Tensor]:
+    """The batch's sequences seen at another frame rate: per sequence a rate factor (0.5 = twice the frame rate,
+    frames interpolated), dropped frames and at most one long gap; adds `dt` (seconds since the previous step).
+    Why: the time-aware model must give the same answer at 15, 30 and 60 fps and learn what a gap means."""
+    x, mask = batch["x"], batch["mask"]
+    n, t = mask.shape
+    length = mask.sum(1).to(torch.float32)
+    f = torch.tensor(factors, dtype=torch.float32)[torch.randint(len(factors), (n,), generator=gen)]
+    inc = f[:, None].expand(n, t).clone()
+    inc = inc * (1 + (torch.rand(n, t, generator=gen) < drop_prob).float())
+    gap_at = torch.randint(1, t, (n,), generator=gen)
+    has_gap = torch.rand(n, generator=gen) < gap_prob
+    gap = (reset_s * 1.2 + torch.rand(n, generator=gen)) * fps
+    inc[torch.arange(n)[has_gap], gap_at[has_gap]] = gap[has_gap]
+    inc[:, 0] = torch.rand(n, generator=gen) * f  # start anywhere in the first interval
+    pos = inc.cumsum(1)
+    dt = inc / fps
+    dt[:, 0] = 1.0 / fps
+    valid = pos <= (length[:, None] - 1)
+    pos = pos.clamp(max=t - 1)
+    lo = pos.floor().long().clamp(max=t - 1)
+    hi = (lo + 1).clamp(max=t - 1)
+    w = (pos - lo.float())[..., None]
+    rows = torch.arange(n)[:, None]
+
+    def lerp(a: torch.Tensor) -> torch.Tensor:
+        return a[rows, lo] * (1 - w) + a[rows, hi] * w
+
+    near = torch.where(w[..., 0] < 0.5, lo, hi)
+    return {"x": lerp(x), "tgt": lerp(batch["tgt"]), "va": lerp(batch["va"]),
+            "mask": valid & mask[rows, near], "dt": dt}
+
+
+def change_per_second(logits: torch.Tensor, mask: torch.Tensor, dt: torch.Tensor | None, fps: float) -> torch.Tensor:
+    """Total variation of the output probabilities (L1 between consecutive steps) per second of sequence: the same
+    for a signal seen at any frame rate, so the penalty does not favour one rate."""
+    p = F.softmax(logits, -1)
+    step = (p[:, 1:] - p[:, :-1]).abs().sum(-1)
+    both = mask[:, 1:] & mask[:, :-1]
+    dts = dt[:, 1:] if dt is not None else torch.full_like(step, 1.0 / fps)
+    return (step * both).sum() / (dts * both).sum().clamp(min=1e-6)
+
+
 class TemporalTask(Task):
     """Per-frame soft cross-entropy (plus CCC on valence/arousal proxies) over cached frame embeddings."""
 
@@ -149,18 +199,28 @@ class TemporalTask(Task):
     def train_size(self) -> int:
         return len(self.x)
 
+    def _time_aware(self) -> bool:
+        return self.cfg.arch in ("emotrace-tgru", "emotrace-tlstm", "emotrace-lookahead-gru",
+                                 "emotrace-lookahead-lstm")
+
     def batch(self, idx: np.ndarray, gen: torch.Generator) -> dict[str, torch.Tensor]:
         i = torch.from_numpy(idx).to(self.x.device)
-        return {k: v[i].to(self.device) for k, v in
-                (("x", self.x), ("tgt", self.tgt), ("mask", self.mask), ("va", self.va))}
+        out = {k: v[i] for k, v in (("x", self.x), ("tgt", self.tgt), ("mask", self.mask), ("va", self.va))}
+        if self._time_aware():
+            out = resample(out, gen, self.cfg.fps, self.cfg.rate_factors, self.cfg.drop_prob, self.cfg.gap_prob,
+                           float(self.cfg.arch_kwargs.get("reset_s", 1.0)))
+        return {k: v.to(self.device) for k, v in out.items()}
 
     def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         x = F.dropout(batch["x"], self.cfg.input_dropout, training=True)
-        out, _ = model(x)
+        out, _ = model(x, batch["dt"]) if "dt" in batch else model(x)
         m = batch["mask"]
-        loss = -(batch["tgt"][m] * F.log_softmax(out["logits"].float()[m], -1)).sum(-1).mean()
+        logits = out["logits"].float()
+        loss = -(batch["tgt"][m] * F.log_softmax(logits[m], -1)).sum(-1).mean()
         if "valence_arousal" in out and self.cfg.va_weight:
             loss = loss + self.cfg.va_weight * (1 - ccc(out["valence_arousal"].float()[m], batch["va"][m])).mean()
+        if self.cfg.change_weight:
+            loss = loss + self.cfg.change_weight * change_per_second(logits, m, batch.get("dt"), self.cfg.fps)
         return loss
 
     def _valid_metrics(self, model: torch.nn.Module) -> dict[str, Any]:
