@@ -6,9 +6,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from emotrace.errors import EmotraceError
 from emotrace.outputs import ALL_OUTPUTS, build_sinks, parse_outputs
@@ -18,6 +16,9 @@ from emotrace.sinks import RunMeta, Sink, pandas_dtypes, result_rows, row_column
 from emotrace.sinks.base import discard
 from emotrace.sinks.lock import lock_folders
 from emotrace.sources import Source, open_source
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("emotrace")
 
@@ -108,6 +109,8 @@ def analyze(source: Any, out_dir: str | Path | None = None, outputs: Sequence[st
     With `out_dir`, the requested `outputs` are written there too. Options are AnalyzerConfig fields. The photos
     of a folder are independent unless `sequence=True` (then they are one video's frames, in name order).
     """
+    import pandas as pd  # here: `emotrace analyze` and the sinks never need pandas
+
     an = analyzer or Analyzer(config, **options)
     rows: list[dict[str, Any]] = []
     with_va = False

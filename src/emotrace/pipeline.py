@@ -132,7 +132,8 @@ class Analyzer:
         self.detector = create_detector(cfg.detector, **kwargs)
         self.model = FrameModelRunner(cfg.frame_model, runtime=cfg.runtime, threads=cfg.threads)
         self.aligner = FaceAligner(size=self.model.input_size)
-        self.temporal = create_temporal(cfg.temporal, frame_model=self.model.name)
+        self.temporal = create_temporal(cfg.temporal, frame_model=self.model.name, runtime=self.model.runtime,
+                                        threads=cfg.threads)
         self.classes = self.model.classes
         self._masker = MeshMasker() if cfg.mask == "mesh" else None
         self.reset()

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from emotrace.errors import EmotraceError
+from emotrace.faces.mediapipe_import import face_detection_module
 from emotrace.types import Detections
 
 log = logging.getLogger("emotrace")
@@ -54,7 +55,7 @@ class BlazeFaceDetector(FaceDetector):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         try:
             with _quiet_stderr():
-                from mediapipe.python.solutions import face_detection
+                face_detection = face_detection_module()
         except Exception as exc:  # ImportError, or a protobuf mismatch raising AttributeError
             raise EmotraceError(
                 f"BlazeFace needs mediapipe==0.10.21 ({type(exc).__name__}); use --detector haar") from None
@@ -197,8 +198,7 @@ def available_detectors() -> list[str]:
     """Detector names that can be created on this machine."""
     names = ["haar"]
     try:
-        import mediapipe.python.solutions.face_detection  # noqa: F401
-
+        face_detection_module()
         names.insert(0, "blazeface")
     except Exception:
         pass

@@ -7,15 +7,16 @@ eager PyTorch. Both paths take the same uint8 crops and return the same probabil
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from emotrace.errors import EmotraceError
 from emotrace.labels import EMOTIONS
-from emotrace.models.factory import create_model
 from emotrace.models.manifest import default_model, verified_file, weight_record
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger("emotrace")
 
@@ -65,6 +66,10 @@ class FrameModelRunner:
             self._session = ort.InferenceSession(str(verified_file(self.name, onnx=True)), opts,
                                                  providers=["CPUExecutionProvider"])
         elif runtime == "torch":
+            import torch  # only here: the ONNX path never pays torch's import (about 1.6 s on a small CPU)
+
+            from emotrace.models.factory import create_model
+
             if threads:
                 torch.set_num_threads(threads)
             self._model = create_model(self.name, pretrained=True)
@@ -89,6 +94,8 @@ class FrameModelRunner:
         if self.runtime == "onnx":
             raw = dict(zip(names, self._session.run(names, {"crops": x}), strict=True))
         else:
+            import torch
+
             with torch.inference_mode():
                 out = self._model(torch.from_numpy(x))
             raw = {k: out[k].numpy() for k in names}
@@ -116,6 +123,8 @@ def _has_onnxruntime() -> bool:
 def export_onnx(model: torch.nn.Module, path: str, input_size: int = 48) -> None:
     """Export a frame model with a dynamic batch axis; outputs keep the names of the model's output dict
     (`logits`, `embedding`, and `logits_fer2013` / `valence_arousal` where the model has those heads)."""
+    import torch
+
     model.eval()
     x = torch.rand(2, 1, input_size, input_size)
     with torch.no_grad():

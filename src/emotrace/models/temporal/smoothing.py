@@ -4,6 +4,8 @@ smoothing as an LSTM.
 - `EmaTemporal`: exponential smoothing of the frame model's probabilities with a time constant in seconds (right
   under variable frame rate). Used where no trained temporal model is shipped.
 - `RnnTemporal`: a trained LSTM/GRU from the registry, stepped once per frame with per-track hidden state.
+- `OnnxRnnTemporal`: the same step from the shipped ONNX export (state in and out), so the ONNX path of the
+  pipeline never imports torch; same outputs within float rounding (tests/models/test_temporal.py).
 """
 
 from __future__ import annotations
@@ -12,9 +14,8 @@ import math
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from emotrace.models.manifest import default_model, weight_record
+from emotrace.models.manifest import default_model, verified_file, weight_record
 from emotrace.models.runtime import softmax
 
 
@@ -82,6 +83,8 @@ class RnnTemporal(TemporalStage):
         self._state: dict[int, object] = {}
 
     def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+        import torch
+
         ids = track_ids.tolist()
         states = [self._state.get(tid) for tid in ids]
         hidden = self._stack(states, len(ids))
@@ -94,6 +97,8 @@ class RnnTemporal(TemporalStage):
         return out
 
     def _stack(self, states: list[object], n: int) -> object:
+        import torch
+
         rnn = self.model.rnn
         zeros = torch.zeros(rnn.num_layers, 1, rnn.hidden_size)
         if isinstance(rnn, torch.nn.LSTM):
@@ -116,14 +121,77 @@ class RnnTemporal(TemporalStage):
         self._state.clear()
 
 
-def create_temporal(name: str = "auto", frame_model: str | None = None) -> TemporalStage:
+class OnnxRnnTemporal(TemporalStage):
+    """A shipped LSTM/GRU's exported step on ONNX Runtime: inputs `embedding` and the state (`h`, and `c` for an
+    LSTM), outputs the heads and the new state (`h_out`, `c_out`). Per-track state is a numpy array."""
+
+    def __init__(self, weights: str, threads: int = 0) -> None:
+        import onnxruntime as ort
+
+        rec = weight_record(weights)
+        self.name = weights
+        self.description = f"trained {rec.arch} over frame embeddings"
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        opts.log_severity_level = 3
+        self._session = ort.InferenceSession(str(verified_file(weights, onnx=True)), opts,
+                                             providers=["CPUExecutionProvider"])
+        inputs = {i.name: i.shape for i in self._session.get_inputs()}
+        self._state_names = [k for k in ("h", "c") if k in inputs]
+        self._state_shape = {k: (int(inputs[k][0]), int(inputs[k][2])) for k in self._state_names}  # layers, hidden
+        self._heads = [o.name for o in self._session.get_outputs() if not o.name.endswith("_out")]
+        self.has_valence_arousal = "valence_arousal" in self._heads
+        self._state: dict[int, dict[str, np.ndarray]] = {}
+
+    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+        ids = track_ids.tolist()
+        feeds: dict[str, np.ndarray] = {"embedding": np.ascontiguousarray(embedding, np.float32)}
+        for k in self._state_names:
+            layers, hidden = self._state_shape[k]
+            zero = np.zeros((layers, hidden), np.float32)
+            feeds[k] = np.stack([self._state[tid][k] if tid in self._state else zero for tid in ids], 1)
+        names = self._heads + [k + "_out" for k in self._state_names]
+        res = dict(zip(names, self._session.run(names, feeds), strict=True))
+        for i, tid in enumerate(ids):
+            self._state[tid] = {k: res[k + "_out"][:, i].copy() for k in self._state_names}
+        out = {"probs": softmax(res["logits"]).astype(np.float32)}
+        if "valence_arousal" in res:
+            out["valence_arousal"] = res["valence_arousal"].astype(np.float32)
+        return out
+
+    def drop(self, track_ids: list[int]) -> None:
+        for tid in track_ids:
+            self._state.pop(tid, None)
+
+    def reset(self) -> None:
+        self._state.clear()
+
+
+def _rnn(weights: str, runtime: str, threads: int) -> TemporalStage:
+    """The ONNX step where the runtime allows it and the shipped weights carry one, else PyTorch."""
+    if runtime != "torch" and not Path(weights).expanduser().exists():
+        rec = weight_record(weights)
+        if rec.onnx_file:
+            try:
+                import onnxruntime  # noqa: F401
+            except ImportError:
+                pass
+            else:
+                return OnnxRnnTemporal(weights, threads=threads)
+    return RnnTemporal(weights)
+
+
+def create_temporal(name: str = "auto", frame_model: str | None = None, runtime: str = "auto",
+                    threads: int = 0) -> TemporalStage:
     """`auto`: the shipped default temporal model trained on `frame_model`'s embeddings where one exists, else EMA
-    smoothing (and the output says so). A named temporal model must match the frame model it reads."""
+    smoothing (and the output says so). A named temporal model must match the frame model it reads. A shipped model
+    runs on ONNX Runtime unless `runtime` is torch (so the ONNX pipeline never imports torch)."""
     from emotrace.errors import EmotraceError
 
     if name == "auto":
         default = default_model("temporal", frame_model)
-        return RnnTemporal(default) if default else EmaTemporal()
+        return _rnn(default, runtime, threads) if default else EmaTemporal()
     if name == "ema":
         return EmaTemporal()
     if name.startswith("ema:"):
@@ -144,4 +212,4 @@ def create_temporal(name: str = "auto", frame_model: str | None = None) -> Tempo
     if frame_model is not None and reads != frame_model:
         raise EmotraceError(f"temporal model {name} reads {reads} embeddings, "
                             f"not {frame_model}'s; pick that frame model or --temporal ema")
-    return RnnTemporal(name)
+    return _rnn(name, runtime, threads)
