@@ -55,16 +55,9 @@ class FrameModelRunner:
             runtime = "onnx" if rec.onnx_file and _has_onnxruntime() else "torch"
         self.runtime = runtime
         if runtime == "onnx":
-            import onnxruntime as ort
-
             if not rec.onnx_file:
                 raise EmotraceError(f"model {self.name} ships no ONNX file; use --runtime torch")
-            opts = ort.SessionOptions()
-            if threads:
-                opts.intra_op_num_threads = threads
-            opts.log_severity_level = 3
-            self._session = ort.InferenceSession(str(verified_file(self.name, onnx=True)), opts,
-                                                 providers=["CPUExecutionProvider"])
+            self._session = onnx_session(str(verified_file(self.name, onnx=True)), threads)
         elif runtime == "torch":
             import torch  # only here: the ONNX path never pays torch's import (about 1.6 s on a small CPU)
 
@@ -109,6 +102,22 @@ class FrameModelRunner:
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "runtime": self.runtime, "classes": self.classes,
                 "metrics": self.record.metrics}
+
+
+def onnx_session(path: str, threads: int = 0) -> Any:
+    """An ONNX Runtime CPU session whose worker threads sleep between runs instead of spinning: the detector and
+    the decoder share the same few cores, and a spinning pool took their time (see docs/benchmarks.md)."""
+    import os
+
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+    if os.environ.get("EMOTRACE_ORT_SPIN", "0") != "1":
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.log_severity_level = 3
+    return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
 
 
 def _has_onnxruntime() -> bool:

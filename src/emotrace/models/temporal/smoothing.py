@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from emotrace.models.manifest import default_model, verified_file, weight_record
-from emotrace.models.runtime import softmax
+from emotrace.models.runtime import onnx_session, softmax
 
 
 class TemporalStage:
@@ -126,17 +126,10 @@ class OnnxRnnTemporal(TemporalStage):
     LSTM), outputs the heads and the new state (`h_out`, `c_out`). Per-track state is a numpy array."""
 
     def __init__(self, weights: str, threads: int = 0) -> None:
-        import onnxruntime as ort
-
         rec = weight_record(weights)
         self.name = weights
         self.description = f"trained {rec.arch} over frame embeddings"
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = threads
-        opts.log_severity_level = 3
-        self._session = ort.InferenceSession(str(verified_file(weights, onnx=True)), opts,
-                                             providers=["CPUExecutionProvider"])
+        self._session = onnx_session(str(verified_file(weights, onnx=True)), threads)
         inputs = {i.name: i.shape for i in self._session.get_inputs()}
         self._state_names = [k for k in ("h", "c") if k in inputs]
         self._state_shape = {k: (int(inputs[k][0]), int(inputs[k][2])) for k in self._state_names}  # layers, hidden
