@@ -211,7 +211,8 @@ class Analyzer:
                 drops: list[int] | None = None) -> Iterator[FrameResult]:
         """Run the frame model on all faces of the group at once, then the temporal model frame by frame (not on
         independent photos: there the temporal columns are the frame model's). `drops`: tracks that ended while
-        the group's faces were found; their temporal state goes first, as when `_faces` freed it at once."""
+        the group's faces were found; their temporal state goes first, as when `_faces` freed it at once (results
+        unchanged), and again at the end."""
         if drops:
             self.temporal.drop(drops)
         crops = [self._crops(f, d) for f, d, _ in group]
@@ -237,6 +238,10 @@ class Analyzer:
                 if "valence_arousal" in out:
                     faces.valence_arousal = out["valence_arousal"][offset - n:offset]
             yield FrameResult(frame=frame, faces=faces, detected=detected)
+        if drops:
+            # Frames of this group before the end of a track (a shot cut) stepped it again after the drop above;
+            # drop it once more so no state of an ended track outlives its group (ids are never reused).
+            self.temporal.drop(drops)
 
     # -- public -------------------------------------------------------------------------------------------------
     def process_frame(self, frame: Frame) -> FrameResult:
