@@ -90,7 +90,7 @@ def main() -> None:
             s.close = timed("sinks", s.close)
         counts = {"frames": 0, "faces": 0}
 
-        def count(res: Any) -> None:
+        def count(res: Any, counts: dict[str, int] = counts) -> None:
             counts["frames"] += 1
             counts["faces"] += len(res.faces)
         t = time.perf_counter()
