@@ -12,7 +12,7 @@
    one after the other: the shape before issue 16), medians of --repeat, interleaved.
 4. live: `run_live` (process_frame per frame, batch 1) on the clip scaled to 640x480: latency mean and p95.
 5. memory: `emotrace -q analyze` with every output on WolfgangLanger_Pexels.mp4 looped to --minutes; the resident
-   memory of the process (and of it plus its ffmpeg child) sampled every 5 s, and the peak (VmHWM).
+   memory of the process (and of it plus its ffmpeg child) sampled every 10 s, and the peak (VmHWM).
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def rss_kb(pid: int) -> tuple[int, int]:
     return own, own + kids
 
 
-def memory(media: Path, tmp: Path, minutes: float, every_s: float = 5.0) -> dict[str, Any]:
+def memory(media: Path, tmp: Path, minutes: float, every_s: float = 10.0) -> dict[str, Any]:
     import imageio_ffmpeg
 
     clip = media / "WolfgangLanger_Pexels.mp4"
@@ -157,6 +157,8 @@ def memory(media: Path, tmp: Path, minutes: float, every_s: float = 5.0) -> dict
             pass
         if own > 10 * 1024:  # started
             samples.append((round(time.perf_counter() - t0, 1), own // 1024, tree // 1024))
+            print(f"  memory sample: {samples[-1][0]:g} s, process {samples[-1][1]} MB, with ffmpeg "
+                  f"{samples[-1][2]} MB", flush=True)
         time.sleep(every_s)
     secs = time.perf_counter() - t0
     if proc.returncode:
