@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from emotrace.concurrency import Prefetcher, Worker
 from emotrace.errors import EmotraceError
 from emotrace.outputs import ALL_OUTPUTS, build_sinks, parse_outputs
 from emotrace.pipeline import Analyzer, AnalyzerConfig, FrameResult
@@ -19,6 +18,9 @@ from emotrace.sinks.base import discard
 from emotrace.sinks.lock import lock_folders
 from emotrace.sources import Source, open_source
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 log = logging.getLogger("emotrace")
 
 __all__ = ["ALL_OUTPUTS", "analyze", "build_sinks", "run"]
@@ -26,11 +28,13 @@ __all__ = ["ALL_OUTPUTS", "analyze", "build_sinks", "run"]
 
 def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: bool = False,
         on_result: Callable[[FrameResult], None] | None = None, max_frames: int | None = None,
-        sequence: bool = False) -> list[Path]:
+        sequence: bool = False, threaded: bool = True) -> list[Path]:
     """Stream `source` through `analyzer` into `sinks`. On any failure every sink aborts: no partial files.
 
     Photos (an image, or a folder of images) are analysed one by one, independent of each other; `sequence=True`
-    treats a folder of images as one video's frames (tracking and temporal state across them).
+    treats a folder of images as one video's frames (tracking and temporal state across them). `threaded` decodes
+    ahead in one thread and writes the sinks in another (bounded queues, same results in the same order); False
+    runs everything in the caller's thread.
     """
     if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1):
         raise EmotraceError(f"max_frames must be a whole number 1 or more (got {max_frames!r})")
@@ -40,6 +44,9 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
         source = FolderSource(source, sequence=True)
     locks = lock_folders(f for f in (s.output_folder() for s in sinks) if f is not None)  # one run per output folder
     src: Source | None = None
+    reader: Prefetcher[Any] | None = None
+    results: Iterator[FrameResult] | None = None
+    writer: Worker[FrameResult] | None = None
     opened: list[Sink] = []
     written: list[Path] = []
     bar = None
@@ -69,15 +76,24 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
             import itertools
 
             frames = itertools.islice(frames, max_frames)
+        if threaded:
+            frames = reader = Prefetcher(frames, depth=READ_AHEAD)
+            if opened:
+                writer = Worker(lambda res: _write_all(opened, res), depth=WRITE_BEHIND)
         n = 0
-        for res in (analyzer.stills(frames) if stills else analyzer.stream(frames)):
+        results = analyzer.stills(frames) if stills else analyzer.stream(frames, threaded=threaded)
+        for res in results:
             n += 1
-            for s in opened:
-                s.write(res)
+            if writer is not None:
+                writer.submit(res)
+            else:
+                _write_all(opened, res)
             if on_result is not None:
                 on_result(res)
             if bar is not None:
                 bar.update(1)
+        if writer is not None:
+            writer.finish()
         if n == 0:
             raise EmotraceError(f"no frame could be read from {src.name}")
         meta.incomplete = src.incomplete  # a truncated file: results cover what decoded, and say so
@@ -85,6 +101,8 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
             written += s.close()
         return written
     except BaseException:
+        if writer is not None:
+            writer.close(cancel=True)  # joined before any sink is aborted: no write runs during the abort
         for s in opened:
             try:
                 s.abort()
@@ -95,10 +113,23 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
     finally:
         if bar is not None:
             bar.close()
+        if results is not None:
+            getattr(results, "close", lambda: None)()  # first: its helper thread reads from `reader`
+        if reader is not None:
+            reader.close()  # joined before the source is released: no read runs on a closed decoder
         if src is not None:
             src.close()
         for lk in locks:
             lk.release()
+
+
+READ_AHEAD = 8  # decoded frames waiting for the analyzer (640x360: 0.7 MB each)
+WRITE_BEHIND = 16  # results waiting for the sinks; the analyzer yields `batch_frames` (8) at a time
+
+
+def _write_all(sinks: Sequence[Sink], res: FrameResult) -> None:
+    for s in sinks:
+        s.write(res)
 
 
 def analyze(source: Any, out_dir: str | Path | None = None, outputs: Sequence[str] = ALL_OUTPUTS,
@@ -109,6 +140,8 @@ def analyze(source: Any, out_dir: str | Path | None = None, outputs: Sequence[st
     With `out_dir`, the requested `outputs` are written there too. Options are AnalyzerConfig fields. The photos
     of a folder are independent unless `sequence=True` (then they are one video's frames, in name order).
     """
+    import pandas as pd  # here: `emotrace analyze` and the sinks never need pandas
+
     an = analyzer or Analyzer(config, **options)
     rows: list[dict[str, Any]] = []
     with_va = False

@@ -30,6 +30,8 @@ from emotrace.types import Detections, Frame
 
 log = logging.getLogger("emotrace")
 
+GROUPS_AHEAD = 2  # frame groups found and tracked ahead of the models when `stream(threaded=True)`
+
 
 @dataclass
 class AnalyzerConfig:
@@ -140,7 +142,8 @@ class Analyzer:
         self.photo_faces = PhotoFaceFinder(self.detector, cfg.min_face_px, cfg.detector)
         self.model = FrameModelRunner(cfg.frame_model, runtime=cfg.runtime, threads=cfg.threads)
         self.aligner = FaceAligner(size=self.model.input_size)
-        self.causal = create_temporal(cfg.temporal, frame_model=self.model.name)
+        self.causal = create_temporal(cfg.temporal, frame_model=self.model.name, runtime=self.model.runtime,
+                                      threads=cfg.threads)
         self._offline: TemporalStage | None = None
         self.temporal = self.causal  # the stage in use; `select_temporal` switches it per source
         self.classes = self.model.classes
@@ -170,7 +173,8 @@ class Analyzer:
                                 "live sources need a causal one (auto, ema, hmm or a causal model)")
         if not live and self.config.offline and self.config.temporal == "auto":
             if self._offline is None:
-                self._offline = create_temporal(self.config.temporal, frame_model=self.model.name, offline=True)
+                self._offline = create_temporal(self.config.temporal, frame_model=self.model.name, offline=True,
+                                                runtime=self.model.runtime, threads=self.config.threads)
             stage = self._offline
         if stage is not self.temporal:
             self.temporal.reset()
@@ -184,13 +188,14 @@ class Analyzer:
         self._since_detect = 0
         self._last_ids = np.zeros(0, np.int64)
         self._next_still_id = 1
+        self._drops: list[int] = []  # tracks ended by `_faces`, freed by the next `_finish` before its steps
 
     # -- stages -------------------------------------------------------------------------------------------------
     def _faces(self, frame: Frame) -> tuple[Detections, bool]:
         """Detect (or carry tracked faces on skipped frames) and assign track ids."""
         every = max(1, self.config.detect_every)
         if self.cuts is not None and self.cuts.is_cut(frame.image):
-            self.temporal.drop(self.tracker.end_all())
+            self._drops.extend(self.tracker.end_all())
             self._last_ids = np.zeros(0, np.int64)
             self._since_detect = 0
         if self._since_detect % every != 0 and len(self._last_ids):
@@ -200,7 +205,7 @@ class Analyzer:
         dets = self._detect(frame)
         dets = self.tracker.update(dets, frame.timestamp)
         if self.tracker.ended:
-            self.temporal.drop(self.tracker.ended)
+            self._drops.extend(self.tracker.ended)
         self._last_ids = dets.track_id if dets.track_id is not None else np.zeros(0, np.int64)
         return dets, True
 
@@ -225,9 +230,18 @@ class Analyzer:
             crops = self._masker(crops)
         return crops
 
-    def _finish(self, group: list[tuple[Frame, Detections, bool]], still: bool = False) -> Iterator[FrameResult]:
+    def _take_drops(self) -> list[int]:
+        drops, self._drops = self._drops, []
+        return drops
+
+    def _finish(self, group: list[tuple[Frame, Detections, bool]], still: bool = False,
+                drops: list[int] | None = None) -> Iterator[FrameResult]:
         """Run the frame model on all faces of the group at once, then the temporal model frame by frame (not on
-        independent photos: there the temporal columns are the frame model's)."""
+        independent photos: there the temporal columns are the frame model's). `drops`: tracks that ended while
+        the group's faces were found; their temporal state goes first, as when `_faces` freed it at once (results
+        unchanged), and again at the end."""
+        if drops:
+            self.temporal.drop(drops)
         crops = [self._crops(f, d) for f, d, _ in group]
         counts = [len(c) for c in crops]
         batch = np.concatenate(crops) if sum(counts) else np.zeros((0, self.aligner.size, self.aligner.size), np.uint8)
@@ -251,6 +265,10 @@ class Analyzer:
                 if "valence_arousal" in out:
                     faces.valence_arousal = out["valence_arousal"][offset - n:offset]
             yield FrameResult(frame=frame, faces=faces, detected=detected)
+        if drops:
+            # Frames of this group before the end of a track (a shot cut) stepped it again after the drop above;
+            # drop it once more so no state of an ended track outlives its group (ids are never reused).
+            self.temporal.drop(drops)
 
     # -- public -------------------------------------------------------------------------------------------------
     def process_frame(self, frame: Frame) -> FrameResult:
@@ -258,22 +276,40 @@ class Analyzer:
         if self.temporal.mode != "causal":
             self.select_temporal(live=True)
         faces, detected = self._faces(frame)
-        return next(self._finish([(frame, faces, detected)]))
+        return next(self._finish([(frame, faces, detected)], drops=self._take_drops()))
 
-    def stream(self, frames: Iterable[Frame]) -> Iterator[FrameResult]:
-        """Results for every frame, in order, `batch_frames` frames at a time. With an offline stage each result
-        is held until the stage's look-ahead (`delay_s`) has passed, so its temporal columns are final."""
+    def _groups(self, frames: Iterable[Frame]) -> Iterator[tuple[list[tuple[Frame, Detections, bool]], list[int]]]:
+        """Frames with their faces found and tracked, `batch_frames` at a time, with the tracks that ended."""
         group: list[tuple[Frame, Detections, bool]] = []
         size = max(1, self.config.batch_frames)
-        held: deque[FrameResult] = deque()
         for frame in frames:
             faces, detected = self._faces(frame)
             group.append((frame, faces, detected))
             if len(group) >= size:
-                yield from self._release(self._finish(group), held)
+                yield group, self._take_drops()
                 group = []
         if group:
-            yield from self._release(self._finish(group), held)
+            yield group, self._take_drops()
+
+    def stream(self, frames: Iterable[Frame], threaded: bool = False) -> Iterator[FrameResult]:
+        """Results for every frame, in order, `batch_frames` frames at a time. `threaded`: detection and tracking
+        of the next groups run in a helper thread while the frame and temporal models run on this one (the stages
+        share no state but the list of ended tracks, handed over with each group), same results. With an offline
+        stage each result is held until the stage's look-ahead (`delay_s`) has passed, so its temporal columns are
+        final."""
+        held: deque[FrameResult] = deque()
+        if not threaded:
+            for group, drops in self._groups(frames):
+                yield from self._release(self._finish(group, drops=drops), held)
+        else:
+            from emotrace.concurrency import Prefetcher
+
+            ahead = Prefetcher(self._groups(frames), depth=GROUPS_AHEAD, name="emotrace-faces")
+            try:
+                for group, drops in ahead:
+                    yield from self._release(self._finish(group, drops=drops), held)
+            finally:
+                ahead.close()  # joined: no detection or tracking runs once the stream is left
         self.temporal.settle(float("inf"))
         yield from held
 

@@ -102,3 +102,28 @@ def test_a_temporal_model_must_match_the_frame_model(monkeypatch):
         smoothing.create_temporal("frame-a", frame_model="frame-a")
     with pytest.raises(EmotraceError, match="must be a number"):
         smoothing.create_temporal("ema:fast")
+
+
+def test_the_onnx_temporal_step_matches_the_torch_one():
+    """The ONNX pipeline steps the shipped GRU on ONNX Runtime: same outputs as PyTorch, per track, as tracks come
+    and go."""
+    from emotrace.models.manifest import default_model
+    from emotrace.models.temporal.smoothing import OnnxRnnTemporal
+
+    name = default_model("temporal", default_model("frame"))
+    if name is None:
+        pytest.skip("no shipped temporal model")
+    a, b = RnnTemporal(name), OnnxRnnTemporal(name)
+    assert a.has_valence_arousal == b.has_valence_arousal
+    rng = np.random.default_rng(0)
+    schedule = [[1], [1, 2], [2, 1], [3], [1, 3, 2], [2]]
+    for t, ids in enumerate(schedule * 3):
+        emb = rng.normal(size=(len(ids), 256)).astype(np.float32)
+        ra = a.step(np.array(ids), t * 0.04, emb[:, :7], emb)
+        rb = b.step(np.array(ids), t * 0.04, emb[:, :7], emb)
+        assert set(ra) == set(rb)
+        for k in ra:
+            assert np.allclose(ra[k], rb[k], atol=1e-5), k
+        if t == 7:
+            a.drop([1])
+            b.drop([1])

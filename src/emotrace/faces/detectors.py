@@ -11,11 +11,13 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
 
 from emotrace.errors import EmotraceError
+from emotrace.faces.mediapipe_import import face_detection_module
 from emotrace.types import Detections
 
 log = logging.getLogger("emotrace")
@@ -49,12 +51,13 @@ class BlazeFaceDetector(FaceDetector):
 
     name = "blazeface"
 
-    def __init__(self, min_score: float = 0.5, ranges: str = "both", nms_iou: float = 0.3) -> None:
+    def __init__(self, min_score: float = 0.5, ranges: str = "both", nms_iou: float = 0.3,
+                 parallel: bool = True) -> None:
         os.environ.setdefault("GLOG_minloglevel", "2")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         try:
             with _quiet_stderr():
-                from mediapipe.python.solutions import face_detection
+                face_detection = face_detection_module()
         except Exception as exc:  # ImportError, or a protobuf mismatch raising AttributeError
             raise EmotraceError(
                 f"BlazeFace needs mediapipe==0.10.21 ({type(exc).__name__}); use --detector haar") from None
@@ -69,6 +72,8 @@ class BlazeFaceDetector(FaceDetector):
             for m in self._models:
                 m.process(blank)
         self.nms_iou = nms_iou
+        self.parallel = parallel
+        self._pool: Any = None
         self.min_score = min_score  # mediapipe's own threshold is not applied by every model; filter here too
 
     def _run(self, model: object, rgb: np.ndarray, w: int, h: int) -> Detections:
@@ -88,7 +93,17 @@ class BlazeFaceDetector(FaceDetector):
     def detect(self, image: np.ndarray) -> Detections:
         h, w = image.shape[:2]
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        parts = [self._run(m, rgb, w, h) for m in self._models]
+        if len(self._models) > 1 and self.parallel:
+            # MediaPipe releases the GIL while a graph runs: the second model runs beside the first (each graph is
+            # used by one thread at a time; the merge sees the parts in the same order).
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emotrace-blazeface")
+            later = [self._pool.submit(self._run, m, rgb, w, h) for m in self._models[1:]]
+            parts = [self._run(self._models[0], rgb, w, h)] + [f.result() for f in later]
+        else:
+            parts = [self._run(m, rgb, w, h) for m in self._models]
         dets = merge(parts, self.nms_iou)
         if not len(dets):
             return dets
@@ -99,6 +114,9 @@ class BlazeFaceDetector(FaceDetector):
         return dets[np.flatnonzero(keep)]
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         for m in self._models:
             m.close()
 
@@ -197,8 +215,7 @@ def available_detectors() -> list[str]:
     """Detector names that can be created on this machine."""
     names = ["haar"]
     try:
-        import mediapipe.python.solutions.face_detection  # noqa: F401
-
+        face_detection_module()
         names.insert(0, "blazeface")
     except Exception:
         pass

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from emotrace.errors import EmotraceError
 from emotrace.labels import EMOTIONS
-from emotrace.models.factory import create_model
 from emotrace.models.manifest import WeightRecord, default_model, manifest, verified_file, weight_record
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger("emotrace")
 
@@ -70,17 +71,14 @@ class FrameModelRunner:
             runtime = "onnx" if self.record is not None and self.record.onnx_file and _has_onnxruntime() else "torch"
         self.runtime = runtime
         if runtime == "onnx":
-            import onnxruntime as ort
-
             if self.record is None or not self.record.onnx_file:
                 raise EmotraceError(f"model {self.name} ships no ONNX file; use --runtime torch")
-            opts = ort.SessionOptions()
-            if threads:
-                opts.intra_op_num_threads = threads
-            opts.log_severity_level = 3
-            self._session = ort.InferenceSession(str(verified_file(self.name, onnx=True)), opts,
-                                                 providers=["CPUExecutionProvider"])
+            self._session = onnx_session(str(verified_file(self.name, onnx=True)), threads)
         elif runtime == "torch":
+            import torch  # only here: the ONNX path never pays torch's import (about 1.6 s on a small CPU)
+
+            from emotrace.models.factory import create_model
+
             if threads:
                 torch.set_num_threads(threads)
             self._model = loaded.model if self.record is None else create_model(self.name, pretrained=True)
@@ -105,6 +103,8 @@ class FrameModelRunner:
         if self.runtime == "onnx":
             raw = dict(zip(names, self._session.run(names, {"crops": x}), strict=True))
         else:
+            import torch
+
             with torch.inference_mode():
                 out = self._model(torch.from_numpy(x))
             raw = {k: out[k].numpy() for k in names}
@@ -120,6 +120,22 @@ class FrameModelRunner:
                 "metrics": self.metrics, "temperature": self.temperature}
 
 
+def onnx_session(path: str, threads: int = 0) -> Any:
+    """An ONNX Runtime CPU session whose worker threads sleep between runs instead of spinning: the detector and
+    the decoder share the same few cores, and a spinning pool took their time (see docs/benchmarks.md)."""
+    import os
+
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+    if os.environ.get("EMOTRACE_ORT_SPIN", "0") != "1":
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.log_severity_level = 3
+    return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+
+
 def _has_onnxruntime() -> bool:
     try:
         import onnxruntime  # noqa: F401
@@ -132,6 +148,8 @@ def _has_onnxruntime() -> bool:
 def export_onnx(model: torch.nn.Module, path: str, input_size: int = 48) -> None:
     """Export a frame model with a dynamic batch axis; outputs keep the names of the model's output dict
     (`logits`, `embedding`, and `logits_fer2013` / `valence_arousal` where the model has those heads)."""
+    import torch
+
     model.eval()
     x = torch.rand(2, 1, input_size, input_size)
     with torch.no_grad():

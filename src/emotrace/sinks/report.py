@@ -13,6 +13,7 @@ import numpy as np
 from emotrace.pipeline import FrameResult
 from emotrace.sinks.base import Sink, atomic_path, discard, publish
 from emotrace.sinks.draw import COLORS
+from emotrace.sinks.series import TrackSeries
 from emotrace.sinks.windows import windows
 
 FINE_WINDOWS = 2000  # per track; zooming shows them down to one window per few pixels
@@ -85,8 +86,7 @@ class ReportSink(Sink):
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._t: dict[int, list[float]] = {}
-        self._p: dict[int, list[np.ndarray]] = {}
+        self._series: dict[int, TrackSeries] = {}
         self._file: dict[int, str] = {}
         self.frames = 0
 
@@ -95,20 +95,23 @@ class ReportSink(Sink):
         f = result.faces
         for i in range(len(f)):
             tid = int(f.track_id[i])
-            self._t.setdefault(tid, []).append(float(result.frame.timestamp))
-            self._p.setdefault(tid, []).append(f.temporal_probs[i].astype(np.float16))
+            series = self._series.get(tid)
+            if series is None:
+                series = self._series[tid] = TrackSeries(len(self.meta.classes))
+            series.append(float(result.frame.timestamp), f.temporal_probs[i])
             self._file.setdefault(tid, result.frame.source)
 
     def build(self) -> str:
         classes = self.meta.classes
         tracks = []
-        for tid, ts in sorted(self._t.items()):
-            w = windows(np.array(ts), np.array(self._p[tid], np.float32), max_windows=FINE_WINDOWS)
+        for tid, series in sorted(self._series.items()):
+            ts, probs = series.t, series.probs
+            w = windows(ts, probs, max_windows=FINE_WINDOWS)
             shares = [None if not np.isfinite(s).all() else [round(float(v), 3) for v in s] for s in w.shares]
-            dist = np.bincount(np.argmax(np.array(self._p[tid], np.float32), 1), minlength=len(classes)) / len(ts)
+            dist = np.bincount(np.argmax(probs, 1), minlength=len(classes)) / len(ts)
             tracks.append({"id": tid, "t0": float(w.start[0]), "w": w.width_s, "shares": shares,
-                           "dominant": [int(d) for d in w.dominant], "frames": len(ts), "start": min(ts),
-                           "end": max(ts), "file": self._file[tid], "label": classes[int(np.argmax(dist))],
+                           "dominant": [int(d) for d in w.dominant], "frames": len(ts), "start": float(ts.min()),
+                           "end": float(ts.max()), "file": self._file[tid], "label": classes[int(np.argmax(dist))],
                            "dist": [round(float(v), 3) for v in dist]})
         data = {"classes": classes, "colors": [css_color(c) for c in classes], "tracks": tracks}
         e = html.escape

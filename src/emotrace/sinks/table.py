@@ -7,9 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from emotrace.pipeline import FrameResult
 from emotrace.sinks.base import RunMeta, Sink, atomic_path, discard, publish
 from emotrace.sinks.rows import arrow_schema, result_rows, row_columns
@@ -40,6 +37,9 @@ class TableSink(Sink):
         self.columns = list(self.prefix) + row_columns(meta.classes, self.with_va)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.fmt == "parquet":
+            import pyarrow as pa  # here, not at the top: CSV and JSON Lines runs never load pyarrow
+            import pyarrow.parquet as pq
+
             base = arrow_schema(meta.classes, self.with_va)
             fields = self.prefix_fields or [pa.field(k, pa.string()) for k in self.prefix]
             self.schema = pa.schema(list(fields) + list(base),
@@ -63,6 +63,8 @@ class TableSink(Sink):
         if not self._buf:
             return
         if self.fmt == "parquet":
+            import pyarrow as pa
+
             cols = {c: [r.get(c) for r in self._buf] for c in self.columns}
             self._pq.write_table(pa.table(cols, schema=self.schema))
         elif self.fmt == "csv":

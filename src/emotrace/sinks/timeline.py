@@ -12,6 +12,7 @@ import numpy as np
 from emotrace.pipeline import FrameResult
 from emotrace.sinks.base import Sink, atomic_path, discard, publish
 from emotrace.sinks.draw import COLORS
+from emotrace.sinks.series import TrackSeries
 from emotrace.sinks.windows import windows
 
 LINE_MAX_FRAMES = 600  # above this, lines overlap into a wall: aggregate into windows
@@ -28,9 +29,7 @@ class TimelineSink(Sink):
     def __init__(self, folder: str | Path, min_frames: int = 2) -> None:
         self.folder = Path(folder)
         self.min_frames = min_frames
-        self._t: dict[int, list[float]] = {}
-        self._p: dict[int, list[np.ndarray]] = {}
-        self._f: dict[int, list[int]] = {}
+        self._series: dict[int, TrackSeries] = {}  # temporal probabilities, frame model's top label
         self._written: list[Path] = []
         self._tmp: Path | None = None  # the chart being saved, for abort
 
@@ -38,9 +37,10 @@ class TimelineSink(Sink):
         f = result.faces
         for i in range(len(f)):
             tid = int(f.track_id[i])
-            self._t.setdefault(tid, []).append(float(result.frame.timestamp))
-            self._p.setdefault(tid, []).append(f.temporal_probs[i].astype(np.float16))
-            self._f.setdefault(tid, []).append(int(np.argmax(f.frame_probs[i])))
+            series = self._series.get(tid)
+            if series is None:
+                series = self._series[tid] = TrackSeries(len(self.meta.classes))
+            series.append(float(result.frame.timestamp), f.temporal_probs[i], int(np.argmax(f.frame_probs[i])))
 
     def close(self) -> list[Path]:
         import matplotlib
@@ -50,14 +50,14 @@ class TimelineSink(Sink):
 
         classes = self.meta.classes
         self.folder.mkdir(parents=True, exist_ok=True)
-        for tid, ts in sorted(self._t.items()):
-            if len(ts) < self.min_frames:
+        for tid, series in sorted(self._series.items()):
+            if len(series) < self.min_frames:
                 continue
-            t = np.array(ts)
-            p = np.array(self._p[tid], np.float32)
+            t = series.t
+            p = series.probs
             fig, (ax, ax2) = plt.subplots(2, 1, figsize=(10, 4), sharex=True,
                                           gridspec_kw={"height_ratios": [5, 1]})
-            if len(ts) > LINE_MAX_FRAMES:
+            if len(series) > LINE_MAX_FRAMES:
                 self._windowed(ax, ax2, tid, t, p)
                 self._save(fig, tid)
                 continue
@@ -68,7 +68,7 @@ class TimelineSink(Sink):
             ax.set_ylabel("probability")
             ax.set_title(f"track {tid}: {self.meta.analyzer.get('temporal_stage', '')} probabilities")
             ax.legend(loc="upper right", ncol=len(classes), fontsize=7)
-            fl = np.array(self._f[tid])
+            fl = series.labels
             cols = [tuple(v / 255 for v in COLORS.get(classes[k], (0, 0, 0))[::-1]) for k in fl]
             ax2.scatter(t, np.zeros_like(t), c=cols, marker="|", s=200)
             ax2.set_yticks([])

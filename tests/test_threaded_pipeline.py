@@ -1,0 +1,72 @@
+"""The threaded run (decode ahead, detection and tracking ahead of the models, sinks written behind) gives exactly
+the single-threaded results and files, on real clips with several faces and shot cuts."""
+
+import pytest
+
+from emotrace.api import build_sinks, run
+from emotrace.pipeline import Analyzer
+from emotrace.sinks import result_rows
+from tests.helpers import MEDIA, needs_shared
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    return Analyzer()
+
+
+def _rows(analyzer, path, threaded, out=None):
+    rows = []
+    sinks = build_sinks(out, ["csv", "jsonl", "summary"]) if out is not None else []
+    run(str(path), analyzer, sinks, threaded=threaded,
+        on_result=lambda r: rows.extend(result_rows(r, analyzer.classes, True)))
+    return rows
+
+
+@needs_shared
+@pytest.mark.parametrize("clip", ["short_hamilton_clip.mp4", "WolfgangLanger_Pexels.mp4"])
+def test_threaded_equals_single_threaded(analyzer, clip, tmp_path):
+    single = _rows(analyzer, MEDIA / clip, False, tmp_path / "single")
+    threaded = _rows(analyzer, MEDIA / clip, True, tmp_path / "threaded")
+    assert len(single) == len(threaded) > 0
+    assert single == threaded
+    for name in ("emotions.csv", "emotions.jsonl"):
+        assert (tmp_path / "single" / name).read_bytes() == (tmp_path / "threaded" / name).read_bytes()
+
+
+@needs_shared
+def test_stream_threaded_frees_ended_tracks_as_before(analyzer):
+    """Shot cuts end tracks in the detection thread; the temporal state is freed on the model side, and after a
+    clip no state is left for tracks that ended."""
+    from emotrace.sources import open_source
+
+    analyzer.reset()
+    src = open_source(str(MEDIA / "short_hamilton_clip.mp4"))
+    try:
+        results = list(analyzer.stream(iter(src), threaded=True))
+    finally:
+        src.close()
+    assert len(results) == 275
+    alive = {t.track_id for t in analyzer.tracker.tracks}
+    assert set(analyzer.temporal._state) <= alive
+
+
+@needs_shared
+def test_a_failing_sink_still_aborts_every_output_when_threaded(analyzer, tmp_path):
+    from emotrace.sinks.base import Sink
+
+    class Boom(Sink):
+        def __init__(self):
+            self.n = 0
+
+        def write(self, result):
+            self.n += 1
+            if self.n == 30:
+                raise OSError("disk full")
+
+        def close(self):
+            return []
+
+    sinks = [*build_sinks(tmp_path, ["csv", "jsonl"]), Boom()]
+    with pytest.raises(OSError, match="disk full"):
+        run(str(MEDIA / "WolfgangLanger_Pexels.mp4"), analyzer, sinks, threaded=True)
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".emotrace")] == []
