@@ -103,7 +103,9 @@ def test_models_names_the_defaults(capsys):
     assert main(["models"]) == 0
     out = capsys.readouterr().out
     assert f"{default_frame_model()} [default]" in out
-    assert "temporal stage emotrace-gru-ferplus-ckplus" in out
+    from emotrace.models.manifest import default_model
+
+    assert f"temporal stage {default_model('temporal', default_frame_model())} live" in out
 
 
 def test_a_folder_in_use_is_refused(tmp_path, capsys, image):
