@@ -24,12 +24,12 @@ import torch
 from emotrace.eval.temporal_bench import default_methods, run_benchmark
 from emotrace.provenance import provenance
 
-SHIPPED = ["emotrace-gru-ferplus-ckplus", "emotrace-tgru-ferplus-ckplus", "emotrace-tlstm-ferplus-ckplus",
+SHIPPED = ["emotrace-gru-v2", "emotrace-tgru-ferplus-ckplus", "emotrace-tlstm-ferplus-ckplus",
            "emotrace-lookahead-gru-ferplus-ckplus", "emotrace-tgru-ferplus-ckplus+lookahead"]
 
 
 def _label(m: str) -> str:
-    return m.replace("emotrace-", "").replace("-ferplus-ckplus", "")
+    return m.replace("emotrace-", "").replace("-ferplus-ckplus", "").replace("-v2", "")
 
 
 def table(res: dict) -> str:
@@ -92,7 +92,7 @@ def main() -> int:
     ap.add_argument("--shared", default="../shared")
     ap.add_argument("--models", nargs="*", default=SHIPPED, help="temporal stages by name (shipped, run folders, "
                                                                     "NAME+lookahead)")
-    ap.add_argument("--frame-model", default="emotrace-cnn-m-ferplus")
+    ap.add_argument("--frame-model", default="emotrace-cnn-m-v2", help="the frame model the stages read (default: v2)")
     ap.add_argument("--cache", default="runs/temporal-bench", help="frame-model outputs, per frame model")
     ap.add_argument("--features", help="folder of labelled-sequence features to reuse (a temporal training run's "
                                        "features-<frame model>-0); default: under --cache")
