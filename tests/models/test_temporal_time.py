@@ -202,3 +202,36 @@ def test_onnx_export_matches_pytorch(tmp_path, name):
     m = create_model(name, input_dim=D, hidden=8, valence_arousal=True).eval()
     export_temporal_onnx(m, str(tmp_path / "m.onnx"))
     assert onnx_parity(m, str(tmp_path / "m.onnx"), m.input_spec, temporal=True) < 1e-4
+
+
+def test_shipped_look_ahead_model_runs_the_same_on_onnx_runtime():
+    """Files use the look-ahead model's ONNX export (no torch import); it gives what the PyTorch stage gives, gaps
+    and two interleaved tracks included."""
+    from emotrace.models.temporal.smoothing import OnnxOfflineTemporal, offline_model
+
+    name = offline_model(None)
+    if name is None:
+        pytest.skip("no look-ahead model ships")
+    rec = manifest()[name]
+    dim = rec.contract.embedding_dim or int(rec.contract.spec.get("channels", 256))
+    rng = np.random.default_rng(5)
+    n = 45
+    x = {tid: (np.repeat(rng.normal(size=(4, dim)), 12, 0)[:n] + 0.3 * rng.normal(size=(n, dim))).astype(np.float32)
+         for tid in (1, 2)}
+    times = np.concatenate([np.arange(25) / 30, 25 / 30 + 1.6 + np.arange(20) / 30])  # a gap past reset_s
+    p = np.full((n, 1, 7), 1 / 7, np.float32)
+
+    def run(stage):
+        outs = []
+        for k, t in enumerate(times):
+            ids = np.array([1, 2] if k % 2 else [2, 1])
+            res = stage.step(ids, float(t), np.concatenate([p[k], p[k]]), np.stack([x[i][k] for i in ids]))
+            outs.append((ids, res))
+        stage.settle(float("inf"))
+        return {tid: (np.stack([r["probs"][list(ids).index(tid)] for ids, r in outs]),
+                      np.stack([r["valence_arousal"][list(ids).index(tid)] for ids, r in outs])) for tid in (1, 2)}
+
+    onnx, ref = run(OnnxOfflineTemporal(name)), run(OfflineRnnTemporal(name))
+    for tid in (1, 2):
+        assert np.abs(onnx[tid][0] - ref[tid][0]).max() < 1e-4
+        assert np.abs(onnx[tid][1] - ref[tid][1]).max() < 1e-4
