@@ -38,8 +38,12 @@ def test_the_default_pipeline_runs_the_shipped_default_models(analyzer):
     d = analyzer.describe()
     frame = d["frame_model"]["name"]
     assert man[frame].role == "frame" and man[frame].default
-    temporal = man[d["temporal_stage"]]
-    assert temporal.role == "temporal" and temporal.default and temporal.frame_model == frame
+    from emotrace.models.temporal.smoothing import offline_model
+
+    temporal = man[d["temporal_stage"]]  # the causal default, or after a file the look-ahead one for files
+    live_or_files = temporal.default or d["temporal_stage"] == offline_model(frame)
+    assert temporal.role == "temporal" and live_or_files and temporal.frame_model == frame
+    assert d["temporal_mode"] == ("causal" if temporal.default else "offline")
     df = emotrace.analyze(astronaut_frames(6), analyzer=analyzer)
     assert df[["valence", "arousal"]].notna().all().all()
     assert df[["valence", "arousal"]].abs().le(1).all().all()
