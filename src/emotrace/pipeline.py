@@ -109,8 +109,9 @@ def check_analyzer_config(cfg: AnalyzerConfig) -> None:
         except ValueError:
             tau = float("nan")
         if not (tau > 0 and tau < float("inf")):
-            raise EmotraceError(f"temporal {t!r}: the parameter must be a number above 0 (ema:0.4 seconds, "
-                                "hmm:1.0 switches per second)")
+            what = ("the time constant must be a number of seconds above 0 (ema:0.4)" if base.startswith("ema:")
+                    else "the switch rate must be a number of label switches per second above 0 (hmm:1.0)")
+            raise EmotraceError(f"temporal {t!r}: {what}")
     elif base not in ("auto", "ema", "hmm") and base not in temporal_choices() and not Path(base).expanduser().exists():
         raise EmotraceError(f"temporal must be one of {', '.join(temporal_choices())} (got {t!r})")
 
