@@ -46,10 +46,18 @@ class TemporalStage:
         raise NotImplementedError
 
     def drop(self, track_ids: list[int]) -> None:
-        """Forget the state of tracks that ended."""
+        """Forget the state of tracks that ended: every per-track dict the stage keeps (`_state`, `_last_t`)."""
+        for table in self._tables():
+            for tid in track_ids:
+                table.pop(tid, None)
 
     def reset(self) -> None:
         """Forget every track."""
+        for table in self._tables():
+            table.clear()
+
+    def _tables(self) -> list[dict]:
+        return [t for t in (getattr(self, "_state", None), getattr(self, "_last_t", None)) if isinstance(t, dict)]
 
 
 class EmaTemporal(TemporalStage):
@@ -75,13 +83,6 @@ class EmaTemporal(TemporalStage):
             self._state[tid] = (t, cur)
             out[i] = cur
         return {"probs": out}
-
-    def drop(self, track_ids: list[int]) -> None:
-        for tid in track_ids:
-            self._state.pop(tid, None)
-
-    def reset(self) -> None:
-        self._state.clear()
 
 
 class RnnTemporal(TemporalStage):
@@ -153,15 +154,6 @@ class RnnTemporal(TemporalStage):
             return state[0][:, i:i + 1].clone(), state[1][:, i:i + 1].clone()
         return state[:, i:i + 1].clone()  # type: ignore[index]
 
-    def drop(self, track_ids: list[int]) -> None:
-        for tid in track_ids:
-            self._state.pop(tid, None)
-            self._last_t.pop(tid, None)
-
-    def reset(self) -> None:
-        self._state.clear()
-        self._last_t.clear()
-
 
 class HmmTemporal(TemporalStage):
     """Online (forward) decoding of the frame model's probabilities with a per-second label-switch prior."""
@@ -183,13 +175,6 @@ class HmmTemporal(TemporalStage):
             self._state[tid] = (t, belief)
             out[i] = belief
         return {"probs": out}
-
-    def drop(self, track_ids: list[int]) -> None:
-        for tid in track_ids:
-            self._state.pop(tid, None)
-
-    def reset(self) -> None:
-        self._state.clear()
 
 
 class _Pending:
@@ -495,15 +480,6 @@ class OnnxRnnTemporal(TemporalStage):
         if "valence_arousal" in res:
             out["valence_arousal"] = res["valence_arousal"].astype(np.float32)
         return out
-
-    def drop(self, track_ids: list[int]) -> None:
-        for tid in track_ids:
-            self._state.pop(tid, None)
-            self._last_t.pop(tid, None)
-
-    def reset(self) -> None:
-        self._state.clear()
-        self._last_t.clear()
 
 
 def _offline(weights: str, runtime: str, threads: int) -> TemporalStage:
