@@ -1,10 +1,12 @@
-"""Import MediaPipe's face detection without the rest of `mediapipe.solutions`.
+"""Import MediaPipe's face detection without the rest of `mediapipe.solutions` and `mediapipe.tasks`.
 
 `mediapipe/__init__.py` imports every solution, and `drawing_utils` among them imports matplotlib.pyplot: about
-0.5 s of a 0.65 s import on a small CPU, for plotting code the detector never runs. Before mediapipe is first
-imported, a finder makes `mediapipe.python.solutions` a package that imports only `face_detection` and loads every
-other submodule when first touched (`mediapipe.solutions.face_mesh` still works); the option protos the full import
-registers are registered too, so detections stay identical.
+0.5 s of a 0.65 s import on a small CPU, for plotting code the detector never runs. It also imports the Tasks API
+(audio, text, vision, genai: 0.08 s more), which the solutions never use. Before mediapipe is first imported, a
+finder makes `mediapipe.python.solutions` a package that imports only `face_detection`, and `mediapipe.tasks.python`
+one that imports nothing; both load every other submodule when first touched (`mediapipe.solutions.face_mesh`,
+`mediapipe.tasks.python.vision` still work). The option protos the full import registers are registered too, so
+detections stay identical (tests/faces/test_mediapipe_import.py compares them with the full import's).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import types
 from typing import Any
 
 _PACKAGE = "mediapipe.python.solutions"
+_TASKS = "mediapipe.tasks.python"
 
 # The calculator-option protos that the skipped solution modules import. Importing a *_pb2 module registers its
 # options extension, and the graph a solution builds applies only options whose extension is registered: without
@@ -57,45 +60,50 @@ _OPTION_PROTOS = (
 )
 
 
-class _LazySolutions(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds and loads `mediapipe.python.solutions` only; everything else goes to the normal finders."""
+class _LazyPackages(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds and loads the lazy packages only (package name -> its folder); everything else goes to the normal
+    finders."""
 
-    def __init__(self, folder: str) -> None:
-        self.folder = folder
+    def __init__(self, folders: dict[str, str]) -> None:
+        self.folders = folders
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        if name != _PACKAGE:
+        if name not in self.folders:
             return None
         spec = importlib.machinery.ModuleSpec(name, self, is_package=True)
-        spec.submodule_search_locations = [self.folder]
+        spec.submodule_search_locations = [self.folders[name]]
         return spec
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
         return None
 
     def exec_module(self, module: types.ModuleType) -> None:
+        package = module.__name__
+
         def __getattr__(name: str) -> Any:  # noqa: N807 - a module's __getattr__
             if name.startswith("__"):
                 raise AttributeError(name)
             try:
-                return importlib.import_module(f"{_PACKAGE}.{name}")
+                return importlib.import_module(f"{package}.{name}")
             except ModuleNotFoundError:
                 raise AttributeError(name) from None
 
         module.__getattr__ = __getattr__  # type: ignore[attr-defined]
-        for name in _OPTION_PROTOS:
-            importlib.import_module(name)
-        importlib.import_module(f"{_PACKAGE}.face_detection")  # as the real __init__ does, binding what it binds
+        if package == _PACKAGE:
+            for name in _OPTION_PROTOS:
+                importlib.import_module(name)
+            importlib.import_module(f"{_PACKAGE}.face_detection")  # as the real __init__ does, binding what it binds
 
 
 def _install() -> None:
     """Put the finder first (once, and only before mediapipe is imported)."""
-    if "mediapipe" in sys.modules or any(isinstance(f, _LazySolutions) for f in sys.meta_path):
+    if "mediapipe" in sys.modules or any(isinstance(f, _LazyPackages) for f in sys.meta_path):
         return
     spec = importlib.util.find_spec("mediapipe")
     if spec is None or not spec.submodule_search_locations:
         return
-    sys.meta_path.insert(0, _LazySolutions(f"{list(spec.submodule_search_locations)[0]}/python/solutions"))
+    root = list(spec.submodule_search_locations)[0]
+    sys.meta_path.insert(0, _LazyPackages({_PACKAGE: f"{root}/python/solutions", _TASKS: f"{root}/tasks/python"}))
 
 
 def face_detection_module() -> Any:
