@@ -19,6 +19,7 @@ PLAN: dict[str, tuple[list[str], Path | None]] = {
     "frame-default.yaml": (["--max-train", "256", "--max-eval", "200"], FERPLUS),
     "frame-m.yaml": (["--max-train", "256", "--max-eval", "200"], FERPLUS),
     "frame-v2.yaml": (["--max-train", "256", "--max-eval", "200", "--set", "epoch_rows=256"], FERPLUS),
+    "frame-v2-distill.yaml": (["--max-train", "256", "--max-eval", "200", "--set", "epoch_rows=256"], FERPLUS),
     "distill-cnn-s.yaml": (["--max-train", "256", "--max-eval", "200"], FERPLUS),
     "seed1-conv3d-lstm.yaml": (["--max-train", "16", "--max-eval", "8"], CKPLUS),
     "seed2-cnn-lstm.yaml": (["--max-train", "16", "--max-eval", "8"], CKPLUS),
@@ -63,7 +64,7 @@ def test_config_trains_evaluates_and_exports(tmp_path, config):
         pytest.skip(f"temporal training reads CK+ at {CKPLUS}")
     out = tmp_path / "run"
     info = _train(config, out, [*extra, "--set", f"crop_cache={tmp_path / 'crops'}"]
-                  if config.startswith("seed") or config == "frame-v2.yaml" else extra)
+                  if config.startswith(("seed", "frame-v2")) else extra)
     assert info["task"] in ("frame", "mix", "classify", "temporal", "distill")
     _evaluate_and_export(out, data, tmp_path)
     if info["task"] == "temporal":  # a trained temporal run drives the pipeline before it is shipped

@@ -50,6 +50,7 @@ class WeightRecord:
     confusions: dict[str, list[list[int]]] = field(default_factory=dict)
     data_licence: str = ""
     temperature: float = 1.0  # softmax temperature fitted on held-out data (calibration); 1 = raw logits
+    prior_shift: float = 0.0  # s * log(training prior) added to the main head's bias at shipping (`--prior-shift`)
 
     @property
     def classes(self) -> list[str]:

@@ -44,9 +44,11 @@ def _frame_card(name: str, r: dict[str, Any]) -> str:
     heads = ["FER+ vote distribution (soft target)"] + (["FER2013 original labels"] if r.get("fer2013_head") else []) \
         + (["valence/arousal proxies with a CCC loss"] if r.get("valence_arousal") else [])
     distilled = ""
-    if r.get("task") == "distill":
-        distilled = (f"\n- **Distilled from**: {', '.join(cfg.get('teachers', []))} (temperature "
-                     f"{cfg.get('temperature')}, weight {cfg.get('distill_weight')} on the teachers).")
+    if cfg.get("teachers"):
+        flip = ", each also on the mirrored face" if cfg.get("teacher_flip") else ""
+        distilled = (f"\n- **Distilled from**: {', '.join(cfg['teachers'])} (an ensemble in the balanced space"
+                     f"{flip}; temperature {cfg.get('distill_temperature', cfg.get('temperature'))}, weight "
+                     f"{cfg.get('distill_weight')} on the teachers).")
     data = ("FER2013 Train images with the FER+ ten-annotator votes (and FER2013's original labels where a\n"
             "  head uses them).")
     if r.get("task") == "mix":

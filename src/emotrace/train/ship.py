@@ -179,6 +179,7 @@ def ship_run(run_dir: str | Path, name: str, default: bool = True, data_root: st
     if role == "frame":
         rec.metrics, rec.confusions = frame_metrics(model, data_root)
         rec.temperature = float(rec.metrics["calibration_temperature"])
+        rec.prior_shift = float(prior_shift)
         save_record(rec)
         if loaded.task == "mix":  # scored through the pipeline, which reads the record just saved
             rec.metrics["photo_sets_holdout"] = photo_set_metrics(name, loaded.config)

@@ -6,7 +6,7 @@ masked out of that head's loss.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from emotrace.train.augment import random_affine
 from emotrace.train.config import EngineConfig
 from emotrace.train.losses import ccc
 from emotrace.train.tasks.base import Task
+from emotrace.train.tasks.teachers import Teachers, log_of
 
 
 @dataclass
@@ -46,6 +47,11 @@ class FrameConfig(EngineConfig):
     batch_size: int = 128
     best_metric: str = "ferplus7_accuracy"
     ship_checkpoint: str = "final"  # the last epoch ships: picking an epoch on Valid would flatter Valid
+    # distillation (train/tasks/teachers.py): loss = (1 - w) * own loss + w * T^2 * KL(teachers_T || student_T)
+    teachers: list[str] = field(default_factory=list)  # run folders, checkpoints or shipped names
+    teacher_flip: bool = False  # teachers also see the mirrored face (flip TTA)
+    distill_temperature: float = 4.0
+    distill_weight: float = 0.7
 
 
 def ferplus_targets(split: FerPlusSplit, label_mode: str, include_contempt: bool) -> dict[str, np.ndarray]:
@@ -75,6 +81,11 @@ class FrameTask(Task):
 
     def setup(self, device: torch.device) -> None:
         super().setup(device)
+        self.read_data()
+        self.load_teachers()
+
+    def read_data(self) -> None:
+        """FER+ Train rows in `self.x` / `self.y`, FER+ Valid in `self.valid`."""
         cfg = self.cfg
         train = read_split(cfg.data, "train")
         self.valid = read_split(cfg.data, "valid")
@@ -90,6 +101,35 @@ class FrameTask(Task):
         self.x = torch.from_numpy(x).to(keep_on)
         self.y = {k: torch.from_numpy(v).to(keep_on) for k, v in y.items()}
         self.classes = tuple(EMOTIONS) + (("contempt",) if cfg.include_contempt else ())
+        fer_main = y["main"]
+        self.ferplus_prior = (np.nanmean(fer_main, 0) if len(fer_main) and not np.isnan(fer_main).all()
+                              else np.full(len(self.classes), 1.0 / len(self.classes)))
+        self.teachers: Teachers | None = None
+
+    def load_teachers(self) -> None:
+        """The configured teachers, if any, each put in the balanced space (train/tasks/teachers.py)."""
+        if self.cfg.teachers:
+            self.teachers = Teachers.load(self.cfg.teachers, self.device, self.ferplus_prior,
+                                          self.natural_mix_prior(), _config(self.cfg), flip=self.cfg.teacher_flip)
+
+    def natural_mix_prior(self) -> np.ndarray | None:
+        """The class prior of a mix of datasets drawn without class balancing (None: FER+ alone)."""
+        return None
+
+    def distill_shift(self) -> np.ndarray:
+        """The log prior the student's plain logits carry (FER+'s natural mix): added to the teachers' balanced
+        logits, so both sides of the distillation term answer against the same prior."""
+        return log_of(self.ferplus_prior)
+
+    def distilled(self, logits: torch.Tensor, x: torch.Tensor, loss: torch.Tensor) -> torch.Tensor:
+        """`loss` mixed with the distillation term on the main head's plain logits (unchanged without teachers)."""
+        if self.teachers is None:
+            return loss
+        t, w = self.cfg.distill_temperature, self.cfg.distill_weight
+        shift = torch.from_numpy(self.distill_shift()).float()
+        target = self.teachers.log_probs(x, t, shift=shift).exp()
+        kd = F.kl_div(F.log_softmax(logits.float() / t, 1), target, reduction="batchmean") * t * t
+        return (1 - w) * loss + w * kd
 
     def train_size(self) -> int:
         return len(self.x)
@@ -104,7 +144,8 @@ class FrameTask(Task):
         return {"x": x.to(self.device), **{k: v[i].to(self.device) for k, v in self.y.items()}}
 
     def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.head_losses(model(batch["x"]), batch)
+        out = model(batch["x"])
+        return self.distilled(out["logits"], batch["x"], self.head_losses(out, batch))
 
     def head_losses(self, out: dict[str, torch.Tensor], tgt: dict[str, torch.Tensor]) -> torch.Tensor:
         cfg = self.cfg

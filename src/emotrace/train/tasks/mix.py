@@ -30,6 +30,7 @@ from emotrace.labels import EMOTIONS, canonical
 from emotrace.models.outputs import predict_heads
 from emotrace.train.augment import random_affine, strong_augment
 from emotrace.train.tasks.frame import FrameConfig, FrameTask
+from emotrace.train.tasks.teachers import log_of
 
 
 @dataclass
@@ -58,15 +59,14 @@ class MixTask(FrameTask):
     default_best_metric = "mix_mean_uar"
     cfg: MixConfig
 
-    def setup(self, device: torch.device) -> None:
+    def read_data(self) -> None:
         cfg = self.cfg
         if cfg.balance not in ("none", "sampler", "logit_adjust"):
             raise EmotraceError(f"balance must be none, sampler or logit_adjust, not {cfg.balance!r}")
         unknown = sorted(set(cfg.exclude) - set(cfg.extra) - {"ferplus"})
         if unknown:
             raise EmotraceError(f"exclude names datasets not in extra: {', '.join(unknown)}")
-        super().setup(device)  # FER+ train rows in self.x / self.y, FER+ Valid in self.valid
-        self.classes = tuple(EMOTIONS) + (("contempt",) if cfg.include_contempt else ())
+        super().read_data()  # FER+ train rows in self.x / self.y, FER+ Valid in self.valid
         keep_on = self.storage_device()
         xs, ys, sources = [self.x.cpu().numpy()], [{k: v.cpu().numpy() for k, v in self.y.items()}], []
         sources.append(np.zeros(len(self.x), np.int64))
@@ -98,9 +98,9 @@ class MixTask(FrameTask):
             x, y, self.source = x[rows], {k: v[rows] for k, v in y.items()}, self.source[rows]
         self.x = torch.from_numpy(x).to(keep_on)
         self.y = {k: torch.from_numpy(v).to(keep_on) for k, v in y.items()}
-        self._weights = self._sampling_weights(y["main"])
-        prior = (self._weights[:, None] * np.nan_to_num(y["main"])).sum(0)
-        self.prior = prior / prior.sum()
+        self._weights = self._sampling_weights(y["main"], cfg.balance)
+        self.prior = self._prior(self._weights, y["main"])
+        self._natural_prior = self._prior(self._sampling_weights(y["main"], "none"), y["main"])
         self.log_prior = torch.log(torch.from_numpy(self.prior).float().clamp_min(1e-4)).to(self.device)
 
     # -- data
@@ -123,7 +123,22 @@ class MixTask(FrameTask):
         va[ok] = va_from_distribution(seven[ok])
         return {"main": main, "fer2013": np.full(len(pc), -1, np.int64), "va": va}
 
-    def _sampling_weights(self, main: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def _prior(weights: np.ndarray, main: np.ndarray) -> np.ndarray:
+        prior = (weights[:, None] * np.nan_to_num(main)).sum(0)
+        return prior / prior.sum()
+
+    def natural_mix_prior(self) -> np.ndarray:
+        return self._natural_prior
+
+    def distill_shift(self) -> np.ndarray:
+        """Balanced students (logit adjustment, class sampling) learn the teachers' balanced answer as it is; a
+        student on the natural mix learns it with the mix prior added back."""
+        if self.cfg.balance in ("logit_adjust", "sampler"):
+            return np.zeros(len(self.classes))
+        return log_of(self._natural_prior)
+
+    def _sampling_weights(self, main: np.ndarray, balance: str) -> np.ndarray:
         cfg = self.cfg
         named = {n: s for n, s in cfg.shares.items() if n in self.dataset_names}
         rest = [n for n in self.dataset_names if n not in named]
@@ -135,7 +150,7 @@ class MixTask(FrameTask):
         hard = np.nan_to_num(main, nan=0).argmax(1)
         for i, n in enumerate(self.dataset_names):
             rows = self.source == i
-            if cfg.balance == "sampler":
+            if balance == "sampler":
                 counts = np.bincount(hard[rows], minlength=main.shape[1]).astype(float)
                 per_class = np.where(counts > 0, 1.0 / np.maximum(counts, 1), 0)
                 cw = per_class[hard[rows]]
@@ -161,9 +176,10 @@ class MixTask(FrameTask):
 
     def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         out = dict(model(batch["x"]))
+        plain = out["logits"]
         if self.cfg.balance == "logit_adjust":
-            out["logits"] = out["logits"] + self.cfg.la_tau * self.log_prior.to(out["logits"].dtype)
-        return self.head_losses(out, batch)
+            out["logits"] = plain + self.cfg.la_tau * self.log_prior.to(plain.dtype)
+        return self.distilled(plain, batch["x"], self.head_losses(out, batch))
 
     # -- evaluation
     def holdout_metrics(self, model: torch.nn.Module) -> dict[str, dict[str, Any]]:
