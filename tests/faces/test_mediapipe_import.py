@@ -22,7 +22,8 @@ def _detections(full_import: bool) -> dict:
             "det = BlazeFaceDetector()\nout = {}\n"
             f"for name in {PHOTOS!r}:\n"
             f"    d = det.detect(cv2.imread({str(MEDIA)!r} + '/' + name))\n"
-            "    out[name] = [d.boxes.tolist(), d.scores.tolist(), None if d.keypoints is None else d.keypoints.tolist()]\n"
+            "    kp = None if d.keypoints is None else d.keypoints.tolist()\n"
+            "    out[name] = [d.boxes.tolist(), d.scores.tolist(), kp]\n"
             "out['tasks_loaded'] = 'mediapipe.tasks.python.vision' in sys.modules\n"
             "out['plots_loaded'] = 'matplotlib' in sys.modules\n"
             "print(json.dumps(out))\n")

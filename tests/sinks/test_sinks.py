@@ -37,6 +37,43 @@ def test_tables_agree_and_list_faceless_frames(tmp_path, fmt):
     assert not list(tmp_path.glob(".*part*"))
 
 
+def test_parquet_row_groups_hold_chunk_rows_and_match_the_csv(tmp_path, monkeypatch):
+    """Parquet rows pass through small record batches into row groups of about `chunk_rows`, every value kept."""
+    import pyarrow.parquet as pq
+
+    import emotrace.sinks.table as table
+
+    monkeypatch.setattr(table, "BATCH_ROWS", 3)
+    sinks = [TableSink(tmp_path / "t.parquet", "parquet", chunk_rows=7), TableSink(tmp_path / "t.csv", "csv")]
+    for s in sinks:
+        s.open(RunMeta("x", CLASSES, 10))
+    for i in range(12):
+        res = fake_result(i, i % 3)
+        for s in sinks:
+            s.write(res)
+    for s in sinks:
+        s.close()
+    meta = pq.ParquetFile(tmp_path / "t.parquet").metadata
+    groups = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+    # 16 rows (4 faceless frames, 12 faces) in groups of at least 7 (a frame's rows are never split)
+    assert sum(groups) == 16 and len(groups) == 2 and groups[0] >= 7
+    from emotrace.sinks import result_rows
+
+    want = [r for i in range(12) for r in result_rows(fake_result(i, i % 3), CLASSES)]
+    assert pq.read_table(tmp_path / "t.parquet").to_pylist() == want
+    assert len(pd.read_csv(tmp_path / "t.csv")) == 16
+
+
+def test_the_rows_of_a_frame_are_built_once_for_every_table_output():
+    from emotrace.sinks import result_rows
+
+    res, other = fake_result(0, 2), fake_result(0, 2)
+    rows = result_rows(res, CLASSES)
+    assert result_rows(res, CLASSES) is rows
+    assert result_rows(other, CLASSES) is not rows and result_rows(other, CLASSES) == rows
+    assert result_rows(res, CLASSES, with_va=True) is not rows  # another shape of row: built anew
+
+
 def test_aborted_sinks_leave_no_file(tmp_path):
     sinks = build_sinks(tmp_path, ["csv", "parquet", "jsonl", "video", "summary", "timeline"])
     for s in sinks:

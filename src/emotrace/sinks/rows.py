@@ -4,6 +4,7 @@ collection dataset of `emotrace batch` and the web app's table pages follow it."
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -45,9 +46,26 @@ def pandas_dtypes(classes: list[str], with_va: bool = False) -> dict[str, str]:
     return {c: kinds[t] for c, t in column_types(classes, with_va).items()}
 
 
+_last: tuple[Any, tuple[tuple[str, ...], bool], list[dict[str, Any]]] | None = None
+
+
 def result_rows(res: FrameResult, classes: list[str], with_va: bool = False) -> list[dict[str, Any]]:
     """Rows for one frame. `file` is the file the frame came from (each photo of a folder names its own);
-    `label` is the temporal model's top class; `frame_label` the frame model's."""
+    `label` is the temporal model's top class; `frame_label` the frame model's.
+
+    The rows of the last frame asked for are kept (by identity of the result), so CSV, Parquet and JSON Lines
+    outputs of one run build them once; callers must not modify them."""
+    global _last
+    key = (tuple(classes), with_va)
+    last = _last  # one read: another thread may replace it meanwhile
+    if last is not None and last[0]() is res and last[1] == key:
+        return last[2]
+    rows = _rows(res, classes, with_va)
+    _last = (weakref.ref(res), key, rows)
+    return rows
+
+
+def _rows(res: FrameResult, classes: list[str], with_va: bool) -> list[dict[str, Any]]:
     f = res.faces
     base = {"file": res.frame.source, "frame": res.frame.index, "timestamp": round(float(res.frame.timestamp), 6),
             "n_faces": len(f)}
