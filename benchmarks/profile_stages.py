@@ -1,12 +1,13 @@
 """Where a run's time goes: wall time per pipeline stage, per frame and per face, measured in one run.
 
     python benchmarks/profile_stages.py [--shared ../shared] [--clip WolfgangLanger_Pexels.mp4] [--outputs csv]
-        [--repeat 2]
+        [--repeat 2] [--per-sink]
 
 Each stage's method on one Analyzer is wrapped in a timer (decode = time spent in the source's iterator; sink =
-every sink's `write` and `close`); "other" is what is left of the wall time (Python glue, result rows). The last of
-`--repeat` runs is reported (the first warms the models). Start-up (imports and model creation) is timed apart.
-Single-threaded unless `--threaded`, so the stage times add up to the wall time.
+every sink's `write` and `close`, or each sink apart with `--per-sink`); "other" is what is left of the wall time
+(Python glue, result rows). The last of `--repeat` runs is reported (the first warms the models). Start-up
+(imports and model creation) is timed apart. Single-threaded unless `--threaded`, so the stage times add up to the
+wall time.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def main() -> None:
     ap.add_argument("--outputs", default="csv")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--threaded", action="store_true", help="the threaded run (stage times then overlap)")
+    ap.add_argument("--per-sink", action="store_true", help="time each output apart instead of all as `sinks`")
     ap.add_argument("--out", default="benchmarks/results/profile")
     args = ap.parse_args()
 
@@ -88,8 +90,10 @@ def main() -> None:
         clock.clear()
         sinks = build_sinks(Path(args.out) / str(i), parse_outputs(args.outputs.split(",")))
         for s in sinks:
-            s.write = timed("sinks", s.write)
-            s.close = timed("sinks", s.close)
+            kind = getattr(s, "fmt", "") or type(s).__name__.removesuffix("Sink").lower()
+            stage = f"sink: {kind}" if args.per_sink else "sinks"
+            s.write = timed(stage, s.write)
+            s.close = timed(stage, s.close)
         counts = {"frames": 0, "faces": 0}
 
         def count(res: Any, counts: dict[str, int] = counts) -> None:
