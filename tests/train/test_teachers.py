@@ -26,6 +26,13 @@ def test_each_kind_of_member_is_put_in_the_balanced_space():
     assert np.allclose(_offset("v2", "mix", la, 0.5, FER, MIX, STUDENT), -0.5 * np.log(MIX))
 
 
+def test_the_same_folders_spelled_differently_are_the_same_mix(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    spelled = {**STUDENT, "data": str(tmp_path / "d"), "extra": {"tfeid": str(tmp_path / "t")}, "balance": "none"}
+    assert np.allclose(_offset("none", "mix", spelled, 0.0, FER, MIX, STUDENT), -np.log(MIX))
+
+
 def test_a_member_whose_prior_is_another_mix_is_refused():
     other = {**STUDENT, "balance": "none", "shares": {"ferplus": 0.9}}
     with pytest.raises(EmotraceError, match="shares"):

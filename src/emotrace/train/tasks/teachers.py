@@ -12,6 +12,7 @@ adds its own training prior back (`shift`), so it learns in the space its own lo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -84,6 +85,18 @@ class Teachers:
         return torch.stack(probs).mean(0).clamp_min(1e-12).log()
 
 
+def _same_form(name: str, value: Any) -> Any:
+    """A prior-deciding field in a comparable form: dataset folders resolved, so `../shared/data/x` and its
+    absolute path are the same data."""
+    if name == "data" and value:
+        return str(Path(value).expanduser().resolve())
+    if name == "extra" and value:
+        return {k: str(Path(v).expanduser().resolve()) for k, v in dict(value).items()}
+    if name in ("exclude",) and value is not None:
+        return sorted(value)
+    return value
+
+
 def _offset(ref: str, task: str, cfg: dict[str, Any], shipped_shift: float, ferplus_prior: np.ndarray,
             mix_prior: np.ndarray | None, student: dict[str, Any]) -> np.ndarray:
     """What to add to a member's logits to put them in the balanced space."""
@@ -94,7 +107,7 @@ def _offset(ref: str, task: str, cfg: dict[str, Any], shipped_shift: float, ferp
     balanced = cfg.get("balance") in ("logit_adjust", "sampler")
     if balanced and not shipped_shift:
         return np.zeros(len(ferplus_prior))
-    differs = [f for f in PRIOR_FIELDS if cfg.get(f) != student.get(f)]
+    differs = [f for f in PRIOR_FIELDS if _same_form(f, cfg.get(f)) != _same_form(f, student.get(f))]
     if mix_prior is None or differs:
         raise EmotraceError(f"teacher {ref} answers against the prior of its own mix, which is not the student's"
                             + (f" ({', '.join(differs)} differ)" if differs else ""))
