@@ -31,11 +31,7 @@ def main() -> None:
     task = create_task(load_train_config(args.config))
     task.setup(torch.device("cpu"))  # the prior and the held-out groups, as the run had them
     log_prior = np.log(np.clip(task.prior, 1e-4, None))
-    maj = task.valid.majority_labels()
-    cases = {"ferplus": (task.valid.images[maj >= 0], maj[maj >= 0])}
-    for name, pc in task.holdouts.items():
-        seven = pc.labels < 7
-        cases[name] = (pc.images[seven], pc.labels[seven])
+    cases = task.scored_sets()
     logits = {n: predict_heads(model, x, logits=True)["logits"] for n, (x, _) in cases.items()}
     for s in args.shifts:
         row = []

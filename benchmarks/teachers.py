@@ -35,11 +35,7 @@ def main() -> None:
     task = create_task(load_train_config(args.config))
     task.setup(torch.device("cpu"))
     log_prior = np.log(np.clip(task.prior, 1e-4, None))
-    maj = task.valid.majority_labels()
-    cases = {"ferplus": (task.valid.images[maj >= 0], maj[maj >= 0])}
-    for name, pc in task.holdouts.items():
-        seven = pc.labels < 7
-        cases[name] = (pc.images[seven], pc.labels[seven])
+    cases = task.scored_sets()
     teachers = Teachers.load(args.models, torch.device("cpu"), task.ferplus_prior, task.natural_mix_prior(),
                              student_config=config_to_dict(task.cfg), flip=args.flip)
     members = {ref: [] for ref in args.models}

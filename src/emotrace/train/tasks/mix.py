@@ -182,6 +182,18 @@ class MixTask(FrameTask):
         return self.distilled(plain, batch["x"], self.head_losses(out, batch))
 
     # -- evaluation
+    def scored_sets(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Images and labels of FER+ Valid (plurality label) and of each held-out photo set's seven-emotion rows:
+        what the benchmarks score a model or an ensemble on."""
+        k = len(EMOTIONS)
+        maj = self.valid.majority_labels()
+        ok = (maj >= 0) & (maj < k)
+        sets = {"ferplus": (self.valid.images[ok], maj[ok])}
+        for name, pc in self.holdouts.items():
+            seven = pc.labels < k
+            sets[name] = (pc.images[seven], pc.labels[seven])
+        return sets
+
     def holdout_metrics(self, model: torch.nn.Module) -> dict[str, dict[str, Any]]:
         """Per held-out set: accuracy, UAR, per-class recall, confusion and the predicted-label distribution over
         the seven emotions (contempt rows and predictions folded away as the pipeline does)."""
