@@ -19,28 +19,36 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".flv", ".m4v"}
 MIN_TRACK_S = 1.0  # shorter tracks say little about flicker and are left out (counted)
 
 
+def track_series(analyzer: Any, video: str | Path, fields: dict[str, str]) -> dict[int, dict[str, np.ndarray]]:
+    """Per track of one video through `analyzer.stream`: its timestamps (`t`) and, under each name of `fields`,
+    the per-face array of `Detections` that name maps to (e.g. {"probs": "frame_probs"}), one row per frame."""
+    from emotrace.sources import open_source
+
+    recs: dict[int, dict[str, list[Any]]] = {}
+    with open_source(str(video)) as source:
+        for res in analyzer.stream(source):
+            faces = res.faces
+            if not len(faces) or faces.track_id is None:
+                continue
+            for i, tid in enumerate(faces.track_id.tolist()):
+                r = recs.setdefault(int(tid), {"t": [], **{name: [] for name in fields}})
+                r["t"].append(res.frame.timestamp)
+                for name, attr in fields.items():
+                    r[name].append(getattr(faces, attr)[i])
+    return {tid: {"t": np.asarray(r["t"], np.float64),
+                  **{name: np.asarray(r[name], np.float32) for name in fields}} for tid, r in recs.items()}
+
+
 def track_records(video: str | Path, temporal: str = "auto", **analyzer_options: Any) -> dict[int, dict[str, Any]]:
     """Per track of one video: timestamps, frame-model probabilities and temporal-stage probabilities."""
     from emotrace.pipeline import Analyzer
-    from emotrace.sources import open_source
 
     analyzer = Analyzer(temporal=temporal, **analyzer_options)
-    tracks: dict[int, dict[str, list[Any]]] = {}
     try:
-        with open_source(str(video)) as source:
-            for res in analyzer.stream(source):
-                faces = res.faces
-                if not len(faces) or faces.track_id is None:
-                    continue
-                for i, tid in enumerate(faces.track_id.tolist()):
-                    rec = tracks.setdefault(int(tid), {"t": [], "frame": [], "temporal": []})
-                    rec["t"].append(res.frame.timestamp)
-                    rec["frame"].append(faces.frame_probs[i])
-                    rec["temporal"].append(faces.temporal_probs[i])
+        tracks = track_series(analyzer, video, {"frame": "frame_probs", "temporal": "temporal_probs"})
     finally:
         analyzer.close()
-    return {tid: {"t": np.asarray(r["t"]), "frame": np.asarray(r["frame"]), "temporal": np.asarray(r["temporal"]),
-                  "temporal_stage": analyzer.temporal.name} for tid, r in tracks.items()}
+    return {tid: {**r, "temporal_stage": analyzer.temporal.name} for tid, r in tracks.items()}
 
 
 def replay_ema(t: np.ndarray, probs: np.ndarray, tau_s: float = 0.4) -> np.ndarray:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from emotrace.eval.flicker import track_series
 from emotrace.eval.sequence_features import SequenceFeatures
 from emotrace.eval.sequences import change_latency, label_changes
 
@@ -79,28 +80,15 @@ def _run(name: str, frame_model: str, t: np.ndarray, probs: np.ndarray, emb: np.
 def record_tracks(videos: Sequence[Path], frame_model: str = "default") -> list[dict[str, np.ndarray]]:
     """Every track of every video through the pipeline once: t (T,), frame probs (T, C), embeddings (T, D)."""
     from emotrace.pipeline import Analyzer
-    from emotrace.sources import open_source
 
     analyzer = Analyzer(temporal="ema", frame_model=frame_model, threads=1)
     tracks: list[dict[str, np.ndarray]] = []
     try:
         for video in videos:
             analyzer.reset()
-            recs: dict[int, dict[str, list[Any]]] = {}
-            with open_source(str(video)) as source:
-                for res in analyzer.stream(source):
-                    faces = res.faces
-                    if not len(faces) or faces.track_id is None:
-                        continue
-                    for i, tid in enumerate(faces.track_id.tolist()):
-                        r = recs.setdefault(int(tid), {"t": [], "probs": [], "emb": []})
-                        r["t"].append(res.frame.timestamp)
-                        r["probs"].append(faces.frame_probs[i])
-                        r["emb"].append(faces.embedding[i])
-            for tid, r in sorted(recs.items()):
-                tracks.append({"video": np.array(Path(video).name), "track": np.array(tid),
-                               "t": np.asarray(r["t"], np.float64), "probs": np.asarray(r["probs"], np.float32),
-                               "emb": np.asarray(r["emb"], np.float32)})
+            recs = track_series(analyzer, video, {"probs": "frame_probs", "emb": "embedding"})
+            tracks += [{"video": np.array(Path(video).name), "track": np.array(tid), **r}
+                       for tid, r in sorted(recs.items())]
     finally:
         analyzer.close()
     return tracks
