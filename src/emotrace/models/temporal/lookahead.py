@@ -20,7 +20,7 @@ from torch import nn
 
 from emotrace.labels import EMOTIONS
 from emotrace.models.registry import register_model
-from emotrace.models.temporal.timed import BASE_DT, TimeAwareRNN
+from emotrace.models.temporal.timed import TimeAwareRNN
 
 
 class LookaheadRNN(nn.Module):
@@ -69,14 +69,8 @@ class LookaheadRNN(nn.Module):
 
     def forward(self, x: torch.Tensor, dt: torch.Tensor | None = None,
                 state: torch.Tensor | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-        n, t = x.shape[:2]
-        if dt is None:
-            dt = torch.full((n, t), BASE_DT, dtype=x.dtype, device=x.device)
-        h = state if state is not None else self.fwd.init_state(n).to(x)
-        hs = []
-        for k in range(t):
-            h = self.fwd._advance(x[:, k], dt[:, k], h)
-            hs.append(h)
+        t = x.shape[1]
+        hs, h, dt = self.fwd.states(x, dt, state)
         p = self.proj(x)
         w = min(self.window, t)
         pos = torch.arange(t, device=x.device)[:, None] + torch.arange(w, device=x.device)[None]
@@ -85,7 +79,7 @@ class LookaheadRNN(nn.Module):
         ahead = clock[:, idx] - clock[:, :, None]  # (N, T, W)
         gap = (dt > self.reset_s).to(torch.int64).cumsum(1)  # a long gap ends the window
         valid = (pos < t)[None] & (ahead <= self.lookahead_s + 1e-6) & (gap[:, idx] == gap[:, :, None])
-        return self.combine(torch.stack(hs, 1), self.summary(p[:, idx], ahead, valid)), h
+        return self.combine(hs, self.summary(p[:, idx], ahead, valid)), h
 
 
     @torch.no_grad()

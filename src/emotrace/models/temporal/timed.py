@@ -77,17 +77,24 @@ class TimeAwareRNN(nn.Module):
             res["valence_arousal"] = torch.tanh(self.va_head(out))
         return res
 
-    def forward(self, x: torch.Tensor, dt: torch.Tensor | None = None,
-                state: torch.Tensor | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    def states(self, x: torch.Tensor, dt: torch.Tensor | None = None, state: torch.Tensor | None = None,
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Every step's state over sequences x (N, T, D) at intervals dt (N, T; 30 fps when None) from `state`
+        (zeros when None): (N, T, S) states, the last state, and the intervals used."""
         n, t = x.shape[:2]
         if dt is None:
             dt = torch.full((n, t), BASE_DT, dtype=x.dtype, device=x.device)
-        h = state if state is not None else torch.zeros(n, self.state_size, dtype=x.dtype, device=x.device)
+        h = state if state is not None else self.init_state(n).to(x)
         hs = []
         for k in range(t):
             h = self._advance(x[:, k], dt[:, k], h)
             hs.append(h)
-        return self._heads(torch.stack(hs, 1)), h
+        return torch.stack(hs, 1), h, dt
+
+    def forward(self, x: torch.Tensor, dt: torch.Tensor | None = None,
+                state: torch.Tensor | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        hs, h, _ = self.states(x, dt, state)
+        return self._heads(hs), h
 
     @torch.no_grad()
     def step(self, x: torch.Tensor, dt: torch.Tensor, state: torch.Tensor) -> tuple[dict[str, torch.Tensor],
