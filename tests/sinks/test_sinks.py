@@ -114,6 +114,15 @@ def test_video_is_browser_playable_h264_with_odd_sizes(tmp_path):
     assert "h264" in info.stderr and "yuv420p" in info.stderr and "122x90" in info.stderr
 
 
+@pytest.mark.parametrize(("cpus", "want"), [(1, 1), (2, 1), (3, 1), (4, 2), (16, 8)])
+def test_the_encoder_leaves_half_the_cpus_to_the_pipeline(monkeypatch, cpus, want):
+    import emotrace.sinks.video as video
+
+    monkeypatch.setattr(video.os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    assert video.encoder_threads() == want
+    assert VideoSink("x.mp4").threads == want and VideoSink("x.mp4", threads=3).threads == 3
+
+
 def test_summary_counts_per_track(tmp_path):
     sinks = build_sinks(tmp_path, ["summary"])
     sinks[0].open(RunMeta("x", CLASSES, 10, analyzer={"temporal_stage": "ema"}))
