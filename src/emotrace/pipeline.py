@@ -50,7 +50,7 @@ class AnalyzerConfig:
     shot_cut_threshold: float = 0.25  # histogram distance that ends every track (0 disables)
     min_face_px: int = 12
     assume_crop: bool = False  # photos are face crops: classify each whole when the detector finds no face in it
-    threads: int = 0  # 0 = library default
+    threads: int = 0  # the frame model's threads, 0 = library default (temporal steps run on one)
 
     def __post_init__(self) -> None:
         self.check()
@@ -143,8 +143,7 @@ class Analyzer:
         self.photo_faces = PhotoFaceFinder(self.detector, cfg.min_face_px, cfg.detector)
         self.model = FrameModelRunner(cfg.frame_model, runtime=cfg.runtime, threads=cfg.threads)
         self.aligner = FaceAligner(size=self.model.input_size)
-        self.causal = create_temporal(cfg.temporal, frame_model=self.model.name, runtime=self.model.runtime,
-                                      threads=cfg.threads)
+        self.causal = create_temporal(cfg.temporal, frame_model=self.model.name, runtime=self.model.runtime)
         self._offline: TemporalStage | None = None
         self.temporal = self.causal  # the stage in use; `select_temporal` switches it per source
         self.classes = self.model.classes
@@ -175,7 +174,7 @@ class Analyzer:
         if not live and self.config.offline and self.config.temporal == "auto":
             if self._offline is None:
                 self._offline = create_temporal(self.config.temporal, frame_model=self.model.name, offline=True,
-                                                runtime=self.model.runtime, threads=self.config.threads)
+                                                runtime=self.model.runtime)
             stage = self._offline
         if stage is not self.temporal:
             self.temporal.reset()

@@ -482,56 +482,44 @@ class OnnxRnnTemporal(TemporalStage):
         return out
 
 
-def _offline(weights: str, runtime: str, threads: int) -> TemporalStage:
-    """A look-ahead model on ONNX Runtime where the runtime allows it and the shipped weights carry one, else
-    PyTorch."""
+def _on_runtime(weights: str, runtime: str, onnx_stage: type[TemporalStage],
+                torch_stage: type[TemporalStage]) -> TemporalStage:
+    """`onnx_stage` where the runtime allows it, ONNX Runtime imports and the weights are shipped with an export
+    (so the ONNX pipeline never imports torch), else `torch_stage` (also for run folders). The ONNX stages run one
+    thread each: a step is a few small matrix products."""
     if runtime != "torch" and not Path(weights).expanduser().exists() and weight_record(weights).onnx_file:
         try:
             import onnxruntime  # noqa: F401
         except ImportError:
             pass
         else:
-            return OnnxOfflineTemporal(weights)
-    return OfflineRnnTemporal(weights)
-
-
-def _rnn(weights: str, runtime: str, threads: int) -> TemporalStage:
-    """The ONNX step where the runtime allows it and the shipped weights carry one, else PyTorch."""
-    if runtime != "torch" and not Path(weights).expanduser().exists():
-        rec = weight_record(weights)
-        if rec.onnx_file:
-            try:
-                import onnxruntime  # noqa: F401
-            except ImportError:
-                pass
-            else:
-                return OnnxRnnTemporal(weights)
-    return RnnTemporal(weights)
+            return onnx_stage(weights)
+    return torch_stage(weights)
 
 
 def create_temporal(name: str = "auto", frame_model: str | None = None, offline: bool = False,
-                    runtime: str = "auto", threads: int = 0) -> TemporalStage:
+                    runtime: str = "auto") -> TemporalStage:
     """`auto`: the shipped default temporal model trained on `frame_model`'s embeddings where one exists, else EMA
     smoothing (and the output says so); with `offline` (files) the shipped look-ahead model for that frame model
     where there is one. `NAME+lookahead` adds fixed-lag HMM decoding to any causal stage. A named temporal model
     must match the frame model it reads. A shipped causal model runs on ONNX Runtime unless `runtime` is torch (so
     the ONNX pipeline never imports torch for it)."""
     if name.endswith(LOOKAHEAD_SUFFIX):
-        inner = _causal(name[:-len(LOOKAHEAD_SUFFIX)] or "auto", frame_model, runtime, threads)
+        inner = _causal(name[:-len(LOOKAHEAD_SUFFIX)] or "auto", frame_model, runtime)
         return LookaheadTemporal(inner, **LOOKAHEAD)
     if offline and name == "auto":
         found = offline_model(frame_model)
         if found:
-            return _causal(found, frame_model, runtime, threads)
-    return _causal(name, frame_model, runtime, threads)
+            return _causal(found, frame_model, runtime)
+    return _causal(name, frame_model, runtime)
 
 
-def _causal(name: str, frame_model: str | None, runtime: str = "auto", threads: int = 0) -> TemporalStage:
+def _causal(name: str, frame_model: str | None, runtime: str = "auto") -> TemporalStage:
     from emotrace.errors import EmotraceError
 
     if name == "auto":
         default = default_model("temporal", frame_model)
-        return _rnn(default, runtime, threads) if default else EmaTemporal()
+        return _on_runtime(default, runtime, OnnxRnnTemporal, RnnTemporal) if default else EmaTemporal()
     if name == "ema":
         return EmaTemporal()
     if name == "hmm":
@@ -558,5 +546,5 @@ def _causal(name: str, frame_model: str | None, runtime: str = "auto", threads: 
         raise EmotraceError(f"temporal model {name} reads {reads} embeddings, "
                             f"not {frame_model}'s; pick that frame model or --temporal ema")
     if arch in OFFLINE_ARCHS:
-        return _offline(name, runtime, threads)
-    return _rnn(name, runtime, threads)
+        return _on_runtime(name, runtime, OnnxOfflineTemporal, OfflineRnnTemporal)
+    return _on_runtime(name, runtime, OnnxRnnTemporal, RnnTemporal)
