@@ -119,25 +119,17 @@ def export_temporal_onnx(model: torch.nn.Module, path: str) -> list[str]:
     heads and `state_out`; a look-ahead model (`models/temporal/lookahead.py`) also takes its frame's window
     (`window` (N, W, D), `ahead` (N, W) seconds, `valid` (N, W) as 0/1)."""
     model.eval()
-    if getattr(model, "offline", False):
+    offline = getattr(model, "offline", False)
+    if offline or getattr(model, "time_aware", False):
         heads = ["logits"] + (["valence_arousal"] if getattr(model, "va_head", None) is not None else [])
         names = heads + ["state_out"]
-        inputs = ["embedding", "dt", "state", "window", "ahead", "valid"]
+        inputs = ["embedding", "dt", "state"] + (["window", "ahead", "valid"] if offline else [])
+        step, example = ((_WindowStep(model), _window_example(model, 2)) if offline
+                         else (_TimedStep(model), _timed_example(model, 2)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.onnx.export(_WindowStep(model), _window_example(model, 2), path, input_names=inputs,
-                              output_names=names, dynamic_axes={k: {0: "n"} for k in inputs + names},
-                              opset_version=17, dynamo=False)
-        return names
-    if getattr(model, "time_aware", False):
-        heads = ["logits"] + (["valence_arousal"] if getattr(model, "va_head", None) is not None else [])
-        names = heads + ["state_out"]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(_TimedStep(model), _timed_example(model, 2), path,
-                              input_names=["embedding", "dt", "state"], output_names=names,
-                              dynamic_axes={k: {0: "n"} for k in ["embedding", "dt", "state", *names]},
-                              opset_version=17, dynamo=False)
+            torch.onnx.export(step, example, path, input_names=inputs, output_names=names,
+                              dynamic_axes={k: {0: "n"} for k in inputs + names}, opset_version=17, dynamo=False)
         return names
     rnn = model.rnn
     lstm = isinstance(rnn, torch.nn.LSTM)
