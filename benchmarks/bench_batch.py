@@ -30,10 +30,11 @@ import cv2
 import numpy as np
 
 import emotrace
+from emotrace.analyzer_config import AnalyzerConfig
 from emotrace.api import run
 from emotrace.batch import BatchOptions, run_batch
 from emotrace.outputs import build_sinks
-from emotrace.pipeline import Analyzer, AnalyzerConfig
+from emotrace.pipeline import Analyzer
 from emotrace.provenance import provenance
 from emotrace.sample import astronaut_bgr
 

@@ -15,11 +15,11 @@ import cv2
 import pandas as pd
 import pytest
 
+from emotrace.analyzer_config import AnalyzerConfig
 from emotrace.api import analyze
 from emotrace.cli import main
 from emotrace.errors import EmotraceError, SourceError
 from emotrace.native_log import QUIET_ENV
-from emotrace.pipeline import AnalyzerConfig
 from emotrace.sinks.lock import LOCK_NAME, FolderInUse, FolderLock
 from tests.helpers import REPO, astronaut_frames, write_video
 from tests.test_cli import assert_empty, assert_one_line_error, run_cli

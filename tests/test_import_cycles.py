@@ -77,7 +77,11 @@ def test_lower_layers_do_not_import_higher_ones():
     graph = import_graph()
     rules = {"emotrace.data": ("emotrace.train", "emotrace.eval", "emotrace.models", "emotrace.pipeline"),
              "emotrace.eval": ("emotrace.train",), "emotrace.models": ("emotrace.train", "emotrace.eval"),
-             "emotrace.sources": ("emotrace.faces", "emotrace.models", "emotrace.pipeline")}
+             "emotrace.sources": ("emotrace.faces", "emotrace.models", "emotrace.pipeline"),
+             "emotrace.sinks": ("emotrace.pipeline", "emotrace.api", "emotrace.cli", "emotrace.web", "emotrace.batch"),
+             "emotrace.results": ("emotrace.pipeline", "emotrace.models", "emotrace.sinks"),
+             "emotrace.analyzer_config": ("emotrace.pipeline", "emotrace.faces", "emotrace.sinks"),
+             "emotrace.train": ("emotrace.cli",)}
     bad = [(m, d) for m, deps in graph.items() for low, highs in rules.items() if m.startswith(low)
            for d in deps if d.startswith(highs)]
     assert not bad, bad

@@ -14,9 +14,10 @@ from emotrace.version import __version__
 __all__ = ["EMOTIONS", "Analyzer", "AnalyzerConfig", "__version__", "analyze", "create_model"]
 
 if TYPE_CHECKING:
+    from emotrace.analyzer_config import AnalyzerConfig
     from emotrace.api import analyze
     from emotrace.models import create_model
-    from emotrace.pipeline import Analyzer, AnalyzerConfig
+    from emotrace.pipeline import Analyzer
 
 
 def __getattr__(name: str) -> Any:
@@ -25,10 +26,14 @@ def __getattr__(name: str) -> Any:
         from emotrace.api import analyze
 
         return analyze
-    if name in ("Analyzer", "AnalyzerConfig"):
-        from emotrace import pipeline
+    if name == "Analyzer":
+        from emotrace.pipeline import Analyzer
 
-        return getattr(pipeline, name)
+        return Analyzer
+    if name == "AnalyzerConfig":
+        from emotrace.analyzer_config import AnalyzerConfig
+
+        return AnalyzerConfig
     if name == "create_model":
         from emotrace.models import create_model
 

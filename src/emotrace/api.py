@@ -8,11 +8,13 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from emotrace.analyzer_config import AnalyzerConfig
 from emotrace.concurrency import Prefetcher, Worker
 from emotrace.errors import EmotraceError
 from emotrace.outputs import ALL_OUTPUTS, build_sinks, parse_outputs
-from emotrace.pipeline import Analyzer, AnalyzerConfig, FrameResult
+from emotrace.pipeline import Analyzer
 from emotrace.provenance import provenance
+from emotrace.results import FrameResult
 from emotrace.sinks import RunMeta, Sink, pandas_dtypes, result_rows, row_columns
 from emotrace.sinks.base import discard
 from emotrace.sinks.lock import lock_folders

@@ -86,8 +86,8 @@ def _analyzer_args(p: argparse.ArgumentParser) -> None:
 
 def _analyzer_config(args: argparse.Namespace) -> Any:
     """AnalyzerConfig from --config YAML and the pipeline options, validated."""
+    from emotrace.analyzer_config import AnalyzerConfig
     from emotrace.config import load_config
-    from emotrace.pipeline import AnalyzerConfig
 
     given = {"detector": args.detector, "detect_every": args.detect_every, "runtime": args.runtime,
              "frame_model": args.frame_model, "temporal": args.temporal, "mask": args.mask,

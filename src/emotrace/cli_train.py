@@ -103,7 +103,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         rest = [a for i, a in enumerate(tail) if not (a == "--nproc" or a.startswith("--nproc=")
                                                       or (i > 0 and tail[i - 1] == "--nproc"))]
         cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={args.nproc}",
-               "-m", "emotrace.train", *rest]
+               "-m", "emotrace.cli_train", *rest]
         return subprocess.call(cmd, env={**os.environ, "EMOTRACE_COMMAND": command})
     if args.crossval:
         from emotrace.train.crossval import crossvalidate
@@ -266,16 +266,20 @@ def cmd_ship(args: argparse.Namespace) -> int:
 
 
 def train_main(argv: list[str]) -> int:
-    """`python -m emotrace.train` (one process of a torchrun job, or a plain single-process run)."""
-    p = argparse.ArgumentParser(prog="python -m emotrace.train")
+    """`python -m emotrace.cli_train` (one process of a torchrun job, or a plain single-process run)."""
+    p = argparse.ArgumentParser(prog="python -m emotrace.cli_train")
     _train_args(p)
     args = p.parse_args(argv)
     from emotrace.provenance import set_command
 
-    set_command(["python", "-m", "emotrace.train", *argv])
+    set_command(["python", "-m", "emotrace.cli_train", *argv])
     logging.basicConfig(level=logging.INFO, format="emotrace: %(message)s")
     try:
         return cmd_train(args)
     except EmotraceError as exc:
         print(f"emotrace: error: {exc}", file=sys.stderr)
         return 2
+
+
+if __name__ == "__main__":  # torchrun starts `python -m emotrace.cli_train CONFIG ...` once per process
+    sys.exit(train_main(sys.argv[1:]))

@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from emotrace.analyzer_config import AnalyzerConfig
 from emotrace.errors import EmotraceError
 from emotrace.faces.align import FaceAligner
 from emotrace.faces.detectors import create_detector
@@ -26,105 +25,12 @@ from emotrace.faces.shotcut import ShotCutDetector
 from emotrace.faces.tracker import Tracker
 from emotrace.models.runtime import FrameModelRunner
 from emotrace.models.temporal.smoothing import TemporalStage, create_temporal
+from emotrace.results import FrameResult
 from emotrace.types import Detections, Frame
 
 log = logging.getLogger("emotrace")
 
 GROUPS_AHEAD = 2  # frame groups found and tracked ahead of the models when `stream(threaded=True)`
-
-
-@dataclass
-class AnalyzerConfig:
-    """Every knob of the pipeline (YAML-loadable)."""
-
-    detector: str = "auto"  # auto | blazeface | haar
-    min_score: float = 0.7  # BlazeFace fires at 0.53-0.68 on cartoon titles in ../shared/media; real faces score > 0.7
-    detect_every: int = 3  # run the detector on every n-th frame; the tracker carries faces in between
-    frame_model: str = "default"
-    runtime: str = "auto"  # auto | onnx | torch
-    temporal: str = "auto"  # auto | ema | ema:<tau s> | hmm | hmm:<switches/s> | shipped temporal name [+lookahead]
-    offline: bool = True  # files (not live sources) under `temporal: auto` use the shipped look-ahead model
-    batch_frames: int = 8  # frames whose faces share one model batch (1 for live use)
-    mask: str = "none"  # none | oval | mesh
-    max_lost_s: float = 1.5
-    shot_cut_threshold: float = 0.25  # histogram distance that ends every track (0 disables)
-    min_face_px: int = 12
-    assume_crop: bool = False  # photos are face crops: classify each whole when the detector finds no face in it
-    threads: int = 0  # the frame model's threads, 0 = library default (temporal steps run on one)
-
-    def __post_init__(self) -> None:
-        self.check()
-
-    def check(self) -> None:
-        """Refuse values that would run but give wrong results; the one check behind the CLI, the Python API,
-        config files and the web app, so every entry point says the same thing."""
-        check_analyzer_config(self)
-
-
-DETECTORS = ("auto", "blazeface", "haar")
-RUNTIMES = ("auto", "onnx", "torch")
-MASKS = ("none", "oval", "mesh")
-
-
-def _number(name: str, v: Any, lo: float, hi: float | None = None, integer: bool = False) -> None:
-    kind = "a whole number" if integer else "a number"
-    ok = not isinstance(v, bool) and (isinstance(v, int) if integer else isinstance(v, (int, float)))
-    if ok and v == v and v >= lo and (hi is None or v <= hi):  # v == v: not NaN
-        return
-    rng = f"{lo:g} or more" if hi is None else f"from {lo:g} to {hi:g}"
-    raise EmotraceError(f"{name} must be {kind} {rng} (got {v!r})")
-
-
-def temporal_choices() -> list[str]:
-    """Every value `temporal` accepts, for messages."""
-    from emotrace.models.manifest import manifest
-
-    shipped = sorted(k for k, v in manifest().items() if v.role == "temporal")
-    return ["auto", "ema", "ema:<seconds>", "hmm", "hmm:<switches per second>", *shipped,
-            "a temporal training run folder", "any of these +lookahead"]
-
-
-def check_analyzer_config(cfg: AnalyzerConfig) -> None:
-    """Raise EmotraceError (one line, naming the option and what it accepts) for any value out of range."""
-    for name, value, allowed in (("detector", cfg.detector, DETECTORS), ("runtime", cfg.runtime, RUNTIMES),
-                                 ("mask", cfg.mask, MASKS)):
-        if value not in allowed:
-            raise EmotraceError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
-    _number("min_score", cfg.min_score, 0.0, 1.0)
-    _number("detect_every", cfg.detect_every, 1, integer=True)
-    _number("batch_frames", cfg.batch_frames, 1, integer=True)
-    _number("max_lost_s", cfg.max_lost_s, 0.0)
-    _number("shot_cut_threshold", cfg.shot_cut_threshold, 0.0, 1.0)
-    _number("min_face_px", cfg.min_face_px, 1, integer=True)
-    _number("threads", cfg.threads, 0, 1024, integer=True)
-    if not isinstance(cfg.frame_model, str) or not cfg.frame_model:
-        raise EmotraceError(f"frame_model must be a shipped weights name or 'default' (got {cfg.frame_model!r})")
-    t = cfg.temporal
-    if not isinstance(t, str) or not t:
-        raise EmotraceError(f"temporal must be one of {', '.join(temporal_choices())} (got {t!r})")
-    base = (t[:-len("+lookahead")] or "auto") if t.endswith("+lookahead") else t
-    if base.startswith(("ema:", "hmm:")):
-        try:
-            tau = float(base.split(":", 1)[1])
-        except ValueError:
-            tau = float("nan")
-        if not (tau > 0 and tau < float("inf")):
-            what = ("the time constant must be a number of seconds above 0 (ema:0.4)" if base.startswith("ema:")
-                    else "the switch rate must be a number of label switches per second above 0 (hmm:1.0)")
-            raise EmotraceError(f"temporal {t!r}: {what}")
-    elif base not in ("auto", "ema", "hmm") and base not in temporal_choices() and not Path(base).expanduser().exists():
-        raise EmotraceError(f"temporal must be one of {', '.join(temporal_choices())} (got {t!r})")
-
-
-@dataclass
-class FrameResult:
-    """A frame and its faces; `faces.data` holds `frame_probs`, `temporal_probs`, `embedding` and, where a model
-    has that head, `valence_arousal` (the temporal model's if it has one, else the frame model's)."""
-
-    frame: Frame
-    faces: Detections
-    detected: bool = True  # False on frames where the detector was skipped and faces were carried by the tracker
-    info: dict[str, Any] = field(default_factory=dict)
 
 
 class Analyzer:

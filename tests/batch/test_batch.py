@@ -205,8 +205,8 @@ def _children(pid):
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
 def test_a_worker_killed_mid_item_costs_no_item(tmp_path, caplog):
+    from emotrace.analyzer_config import AnalyzerConfig
     from emotrace.batch import BatchOptions, run_batch
-    from emotrace.pipeline import AnalyzerConfig
 
     src = tmp_path / "videos"
     media.videos(src, 6, frames=40)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from emotrace.labels import EMOTIONS
-from emotrace.pipeline import FrameResult
+from emotrace.results import FrameResult
 from emotrace.sinks.draw import draw_result, label_scale
 from emotrace.types import Detections, Frame
 

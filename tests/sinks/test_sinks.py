@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from emotrace.api import build_sinks, run
-from emotrace.pipeline import Analyzer, FrameResult
+from emotrace.pipeline import Analyzer
+from emotrace.results import FrameResult
 from emotrace.sinks import RunMeta, TableSink, VideoSink
 from emotrace.types import Detections, Frame
 from tests.helpers import astronaut_frames, ffmpeg

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from emotrace.pipeline import FrameResult
+from emotrace.results import FrameResult
 from emotrace.sinks import ReportSink, RunMeta, TimelineSink
 from emotrace.sinks.windows import window_size, windows
 from emotrace.types import Detections, Frame

@@ -33,7 +33,8 @@ def make_analyzer(config: dict[str, Any], threads: int) -> Any:
     import cv2
     import torch
 
-    from emotrace.pipeline import Analyzer, AnalyzerConfig
+    from emotrace.analyzer_config import AnalyzerConfig
+    from emotrace.pipeline import Analyzer
 
     cfg = AnalyzerConfig(**config)
     if not cfg.threads:

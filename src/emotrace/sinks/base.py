@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emotrace.pipeline import FrameResult
+from emotrace.results import FrameResult
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from emotrace.pipeline import FrameResult
+from emotrace.results import FrameResult
 
 # One fixed colour per emotion (BGR) so a label reads the same in every output.
 COLORS = {

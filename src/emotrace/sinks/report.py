@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emotrace.pipeline import FrameResult
+from emotrace.results import FrameResult
 from emotrace.sinks.base import Sink, atomic_path, discard, publish
 from emotrace.sinks.draw import COLORS
 from emotrace.sinks.series import TrackSeries

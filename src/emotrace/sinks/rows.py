@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from emotrace.pipeline import FrameResult
+from emotrace.results import FrameResult
 
 # Column -> type, for the columns whose type is not float64 (the probabilities, boxes and scores are).
 _TYPES = {"file": "string", "frame": "int64", "n_faces": "int64", "track_id": "int64", "detected": "bool",

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from emotrace.pipeline import FrameResult
+from emotrace.results import FrameResult
 from emotrace.sinks.base import Sink, atomic_path, discard, publish
 
 

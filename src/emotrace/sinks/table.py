@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from emotrace.pipeline import FrameResult
+from emotrace.results import FrameResult
 from emotrace.sinks.base import RunMeta, Sink, atomic_path, discard, publish
 from emotrace.sinks.rows import arrow_schema, result_rows, row_columns
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from emotrace.pipeline import FrameResult
+from emotrace.results import FrameResult
 from emotrace.sinks.base import RunMeta, Sink, atomic_path, discard, publish
 from emotrace.sinks.draw import draw_result
 

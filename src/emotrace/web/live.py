@@ -42,7 +42,8 @@ class AnalyzerPool:
         with self._lock:
             if self._free:
                 return self._free.pop()
-        from emotrace.pipeline import Analyzer, AnalyzerConfig
+        from emotrace.analyzer_config import AnalyzerConfig
+        from emotrace.pipeline import Analyzer
 
         return Analyzer(AnalyzerConfig(**self.config), batch_frames=1)
 

@@ -33,8 +33,8 @@ class ServerSettings:
     def check(self) -> None:
         """Refuse limits that would break the server, whoever builds the settings (the CLI or a program calling
         `create_app`); the analyzer options get the same check as everywhere else (AnalyzerConfig)."""
+        from emotrace.analyzer_config import AnalyzerConfig
         from emotrace.errors import EmotraceError
-        from emotrace.pipeline import AnalyzerConfig
 
         for name in ("max_upload_mb", "max_jobs", "max_queue", "max_sockets", "job_timeout_s", "upload_timeout_s",
                      "ws_idle_s", "max_frame_bytes", "max_frame_side"):

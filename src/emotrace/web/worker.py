@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         channel.flush()
 
     try:
-        from emotrace.pipeline import Analyzer, AnalyzerConfig
+        from emotrace.analyzer_config import AnalyzerConfig
+        from emotrace.pipeline import Analyzer
         from emotrace.provenance import set_command
 
         set_command(["python", "-m", "emotrace.web.worker"])  # the config is in the provenance; no server paths
