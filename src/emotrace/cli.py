@@ -135,12 +135,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def _report(out: Path, written: list[Path]) -> None:
     import json
 
-    summary = out / "summary.json"
+    from emotrace.outputs import output_file, summary_tracks
+
+    summary = out / output_file("summary")
     if summary.is_file():
         s = json.loads(summary.read_text())
         print(f"{s['frames']} frames, faces in {s['frames_with_faces']}, {len(s['tracks'])} track(s); "
               f"temporal stage: {s['analyzer']['temporal_stage']}")
-        for t in s["tracks"][:10]:
+        for t in summary_tracks(s)[:10]:
             print(f"  track {t['track_id']}: {t['start_s']:.2f}-{t['end_s']:.2f} s, {t['frames']} frames, "
                   f"mostly {t['dominant_emotion']}")
     print(f"wrote {len(written)} file(s) to {out}/:")

@@ -21,8 +21,8 @@ TABLE_STEM = "emotions"
 @dataclass(frozen=True)
 class Output:
     """One output: `file` is the name it writes in the output folder (a pattern with `{track}` for per-track
-    files), `media_type` what it is served as, `sink` the sink class in `emotrace.sinks` that writes it; `web`
-    whether the web app's jobs write and serve it."""
+    files), `media_type` what it is served as, `sink` the sink class in `emotrace.sinks` that writes it (empty for a
+    file that is not a choosable output); `web` whether the web app's jobs write and serve it."""
 
     name: str
     file: str
@@ -45,9 +45,14 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in (
     # The web app's results page is its interactive view already, and its pages allow no inline scripts.
     Output("report", "report.html", "text/html", "ReportSink",
            "self-contained page with an interactive, zoomable timeline per person", web=False),
+    # Not chosen with --outputs: the web worker writes it for a photo job (a one-frame video shows as a 0:00 clip).
+    Output("image", "annotated.png", "image/png", "", "an image job's photo with boxes, track ids and labels"),
 )}
-ALL_OUTPUTS: tuple[str, ...] = tuple(OUTPUTS)
-WEB_OUTPUTS: tuple[str, ...] = tuple(n for n, o in OUTPUTS.items() if o.web)
+ALL_OUTPUTS: tuple[str, ...] = tuple(n for n, o in OUTPUTS.items() if o.sink)
+WEB_OUTPUTS: tuple[str, ...] = tuple(n for n in ALL_OUTPUTS if OUTPUTS[n].web)
+
+# What a summary's per-track brief holds (a batch item's record, the web results page, `analyze`'s report), in order.
+SUMMARY_TRACK_KEYS = ("track_id", "file", "frames", "start_s", "end_s", "dominant_emotion", "label_distribution")
 
 
 def parse_outputs(text: str | Sequence[str]) -> tuple[str, ...]:
@@ -56,7 +61,7 @@ def parse_outputs(text: str | Sequence[str]) -> tuple[str, ...]:
         names = list(ALL_OUTPUTS) if text.strip() == "all" else [x.strip() for x in text.split(",") if x.strip()]
     else:
         names = list(text)
-    bad = [n for n in names if n not in OUTPUTS]
+    bad = [n for n in names if n not in ALL_OUTPUTS]
     if bad:
         raise EmotraceError(f"unknown output {bad[0]!r} (choose from {', '.join(ALL_OUTPUTS)}, or all)")
     if not names:
@@ -74,7 +79,7 @@ def make_sink(name: str, out_dir: str | Path) -> Any:
     if o.sink == "TableSink":
         return cls(out / o.file, name)
     if "{track}" in o.file:
-        return cls(out)
+        return cls(out, o.file)
     return cls(out / o.file)
 
 
@@ -96,3 +101,8 @@ def track_of(name: str, file: str) -> int | None:
         return None
     m = re.fullmatch(re.escape(pattern).replace(re.escape("{track}"), r"(\d+)"), file)
     return int(m.group(1)) if m else None
+
+
+def summary_tracks(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-track brief (`SUMMARY_TRACK_KEYS`) of each track of a summary (summary.json's content)."""
+    return [{k: t.get(k) for k in SUMMARY_TRACK_KEYS} for t in summary.get("tracks", [])]

@@ -1,12 +1,77 @@
-"""What the pipeline gives per frame: `FrameResult`, a frame with its `Detections` (beside `types.py`, below the
-analyzer, so the sinks, the web app and batch read results without importing the pipeline)."""
+"""What the pipeline gives per frame: `FrameResult`, a frame with its `Detections`, and `FaceRecord`, one face of
+it under the names every output uses (beside `types.py`, below the analyzer, so the sinks, the web app and batch
+read results without importing the pipeline).
+
+The names and rounding of a face's fields are stated here once: the table outputs (`sinks/rows.py` adds the
+column types), the live WebSocket and the web results use `FaceRecord.fields`; the summary, the drawing and the
+timelines read the same record's unrounded values."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from emotrace.types import Detections, Frame
+
+# Decimal digits each kind of value is written with.
+TIME_DIGITS, BOX_DIGITS, SCORE_DIGITS, PROB_DIGITS = 6, 1, 4, 5
+
+FRAME_FIELDS = ("file", "frame", "timestamp", "n_faces")
+
+
+def face_fields(classes: list[str], with_va: bool = False) -> list[str]:
+    """The names of a face's fields, in table order: `frame_*` the frame model's probabilities, `temporal_*` the
+    temporal model's, `label` its top class and `label_prob` that class's probability."""
+    cols = ["track_id", "x1", "y1", "x2", "y2", "det_score", "detected", "crop"]
+    cols += [f"frame_{c}" for c in classes] + [f"temporal_{c}" for c in classes]
+    cols += ["label", "label_prob", "frame_label"]
+    if with_va:
+        cols += ["valence", "arousal"]
+    return cols
+
+
+@dataclass(frozen=True)
+class FaceRecord:
+    """One face of one frame, unrounded (the arrays are rows of the frame's `Detections`)."""
+
+    track_id: int
+    box: np.ndarray  # x1, y1, x2, y2 in pixels
+    det_score: float
+    detected: bool  # False when the tracker carried the face over a frame where the detector was skipped
+    crop: bool
+    frame_probs: np.ndarray
+    temporal_probs: np.ndarray
+    valence_arousal: np.ndarray | None
+
+    @property
+    def top(self) -> int:
+        """Index of the temporal model's top class (the face's label)."""
+        return int(np.argmax(self.temporal_probs))
+
+    @property
+    def frame_top(self) -> int:
+        """Index of the frame model's top class."""
+        return int(np.argmax(self.frame_probs))
+
+    def fields(self, classes: list[str], with_va: bool = False) -> dict[str, Any]:
+        """The face as named, rounded values (`face_fields` order); valence and arousal are None where the model
+        has no such head."""
+        x1, y1, x2, y2 = (round(float(v), BOX_DIGITS) for v in self.box)
+        fp, tp, top = self.frame_probs, self.temporal_probs, self.top
+        row: dict[str, Any] = {"track_id": self.track_id, "x1": x1, "y1": y1, "x2": x2, "y2": y2,
+                               "det_score": round(self.det_score, SCORE_DIGITS), "detected": self.detected,
+                               "crop": self.crop}
+        row.update({f"frame_{c}": round(float(fp[k]), PROB_DIGITS) for k, c in enumerate(classes)})
+        row.update({f"temporal_{c}": round(float(tp[k]), PROB_DIGITS) for k, c in enumerate(classes)})
+        row.update({"label": classes[top], "label_prob": round(float(tp[top]), PROB_DIGITS),
+                    "frame_label": classes[self.frame_top]})
+        if with_va:
+            va = self.valence_arousal
+            row["valence"] = None if va is None else round(float(va[0]), PROB_DIGITS)
+            row["arousal"] = None if va is None else round(float(va[1]), PROB_DIGITS)
+        return row
 
 
 @dataclass
@@ -18,3 +83,17 @@ class FrameResult:
     faces: Detections
     detected: bool = True  # False on frames where the detector was skipped and faces were carried by the tracker
     info: dict[str, Any] = field(default_factory=dict)
+
+    def frame_fields(self) -> dict[str, Any]:
+        """The frame's own fields (`FRAME_FIELDS`): the file it came from, its index, time and face count."""
+        return {"file": self.frame.source, "frame": self.frame.index,
+                "timestamp": round(float(self.frame.timestamp), TIME_DIGITS), "n_faces": len(self.faces)}
+
+    def records(self) -> list[FaceRecord]:
+        """Every face of the frame as a record."""
+        f = self.faces
+        va = f.valence_arousal
+        return [FaceRecord(track_id=int(f.track_id[i]), box=f.boxes[i], det_score=float(f.scores[i]),
+                           detected=bool(self.detected), crop=bool(f.crop[i]) if f.crop is not None else False,
+                           frame_probs=f.frame_probs[i], temporal_probs=f.temporal_probs[i],
+                           valence_arousal=None if va is None else va[i]) for i in range(len(f))]

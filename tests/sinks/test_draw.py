@@ -18,7 +18,7 @@ def _label_height(w: int, h: int) -> int:
                        track_id=np.array([1]))
     p = np.full((1, len(EMOTIONS)), 0.05, np.float32)
     p[0, 3] = 0.7
-    faces.temporal_probs = p
+    faces.temporal_probs = faces.frame_probs = p
     res = FrameResult(frame=Frame(index=0, timestamp=0.0, image=img), faces=faces)
     out = draw_result(img, res, list(EMOTIONS), bars=False)
     column = out[: int(0.4 * h), int(0.4 * w) + 1]  # above the box, inside the label's left edge

@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 
+from emotrace.outputs import OUTPUTS
 from emotrace.results import FrameResult
 from emotrace.sinks import ReportSink, RunMeta, TimelineSink
 from emotrace.sinks.windows import window_size, windows
@@ -51,7 +52,7 @@ def long_run():
 
 
 def test_long_track_timeline_is_windowed(tmp_path, long_run):
-    sink = TimelineSink(tmp_path)
+    sink = TimelineSink(tmp_path, OUTPUTS["timeline"].file)
     sink.open(RunMeta("long.mp4", CLASSES, 10.0, analyzer={"temporal_stage": "ema"}))
     drawn = {}
 

@@ -74,15 +74,10 @@ def _open(path: Path, sequence: bool) -> Any:
     return open_source(str(path))
 
 
-def _track_results(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    keep = ("track_id", "file", "frames", "start_s", "end_s", "dominant_emotion", "label_distribution")
-    return [{k: t.get(k) for k in keep} for t in summary["tracks"]]
-
-
 def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
     """Analyse one item into the batch folder; returns its record (status done, failed or skipped)."""
     from emotrace.api import run
-    from emotrace.outputs import build_sinks
+    from emotrace.outputs import build_sinks, output_file, summary_tracks
     from emotrace.sinks import SummarySink, TableSink
 
     store = BatchStore(task.out)
@@ -107,7 +102,7 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
         prefix = {"item_id": task.id, "path": task.path, **task.meta}
         fields = [pa.field("item_id", pa.string()), pa.field("path", pa.string()), *task.meta_fields]
         rows = TableSink(tmp_rows, "parquet", prefix=prefix, prefix_fields=fields)
-        stats = SummarySink(tmp_dir / "summary.json")  # the record's counts; a file only when asked for
+        stats = SummarySink(tmp_dir / output_file("summary"))  # the record's counts; a file only when asked for
         sinks = [*build_sinks(tmp_dir, [o for o in task.outputs if o != "summary"]), rows,
                  stats if "summary" in task.outputs else _Shadow(stats)]
         src = _open(path, task.sequence)  # last: `run` closes it whatever happens
@@ -129,7 +124,7 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
                    tracks=len(s["tracks"]), duration_s=s["duration_s"], fps=getattr(src, "fps", None),
                    dominant_emotion=analyzer.classes[int(np.argmax(counts))] if counts.sum() else None,
                    label_counts={c: int(counts[k]) for k, c in enumerate(analyzer.classes)},
-                   track_results=_track_results(s), skipped_files=list(getattr(src, "skipped", [])),
+                   track_results=summary_tracks(s), skipped_files=list(getattr(src, "skipped", [])),
                    outputs=sorted(p.name for p in tmp_dir.iterdir()) + ["item.json"],
                    analyzer=s["analyzer"])
         rec["seconds"] = round(time.monotonic() - t0, 3)

@@ -23,17 +23,15 @@ def label_scale(w: int, h: int) -> float:
 def draw_result(image: np.ndarray, res: FrameResult, classes: list[str], bars: bool = True) -> np.ndarray:
     """A copy of the frame with every face annotated."""
     out = image.copy()
-    f = res.faces
     h, w = out.shape[:2]
     scale = label_scale(w, h)
     thick = max(1, int(round(scale)))
-    for i in range(len(f)):
-        probs = f.temporal_probs[i]
-        top = int(np.argmax(probs))
+    for face in res.records():
+        probs, top = face.temporal_probs, face.top
         color = COLORS.get(classes[top], (255, 255, 255))
-        x1, y1, x2, y2 = (int(round(v)) for v in f.boxes[i])
+        x1, y1, x2, y2 = (int(round(v)) for v in face.box)
         cv2.rectangle(out, (x1, y1), (x2, y2), color, max(2, int(round(2 * scale))))
-        text = f"#{int(f.track_id[i])} {classes[top]} {probs[top]:.2f}"
+        text = f"#{face.track_id} {classes[top]} {probs[top]:.2f}"
         (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, thick)
         pad = max(2, int(round(4 * scale)))
         ty = max(th + pad, y1 - pad)

@@ -1,15 +1,14 @@
 """The one result schema: one table row per (frame, face), and one row with empty face fields for a frame without
-faces. Column names and their types are declared here once; every table output, `analyze()`'s DataFrame, the
-collection dataset of `emotrace batch` and the web app's table pages follow it."""
+faces. The fields and their names are the per-face record's (`emotrace.results`); their types are declared here
+once. Every table output, `analyze()`'s DataFrame, the collection dataset of `emotrace batch` and the web app's
+table pages follow it."""
 
 from __future__ import annotations
 
 import weakref
 from typing import Any
 
-import numpy as np
-
-from emotrace.results import FrameResult
+from emotrace.results import FRAME_FIELDS, FrameResult, face_fields
 
 # Column -> type, for the columns whose type is not float64 (the probabilities, boxes and scores are).
 _TYPES = {"file": "string", "frame": "int64", "n_faces": "int64", "track_id": "int64", "detected": "bool",
@@ -17,14 +16,8 @@ _TYPES = {"file": "string", "frame": "int64", "n_faces": "int64", "track_id": "i
 
 
 def row_columns(classes: list[str], with_va: bool = False) -> list[str]:
-    """Column order of every table output."""
-    cols = ["file", "frame", "timestamp", "n_faces", "track_id", "x1", "y1", "x2", "y2", "det_score", "detected",
-            "crop"]
-    cols += [f"frame_{c}" for c in classes] + [f"temporal_{c}" for c in classes]
-    cols += ["label", "label_prob", "frame_label"]
-    if with_va:
-        cols += ["valence", "arousal"]
-    return cols
+    """Column order of every table output: the frame's fields, then the face's."""
+    return [*FRAME_FIELDS, *face_fields(classes, with_va)]
 
 
 def column_types(classes: list[str], with_va: bool = False) -> dict[str, str]:
@@ -66,28 +59,10 @@ def result_rows(res: FrameResult, classes: list[str], with_va: bool = False) -> 
 
 
 def _rows(res: FrameResult, classes: list[str], with_va: bool) -> list[dict[str, Any]]:
-    f = res.faces
-    base = {"file": res.frame.source, "frame": res.frame.index, "timestamp": round(float(res.frame.timestamp), 6),
-            "n_faces": len(f)}
-    if len(f) == 0:
+    base = res.frame_fields()
+    records = res.records()
+    if not records:
         row = dict.fromkeys(row_columns(classes, with_va))
         row.update(base)
         return [row]
-    fp, tp = f.frame_probs, f.temporal_probs
-    va = f.valence_arousal
-    rows = []
-    for i in range(len(f)):
-        x1, y1, x2, y2 = (round(float(v), 1) for v in f.boxes[i])
-        top = int(np.argmax(tp[i]))
-        row = {**base, "track_id": int(f.track_id[i]), "x1": x1, "y1": y1, "x2": x2, "y2": y2,
-               "det_score": round(float(f.scores[i]), 4), "detected": bool(res.detected),
-               "crop": bool(f.crop[i]) if f.crop is not None else False}
-        row.update({f"frame_{c}": round(float(fp[i, k]), 5) for k, c in enumerate(classes)})
-        row.update({f"temporal_{c}": round(float(tp[i, k]), 5) for k, c in enumerate(classes)})
-        row.update({"label": classes[top], "label_prob": round(float(tp[i, top]), 5),
-                    "frame_label": classes[int(np.argmax(fp[i]))]})
-        if with_va:
-            row["valence"] = None if va is None else round(float(va[i, 0]), 5)
-            row["arousal"] = None if va is None else round(float(va[i, 1]), 5)
-        rows.append(row)
-    return rows
+    return [{**base, **r.fields(classes, with_va)} for r in records]

@@ -24,11 +24,11 @@ class SummarySink(Sink):
     def write(self, result: FrameResult) -> None:
         self.frames += 1
         self.last_t = float(result.frame.timestamp)
-        f = result.faces
-        if len(f):
+        faces = result.records()
+        if faces:
             self.frames_with_faces += 1
-        for i in range(len(f)):
-            tid = int(f.track_id[i])
+        for face in faces:
+            tid = face.track_id
             tr = self.tracks.get(tid)
             t = float(result.frame.timestamp)
             if tr is None:
@@ -39,9 +39,8 @@ class SummarySink(Sink):
             tr["last"] = t
             tr["last_frame"] = result.frame.index
             tr["frames"] += 1
-            p = f.temporal_probs[i]
-            tr["counts"][int(np.argmax(p))] += 1
-            tr["sum"] += p
+            tr["counts"][face.top] += 1
+            tr["sum"] += face.temporal_probs
 
     def build(self) -> dict[str, Any]:
         classes = self.meta.classes

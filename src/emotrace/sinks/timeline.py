@@ -24,23 +24,22 @@ def _rgb(name: str) -> tuple[float, float, float]:
 
 
 class TimelineSink(Sink):
-    """Writes `<folder>/timeline_track<ID>.png` for every track seen on at least `min_frames` frames."""
+    """Writes `folder/pattern` (the registry's file name, with `{track}` the track id) for every track seen on at
+    least `min_frames` frames."""
 
-    def __init__(self, folder: str | Path, min_frames: int = 2) -> None:
-        self.folder = Path(folder)
+    def __init__(self, folder: str | Path, pattern: str, min_frames: int = 2) -> None:
+        self.folder, self.pattern = Path(folder), pattern
         self.min_frames = min_frames
         self._series: dict[int, TrackSeries] = {}  # temporal probabilities, frame model's top label
         self._written: list[Path] = []
         self._tmp: Path | None = None  # the chart being saved, for abort
 
     def write(self, result: FrameResult) -> None:
-        f = result.faces
-        for i in range(len(f)):
-            tid = int(f.track_id[i])
-            series = self._series.get(tid)
+        for face in result.records():
+            series = self._series.get(face.track_id)
             if series is None:
-                series = self._series[tid] = TrackSeries(len(self.meta.classes))
-            series.append(float(result.frame.timestamp), f.temporal_probs[i], int(np.argmax(f.frame_probs[i])))
+                series = self._series[face.track_id] = TrackSeries(len(self.meta.classes))
+            series.append(float(result.frame.timestamp), face.temporal_probs, face.frame_top)
 
     def close(self) -> list[Path]:
         import matplotlib
@@ -81,7 +80,7 @@ class TimelineSink(Sink):
         import matplotlib.pyplot as plt
 
         fig.tight_layout()
-        final = self.folder / f"timeline_track{tid}.png"
+        final = self.folder / self.pattern.format(track=tid)
         tmp = self._tmp = atomic_path(final)  # remembered, so an abort mid-save removes it
         fig.savefig(tmp, dpi=90, format="png")
         plt.close(fig)

@@ -169,7 +169,7 @@ def _job_out(job: Job, out_dir: Path, store: JobStore | None = None) -> JobOut:
         results={f: f"{base}/results/{f}" for f in available_formats(job.outputs)} if done else {},
         timelines=[Timeline(track_id=t, url=f"{base}/timelines/{t}") for t in timeline_tracks(job.outputs)]
         if done else [],
-        tracks=summary_tracks(out_dir / "summary.json") if done else [])
+        tracks=summary_tracks(out_dir) if done else [])
 
 
 def _one_line(exc: RequestValidationError) -> str:

@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from emotrace.outputs import OUTPUTS, TABLE_STEM, output_file, track_of
+from emotrace.outputs import summary_tracks as track_briefs
 
-# format -> (file written by the sinks, media type, download name); every single-file output of the registry, plus
-# "json": the JSON Lines rows served as one JSON array, and "image": the annotated picture of an image job.
+# format -> (file written by the sinks, media type, download name); every single-file output of the registry (the
+# annotated photo, "image", of image jobs only), plus "json": the JSON Lines rows served as one JSON array.
 RESULT_FILES: dict[str, tuple[str, str, str]] = {}
 for _name, _o in OUTPUTS.items():
     if _o.web and "{track}" not in _o.file:
         RESULT_FILES[_name] = (_o.file, _o.media_type, _o.file)
     if _name == "jsonl":
         RESULT_FILES["json"] = (_o.file, "application/json", f"{TABLE_STEM}.json")
-RESULT_FILES["image"] = ("annotated.png", "image/png", "annotated.png")  # image jobs only (web/worker.py)
 RESULT_MEDIA_TYPES = sorted({m for _, m, _ in RESULT_FILES.values()})
 
 
@@ -87,11 +87,11 @@ def table_page(parquet: Path, offset: int, limit: int) -> dict[str, Any]:
     return {"columns": columns, "rows": rows, "offset": offset, "total": total}
 
 
-def summary_tracks(summary: Path) -> list[dict[str, Any]]:
-    """Per-track lines of summary.json (id, times, dominant emotion), for the results page."""
+def summary_tracks(out_dir: Path) -> list[dict[str, Any]]:
+    """The per-track brief of a job's summary (id, times, dominant emotion, ...), for the results page; none
+    when the job wrote no readable summary."""
     try:
-        data = json.loads(summary.read_text())
+        data = json.loads((out_dir / output_file("summary")).read_text())
     except (OSError, ValueError):
         return []
-    keep = ("track_id", "start_s", "end_s", "frames", "dominant_emotion")
-    return [{k: t.get(k) for k in keep} for t in data.get("tracks", [])]
+    return track_briefs(data)

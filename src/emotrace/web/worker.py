@@ -77,10 +77,11 @@ def _annotated_image(result: Any, classes: list[str], out: Path) -> Path:
     """An image job's annotated frame as a PNG (a one-frame video shows as a 0:00 clip)."""
     import cv2
 
+    from emotrace.outputs import output_file
     from emotrace.sinks.draw import draw_result
 
-    final = out / "annotated.png"
-    tmp = out / ".annotated.png.part"
+    final = out / output_file("image")
+    tmp = final.with_name(f".{final.name}.part")
     ok, data = cv2.imencode(".png", draw_result(result.frame.image, result, classes))
     if not ok:
         raise RuntimeError("could not encode the annotated image")
