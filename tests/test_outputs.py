@@ -47,3 +47,31 @@ def test_schema_types_reach_parquet_and_the_dataframe(tmp_path):
     assert str(df["track_id"].dtype) == "Int64" and str(df["frame"].dtype) == "Int64"
     csv = pd.read_csv(tmp_path / "emotions.csv")
     assert list(csv.columns) == list(types) and (csv["file"] == "<array>").all()
+
+
+def test_the_annotated_photo_is_registered_but_not_choosable():
+    assert output_file("image") == "annotated.png" and RESULT_FILES["image"] == ("annotated.png", "image/png",
+                                                                                  "annotated.png")
+    assert "image" not in ALL_OUTPUTS and "image" not in WEB_OUTPUTS
+    with pytest.raises(EmotraceError, match="unknown output 'image'"):
+        parse_outputs("csv,image")
+
+
+def test_no_module_restates_an_output_file_name():
+    """Outside the registry, no string in the package's code is a registered output's file name."""
+    import ast
+    from pathlib import Path
+
+    names = {o.file for o in OUTPUTS.values()} | {o.file.split("{")[0] for o in OUTPUTS.values() if "{" in o.file}
+    pkg = Path(emotrace.__file__).parent
+    found = [(str(p.relative_to(pkg)), n.value) for p in pkg.rglob("*.py") if p.name != "outputs.py"
+             for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, ast.Constant) and n.value in names]
+    assert not found, found
+
+
+def test_summary_tracks_are_one_brief():
+    from emotrace.outputs import SUMMARY_TRACK_KEYS, summary_tracks
+
+    track = {k: k for k in SUMMARY_TRACK_KEYS} | {"mean_probabilities": {}, "first_frame": 0}
+    assert summary_tracks({"tracks": [track]}) == [{k: k for k in SUMMARY_TRACK_KEYS}]
+    assert summary_tracks({}) == []

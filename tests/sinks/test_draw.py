@@ -32,3 +32,20 @@ def test_label_size_follows_the_frame():
     small, hd, uhd = _label_height(640, 360), _label_height(1280, 720), _label_height(3840, 2160)
     assert small < hd < uhd
     assert 2.5 <= uhd / hd <= 3.5  # same share of the picture at 4K as at 720p
+
+
+def test_web_colours_are_generated_from_the_drawing_table():
+    """static/colors.js is colors_js()'s output (the colours are stated once, in COLORS), every emotion has one,
+    and every page loads it before common.js, which reads it."""
+    from pathlib import Path
+
+    from emotrace.sinks import draw
+
+    static = Path(draw.__file__).parents[1] / "web" / "static"
+    assert (static / "colors.js").read_text() == draw.colors_js(), "regenerate: see emotrace.sinks.draw.colors_js"
+    assert set(EMOTIONS) <= set(draw.COLORS)
+    assert '"#dc2828"' in draw.colors_js()  # angry: BGR (40, 40, 220) written as RGB hex
+    for page in static.glob("*.html"):
+        html = page.read_text()
+        if "common.js" in html:
+            assert 0 <= html.find("/static/colors.js") < html.find("/static/common.js"), page.name

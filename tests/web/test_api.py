@@ -204,7 +204,7 @@ def test_pages_are_served_and_self_contained(client):
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert "http://" not in page.text and "https://" not in page.text  # no CDN: works offline
         assert "default-src 'self'" in page.headers["content-security-policy"]
-    for asset in ("/static/common.js", "/static/live.js", "/static/style.css"):
+    for asset in ("/static/colors.js", "/static/common.js", "/static/live.js", "/static/style.css"):
         assert client.get(asset).status_code == 200
 
 
@@ -228,10 +228,9 @@ def test_live_socket_tracks_a_face(server):
     ids = {f["track_id"] for r in with_faces for f in r["faces"]}
     assert len(ids) == 1  # one person, one track
     face = with_faces[-1]["faces"][0]
-    x1, y1, x2, y2 = face["box"]
+    x1, y1, x2, y2 = face["x1"], face["y1"], face["x2"], face["y2"]
     assert 0 <= x1 < x2 <= 640 and 0 <= y1 < y2 <= 480
-    assert face["label"] in EMOTIONS and set(face["probs"]) == set(EMOTIONS)
-    assert abs(sum(face["probs"].values()) - 1) < 1e-2
+    assert face["label"] in EMOTIONS and abs(sum(face[f"temporal_{c}"] for c in EMOTIONS) - 1) < 1e-2
     assert err["type"] == "error" and err["status"] == 400
     assert after["type"] == "result" and after["seq"] == 14  # the session went on after the bad frame
 

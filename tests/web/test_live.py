@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from emotrace.labels import EMOTIONS
+from emotrace.types import Frame
 from emotrace.web.live import AnalyzerPool, FrameError, LiveSession, SocketGate
 from tests.helpers import astronaut_frames
 
@@ -24,7 +25,8 @@ def test_session_tracks_one_face_and_resets(pool):
         assert [m["seq"] for m in msgs] == list(range(1, 9))
         faces = [f for m in msgs for f in m["faces"]]
         assert len(faces) >= 7 and {f["track_id"] for f in faces} == {1}
-        assert all(f["label"] in EMOTIONS and f["label"] == max(f["probs"], key=f["probs"].get) for f in faces)
+        assert all(f["label"] in EMOTIONS and f["label"] == max(EMOTIONS, key=lambda c: f[f"temporal_{c}"])
+                   for f in faces)
         assert msgs[0]["detected"] is True and msgs[0]["server_ms"] > 0
         png = cv2.imencode(".png", astronaut_frames(1, (320, 240))[0])[1].tobytes()
         session.reset()
@@ -64,3 +66,21 @@ def test_gate_counts_sessions():
     gate.leave()
     assert gate.try_enter()
     assert gate.open == 2
+
+
+def test_live_faces_are_the_table_rows_face_fields(pool):
+    """Same names and the same values, to the last digit, as the table outputs' face columns for that frame."""
+    from emotrace.results import FRAME_FIELDS
+    from emotrace.sinks import result_rows
+    from emotrace.web.live import result_message
+
+    an = pool.acquire()
+    try:
+        res = an.process_frame(Frame(index=0, timestamp=0.0, image=astronaut_frames(1, (640, 480))[0]))
+        with_va = an.has_valence_arousal
+        msg = result_message(res, an.classes, 1, 1.0, with_va)
+        rows = [{k: v for k, v in r.items() if k not in FRAME_FIELDS} for r in result_rows(res, an.classes, with_va)]
+        assert msg["faces"] and msg["faces"] == rows
+        assert {"x1", "det_score", "label_prob", "temporal_happy", "frame_happy"} <= set(msg["faces"][0])
+    finally:
+        pool.release(an)

@@ -41,8 +41,11 @@ def test_table_pages_cross_row_groups(tmp_path):
 
 def test_summary_tracks(tmp_path):
     s = tmp_path / "summary.json"
-    s.write_text(json.dumps({"tracks": [{"track_id": 1, "start_s": 0.0, "end_s": 1.0, "frames": 3,
-                                         "dominant_emotion": "sad", "label_distribution": {}}]}))
-    assert summary_tracks(s) == [{"track_id": 1, "start_s": 0.0, "end_s": 1.0, "frames": 3, "dominant_emotion": "sad"}]
+    assert summary_tracks(tmp_path) == []  # no summary written
+    s.write_text(json.dumps({"tracks": [{"track_id": 1, "file": "a.mp4", "start_s": 0.0, "end_s": 1.0, "frames": 3,
+                                         "dominant_emotion": "sad", "label_distribution": {},
+                                         "mean_probabilities": {}}]}))
+    assert summary_tracks(tmp_path) == [{"track_id": 1, "file": "a.mp4", "frames": 3, "start_s": 0.0, "end_s": 1.0,
+                                         "dominant_emotion": "sad", "label_distribution": {}}]
     s.write_text("{not json")
-    assert summary_tracks(s) == []
+    assert summary_tracks(tmp_path) == []

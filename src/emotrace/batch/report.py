@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from emotrace.outputs import output_file
 from emotrace.sinks.report import css_color
 
 MAX_LISTED = 2000  # items listed one by one; the rest are in collection.parquet
@@ -107,8 +108,8 @@ def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], met
     out.append("</table><p>Files: <code>collection.parquet</code> / <code>collection.json</code> (one row per item), "
                "<code>rows/</code> (Parquet dataset, one row per item, frame and face), <code>items/&lt;id&gt;/"
                "</code> (each item's outputs and record).</p></body></html>")
-    path = root / "report.html"
-    tmp = path.with_name(".report.html.part")
+    path = root / output_file("report")  # the collection's page, named like a run's report (the registry's name)
+    tmp = path.with_name(f".{path.name}.part")
     tmp.write_text("\n".join(out), encoding="utf-8")
     os.replace(tmp, path)
     return path

@@ -14,6 +14,17 @@ COLORS = {
 }
 
 
+def colors_js() -> str:
+    """`COLORS` as the web pages' `static/colors.js` (CSS hex, RGB): the file is generated from this table, and
+    tests/sinks/test_draw.py checks it still is. Regenerate with
+    `PYTHONPATH=src python -c "from emotrace.sinks.draw import colors_js; print(colors_js(), end='')"
+    > src/emotrace/web/static/colors.js`."""
+    body = ", ".join(f'{name}: "#{r:02x}{g:02x}{b:02x}"' for name, (b, g, r) in COLORS.items())
+    return ("// Generated from emotrace.sinks.draw.COLORS by colors_js() (tests/sinks/test_draw.py checks it): the "
+            "same colour per\n// emotion as the annotated video. Do not edit here.\n"
+            f'"use strict";\nconst EMOTION_COLORS = Object.freeze({{ {body} }});\n')
+
+
 def label_scale(w: int, h: int) -> float:
     """Text and line size for a frame: proportional to its shorter side (1.0 at 720 px), so labels stay readable
     on a 4K video and do not cover a small one."""

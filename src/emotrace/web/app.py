@@ -70,8 +70,10 @@ Limits: uploads over `max_upload_bytes` get 413, non-media content 415, a full q
 
 **Live stream** (WebSocket, not listed below): `ws://HOST/api/v1/live[?token=...]`. The server first sends
 `{"type": "ready", "classes": [...]}`. Send each frame as one binary message (JPEG, PNG or WebP); each gets one
-JSON answer `{"type": "result", "seq", "width", "height", "server_ms", "faces": [{"track_id", "box": [x1, y1, x2,
-y2], "score", "label", "prob", "probs": {emotion: p}, "frame_label"}]}` or `{"type": "error", "status", "detail"}`.
+JSON answer `{"type": "result", "seq", "width", "height", "detected", "server_ms", "faces": [...]}`, each face with
+the table's face columns, names and precision (`track_id`, `x1`..`y2`, `det_score`, `detected`, `crop`, `frame_*`,
+`temporal_*`, `label`, `label_prob`, `frame_label`, and `valence`, `arousal` where the model has them), or
+`{"type": "error", "status", "detail"}`.
 Send the next frame after the answer. Text `{"type": "reset"}` forgets all tracks. Past `max_sockets` sessions
 the server sends an error with status 503 and closes with code 1013 (try again later); a wrong token gets 401 and
 code 1008; no frame for `ws_idle_s` closes the socket.

@@ -76,24 +76,12 @@ class SocketGate:
         self.open = max(0, self.open - 1)
 
 
-def result_message(res: Any, classes: list[str], seq: int, server_ms: float) -> dict[str, Any]:
-    """The JSON answer for one frame: every face's box, track id, top label and probabilities."""
-    f = res.faces
+def result_message(res: Any, classes: list[str], seq: int, server_ms: float, with_va: bool) -> dict[str, Any]:
+    """The JSON answer for one frame: every face as its table row's face fields (same names and precision as the
+    table outputs: `x1..y2`, `det_score`, `label`, `label_prob`, `frame_*`, `temporal_*`, ...)."""
     h, w = res.frame.image.shape[:2]
-    faces = []
-    for i in range(len(f)):
-        tp = f.temporal_probs[i]
-        top = int(np.argmax(tp))
-        face = {"track_id": int(f.track_id[i]), "box": [round(float(v), 1) for v in f.boxes[i]],
-                "score": round(float(f.scores[i]), 3), "label": classes[top], "prob": round(float(tp[top]), 4),
-                "probs": {c: round(float(tp[k]), 4) for k, c in enumerate(classes)},
-                "frame_label": classes[int(np.argmax(f.frame_probs[i]))]}
-        va = f.valence_arousal
-        if va is not None:
-            face["valence"], face["arousal"] = round(float(va[i, 0]), 4), round(float(va[i, 1]), 4)
-        faces.append(face)
     return {"type": "result", "seq": seq, "width": int(w), "height": int(h), "detected": bool(res.detected),
-            "server_ms": round(server_ms, 2), "faces": faces}
+            "server_ms": round(server_ms, 2), "faces": [r.fields(classes, with_va) for r in res.records()]}
 
 
 class LiveSession:
@@ -123,7 +111,8 @@ class LiveSession:
             raise FrameError(f"frame {self.seq} is {w}x{h}; the limit is {self.max_side} px a side")
         frame = Frame(index=self.seq - 1, timestamp=time.monotonic() - self.t0, image=img, source="live")
         res = self.analyzer.process_frame(frame)
-        return result_message(res, self.analyzer.classes, self.seq, (time.perf_counter() - t) * 1000)
+        return result_message(res, self.analyzer.classes, self.seq, (time.perf_counter() - t) * 1000,
+                              self.analyzer.has_valence_arousal)
 
 
 def _is_reset(text: str) -> bool:

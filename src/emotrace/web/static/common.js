@@ -1,4 +1,5 @@
-// Shared by every page: the optional API token, a fetch wrapper that turns errors into one line, emotion colours.
+// Shared by every page: the optional API token, a fetch wrapper that turns errors into one line, emotion colours
+// (from colors.js, loaded before this file).
 "use strict";
 const Emo = (() => {
   const params = new URLSearchParams(location.search);
@@ -49,9 +50,8 @@ const Emo = (() => {
     if (h.limits && h.limits.token_required && !token) askToken("This server needs an API token.");
   }).catch(() => {});
 
-  // Same colours as the annotated video (emotrace.sinks.draw.COLORS, there in BGR).
-  const COLORS = { angry: "#dc2828", disgust: "#288c28", fear: "#a03ca0", happy: "#ffc800", sad: "#2878c8",
-                   surprise: "#ff8c00", neutral: "#aaaaaa", contempt: "#a05a5a" };
+  // Same colours as the annotated video: colors.js, generated from emotrace.sinks.draw.COLORS, loads first.
+  const COLORS = EMOTION_COLORS;
 
   /** A DOM element with attributes and children (strings become text nodes, never HTML). */
   function el(tag, attrs, ...children) {

@@ -17,6 +17,7 @@
   const grabbedAt = [];  // grab times of the frames sent and not yet answered, in send order
   let count = 0;
   let ready = false;
+  let classes = [];  // the server's emotion names, in its order (the "ready" message)
   const latencies = [];
   const arrivals = [];
 
@@ -99,7 +100,13 @@
 
   function onMessage(ev) {
     const msg = JSON.parse(ev.data);
-    if (msg.type === "ready") { ready = true; status("connected: analysing"); pump(); return; }
+    if (msg.type === "ready") {
+      ready = true;
+      classes = msg.classes;
+      status("connected: analysing");
+      pump();
+      return;
+    }
     if (msg.type === "error") {
       status(msg.detail, true);
       if (msg.status === 400) answered();  // a bad frame; fatal errors close the socket
@@ -126,12 +133,12 @@
     const font = Math.max(14, Math.round(overlay.width / 40));
     ctx.font = `600 ${font}px system-ui, sans-serif`;
     for (const f of msg.faces) {
-      const [x1, y1, x2, y2] = f.box.map((v) => v * s);
+      const [x1, y1, x2, y2] = [f.x1, f.y1, f.x2, f.y2].map((v) => v * s);
       const color = Emo.COLORS[f.label] || "#ffffff";
       ctx.lineWidth = 3;
       ctx.strokeStyle = color;
       ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
-      const text = `#${f.track_id} ${f.label} ${f.prob.toFixed(2)}`;
+      const text = `#${f.track_id} ${f.label} ${f.label_prob.toFixed(2)}`;
       const w = ctx.measureText(text).width + 8;
       const ty = Math.max(font + 6, y1);
       ctx.fillStyle = color;
@@ -141,8 +148,13 @@
     }
     overlay.dataset.faces = String(msg.faces.length);
     $("faces").replaceChildren(...msg.faces.map((f) => Emo.el("li", { "data-track": f.track_id, "data-label": f.label },
-      Emo.el("strong", {}, `#${f.track_id} ${f.label} ${f.prob.toFixed(2)}`), Emo.bars(f.probs))));
+      Emo.el("strong", {}, `#${f.track_id} ${f.label} ${f.label_prob.toFixed(2)}`), Emo.bars(temporal(f)))));
     $("no-face").classList.toggle("hidden", msg.faces.length > 0);
+  }
+
+  /** A face's temporal probabilities by emotion name (its `temporal_<emotion>` fields, as in the tables). */
+  function temporal(f) {
+    return Object.fromEntries(classes.map((c) => [c, f["temporal_" + c]]));
   }
 
   function stats(msg) {
