@@ -1,4 +1,4 @@
-"""Golden results for the byte-identity check of the table outputs, the summary and the drawing.
+"""Golden results for the byte-identity check of the table outputs, the summary, report.html and the drawing.
 
 `record()` analyses a few short pieces of the shared media and stores every FrameResult field the outputs read
 (`results.json`, exact: float32 values round-trip through JSON as float64); `digests()` replays those results
@@ -116,7 +116,7 @@ def digests() -> dict[str, dict[str, str]]:
     for r in load():
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            names = ["csv", "jsonl", "parquet", "summary"]
+            names = ["csv", "jsonl", "parquet", "summary", "report"]
             sinks = build_sinks(folder, names)
             meta = RunMeta(provenance=PROVENANCE, **r["meta"])
             for s in sinks:
@@ -126,7 +126,8 @@ def digests() -> dict[str, dict[str, str]]:
                     s.write(res)
             for s in sinks:
                 s.close()
-            files = {"csv": "emotions.csv", "jsonl": "emotions.jsonl", "summary": "summary.json"}
+            files = {"csv": "emotions.csv", "jsonl": "emotions.jsonl", "summary": "summary.json",
+                     "report": "report.html"}
             d = {n: _sha((folder / f).read_bytes()) for n, f in files.items()}
             d["parquet"] = _parquet_digest(folder / "emotions.parquet")
             out[r["clip"]] = d

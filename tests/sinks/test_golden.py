@@ -9,7 +9,7 @@ from tests.sinks.golden import DIGESTS, digests, drawing_digests
 GOLDEN = json.loads(DIGESTS.read_text())
 
 
-def test_tables_and_summary_are_byte_identical():
+def test_tables_summary_and_report_are_byte_identical():
     assert digests() == GOLDEN["tables"]
 
 

@@ -92,13 +92,12 @@ class ReportSink(Sink):
 
     def write(self, result: FrameResult) -> None:
         self.frames += 1
-        f = result.faces
-        for i in range(len(f)):
-            tid = int(f.track_id[i])
+        for face in result.records():
+            tid = face.track_id
             series = self._series.get(tid)
             if series is None:
                 series = self._series[tid] = TrackSeries(len(self.meta.classes))
-            series.append(float(result.frame.timestamp), f.temporal_probs[i])
+            series.append(float(result.frame.timestamp), face.temporal_probs)
             self._file.setdefault(tid, result.frame.source)
 
     def build(self) -> str:
