@@ -73,6 +73,7 @@ Svc = Annotated[Services, Depends(services)]
 
 
 async def require_token(conn: HTTPConnection, svc: Svc) -> None:
+    """The secured router's guard (the token gate middleware answers first; this keeps each route safe alone)."""
     if not token_matches(request_token(conn.headers, conn.query_params), svc.settings.token):
         raise HTTPException(401, TOKEN_MISSING, headers={"WWW-Authenticate": "Bearer"})
 
@@ -84,6 +85,7 @@ pages = APIRouter(include_in_schema=False)
 
 
 def get_job(svc: Services, job_id: str) -> Job:
+    """The stored job, or 404."""
     job = svc.store.get(job_id)
     if job is None:
         raise HTTPException(404, f"no job {job_id}")
@@ -99,6 +101,7 @@ def finished(svc: Services, job_id: str) -> tuple[Job, Path]:
 
 
 def queue_full(max_queue: int) -> HTTPException:
+    """The 503 for a full queue, before the upload is read and again if the queue filled while it arrived."""
     return HTTPException(503, f"queue full ({max_queue} jobs waiting); try again later",
                          headers={"Retry-After": "30"})
 
