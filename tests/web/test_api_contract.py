@@ -112,3 +112,89 @@ def test_no_face_and_truncated_uploads_finish_with_warnings(client, tmp_path):
     summary = client.get(job["results"]["summary"]).json()
     assert summary["complete"] is False
     assert json.dumps(summary["incomplete_reason"]).count("decoding stopped") == 1
+
+
+# Every operation of the schema as (method, path) -> (operationId, response codes with --token, parameters): the
+# routes moved into module-level routers (issue 22) and this pins what clients and schemathesis see. Without a
+# token the codes are the same less 401.
+OPERATIONS = {
+    ("get", "/api/v1/health"): ("health_api_v1_health_get", "200", ""),
+    ("post", "/api/v1/jobs"): ("submit_api_v1_jobs_post", "202 400 401 403 408 413 415 422 503 507", ""),
+    ("get", "/api/v1/jobs"): ("list_jobs_api_v1_jobs_get", "200 401 422", "query:limit query:offset"),
+    ("get", "/api/v1/jobs/{job_id}"): ("job_status_api_v1_jobs__job_id__get", "200 401 404 422", "path:job_id"),
+    ("delete", "/api/v1/jobs/{job_id}"): ("delete_job_api_v1_jobs__job_id__delete", "204 401 403 404 422",
+                                          "path:job_id"),
+    ("get", "/api/v1/jobs/{job_id}/results/{fmt}"): ("result_api_v1_jobs__job_id__results__fmt__get",
+                                                     "200 206 416 401 404 409 422", "path:fmt path:job_id"),
+    ("get", "/api/v1/jobs/{job_id}/timelines/{track_id}"): (
+        "timeline_api_v1_jobs__job_id__timelines__track_id__get", "200 401 404 409 422", "path:track_id path:job_id"),
+    ("get", "/api/v1/jobs/{job_id}/table"): ("table_api_v1_jobs__job_id__table_get", "200 401 404 409 422",
+                                             "path:job_id query:offset query:limit"),
+}
+
+
+def _spec(tmp_path, token):
+    from emotrace.web.app import create_app
+    from emotrace.web.settings import ServerSettings
+
+    return create_app(ServerSettings(data_dir=tmp_path / "data", token=token)).openapi()
+
+
+@pytest.mark.parametrize("token", [TOKEN, None], ids=["token", "open"])
+def test_schema_pins_every_operation(tmp_path, token):
+    spec = _spec(tmp_path, token)
+    seen = {}
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            params = " ".join(f"{p['in']}:{p['name']}" for p in op.get("parameters", []))
+            seen[(method, path)] = (op["operationId"], " ".join(op["responses"]), params)
+            assert ("security" in op) == (token is not None and path != "/api/v1/health"), (method, path)
+    expected = {k: (oid, codes if token else codes.replace(" 401", ""), params)
+                for k, (oid, codes, params) in OPERATIONS.items()}
+    assert seen == expected
+    assert list(spec["paths"]) == list(dict.fromkeys(p for _, p in OPERATIONS))  # the order clients list them in
+    schemas = spec["components"]["schemas"]
+    assert set(schemas) == {"Body_submit_api_v1_jobs_post", "ErrorOut", "Health", "JobOut", "Progress", "TablePage",
+                            "Timeline"}
+    assert schemas["JobOut"]["required"] == [
+        "id", "status", "filename", "kind", "media", "size_bytes", "created", "started", "finished", "progress",
+        "queue_position", "processing_s", "error", "warnings", "results", "timelines", "tracks"]
+    assert schemas["Body_submit_api_v1_jobs_post"]["required"] == ["file"]
+    assert ("securitySchemes" in spec["components"]) == (token is not None)
+    ops = spec["paths"]
+    fmt, job_id = ops["/api/v1/jobs/{job_id}/results/{fmt}"]["get"]["parameters"]
+    assert fmt["schema"]["enum"] == ["csv", "parquet", "jsonl", "json", "summary", "video", "image"]
+    assert job_id["schema"]["pattern"] == "^[0-9a-f]{32}$"
+    assert set(ops["/api/v1/jobs/{job_id}/results/{fmt}"]["get"]["responses"]["200"]["content"]) == {
+        "application/json", "application/vnd.apache.parquet", "application/x-ndjson", "image/png", "text/csv",
+        "video/mp4"}
+    limit, offset = ops["/api/v1/jobs"]["get"]["parameters"]
+    assert (limit["schema"]["minimum"], limit["schema"]["maximum"], offset["schema"]["maximum"]) == (1, 500, 10**9)
+    assert list(ops["/api/v1/jobs"]["post"]["requestBody"]["content"]) == ["multipart/form-data"]
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")  # in-process calls
+def test_apps_in_one_process_keep_their_own_state(tmp_path):
+    """The routers are module-level; each app's settings and store come from its own `app.state`."""
+    from starlette.testclient import TestClient
+
+    from emotrace.web.app import create_app
+    from emotrace.web.settings import ServerSettings
+
+    apps = [create_app(ServerSettings(data_dir=tmp_path / "a", max_queue=3)),
+            create_app(ServerSettings(data_dir=tmp_path / "b", max_queue=5, token=TOKEN))]
+    a, b = (TestClient(app) for app in apps)  # no lifespan: no worker process is started
+    assert a.get("/api/v1/health").json()["limits"]["max_queue"] == 3
+    assert b.get("/api/v1/health").json()["limits"] == {**b.get("/api/v1/health").json()["limits"],
+                                                         "max_queue": 5, "token_required": True}
+    assert a.get("/api/v1/jobs").json() == []
+    assert b.get("/api/v1/jobs").status_code == 401
+    assert b.get("/api/v1/jobs", headers={"Authorization": f"Bearer {TOKEN}"}).json() == []
+    missing = "/api/v1/jobs/" + "0" * 32
+    assert a.get(missing).json() == {"detail": f"no job {'0' * 32}"}
+    assert a.put(missing).headers["allow"] == "GET, DELETE"
+    assert a.post("/live").headers["allow"] == "GET"  # the pages' router counts too
+    page = a.get("/jobs/" + "0" * 32)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for app in apps:
+        app.state.services.store.close()

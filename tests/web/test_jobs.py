@@ -1,11 +1,18 @@
-"""The job manager's shutdown: bounded whatever the workers are doing (issue 17, item 11)."""
+"""The job manager's shutdown: bounded whatever the workers are doing (issue 17, item 11); the config its workers
+get."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
+import pytest
+
+from emotrace.analyzer_config import AnalyzerConfig
+from emotrace.errors import EmotraceError
 from emotrace.web import jobs
+from emotrace.web.config import analyzer_config, config_from_json, config_json
 from emotrace.web.jobs import JobManager
 from emotrace.web.settings import ServerSettings
 from emotrace.web.store import Job, JobStore
@@ -96,3 +103,29 @@ def test_a_job_deleted_right_after_its_claim_leaves_nothing(tmp_path, monkeypatc
         assert not manager._starting  # no worker was started for a job that is gone
     finally:
         manager.stop()
+
+
+def test_the_worker_gets_the_whole_config_in_one_json_form(monkeypatch):
+    # The analyzer config reaches the worker as `config_json` (every field) and comes back equal, whether the
+    # settings hold fields or an AnalyzerConfig; each analyzer gets its own copy, so an Analyzer's overrides
+    # (batch_frames=1 for live sessions) never reach another one.
+    script = "import json, sys; print(json.dumps({'event': 'ready', 'args': sys.argv[1:]}), flush=True)"
+    monkeypatch.setattr(jobs, "WORKER_COMMAND", ["-c", script])
+    fields = {"detect_every": 2, "mask": "oval"}
+    sent = []
+    for given in (fields, AnalyzerConfig(**fields)):
+        worker = jobs.WorkerProcess(given)
+        try:
+            sent.append(worker.events.get(timeout=60)["args"])
+        finally:
+            worker.kill()
+    assert sent[0] == sent[1] and len(sent[0]) == 1
+    assert set(json.loads(sent[0][0])) == set(AnalyzerConfig.__dataclass_fields__)
+    assert config_from_json(sent[0][0]) == AnalyzerConfig(**fields)
+    assert config_from_json(config_json(None)) == AnalyzerConfig()
+    shared = AnalyzerConfig(**fields)
+    own = analyzer_config(shared)
+    own.batch_frames = 1
+    assert own is not shared and shared.batch_frames == AnalyzerConfig().batch_frames
+    with pytest.raises(EmotraceError, match="detect_every"):
+        analyzer_config({"detect_every": 0})

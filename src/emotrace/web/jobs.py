@@ -18,13 +18,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from emotrace.analyzer_config import AnalyzerConfig
+from emotrace.web.config import config_json
 from emotrace.web.settings import ServerSettings
 from emotrace.web.store import Job, JobStore
 
 log = logging.getLogger("emotrace")
 
 READY_TIMEOUT_S = 180.0  # first start imports torch, OpenCV and MediaPipe
-WORKER_COMMAND = ["-m", "emotrace.web.worker"]  # after the interpreter; the analyzer config JSON follows
+WORKER_COMMAND = ["-m", "emotrace.web.worker"]  # after the interpreter; `config_json` of the analyzer follows
 STOP_JOIN_S = 3.0  # how long stop() waits for the job threads once every worker is killed
 PROGRESS_WRITE_EVERY_S = 0.5
 
@@ -42,9 +44,9 @@ def _die_with_parent() -> None:
 class WorkerProcess:
     """One `python -m emotrace.web.worker` child and a thread turning its stdout lines into events."""
 
-    def __init__(self, analyzer_config: dict[str, Any]) -> None:
+    def __init__(self, analyzer: AnalyzerConfig | dict[str, Any]) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, *WORKER_COMMAND, json.dumps(analyzer_config)],
+            [sys.executable, *WORKER_COMMAND, config_json(analyzer)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, text=True, bufsize=1,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         self.events: queue.Queue[dict[str, Any] | None] = queue.Queue()

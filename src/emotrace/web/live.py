@@ -33,7 +33,8 @@ class FrameError(ValueError):
 class AnalyzerPool:
     """Analyzers kept warm between connections (the first one costs seconds of imports and model loading)."""
 
-    def __init__(self, config: dict[str, Any], keep: int) -> None:
+    def __init__(self, config: Any, keep: int) -> None:
+        """`config`: an AnalyzerConfig or its fields; every analyzer gets its own copy (web.config)."""
         self.config, self.keep = config, keep
         self._free: list[Any] = []
         self._lock = threading.Lock()
@@ -42,10 +43,10 @@ class AnalyzerPool:
         with self._lock:
             if self._free:
                 return self._free.pop()
-        from emotrace.analyzer_config import AnalyzerConfig
         from emotrace.pipeline import Analyzer
+        from emotrace.web.config import analyzer_config
 
-        return Analyzer(AnalyzerConfig(**self.config), batch_frames=1)
+        return Analyzer(analyzer_config(self.config), batch_frames=1)
 
     def release(self, analyzer: Any) -> None:
         analyzer.reset()

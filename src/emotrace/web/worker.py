@@ -105,10 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         from emotrace.analyzer_config import AnalyzerConfig
         from emotrace.pipeline import Analyzer
         from emotrace.provenance import set_command
+        from emotrace.web.config import config_from_json
 
         set_command(["python", "-m", "emotrace.web.worker"])  # the config is in the provenance; no server paths
 
-        analyzer = Analyzer(AnalyzerConfig(**(json.loads(args[0]) if args else {})))
+        analyzer = Analyzer(config_from_json(args[0]) if args else AnalyzerConfig())
     except Exception as exc:
         emit({"event": "fatal", "message": _user_message(exc)})
         return 2

@@ -1,0 +1,64 @@
+"""The OpenAPI document as the server behaves, not as FastAPI would guess it: the API's description (the live
+WebSocket protocol, the token, the error shape, which the schema cannot express) and the rewrite of FastAPI's
+generated schema to match the exception handlers and the token gate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+API_DESCRIPTION = """\
+Face-emotion analysis of uploaded images and videos (jobs), and of live frames over a WebSocket.
+
+**Jobs.** `POST /api/v1/jobs` with a multipart `file` queues a job (202). Poll `GET /api/v1/jobs/{id}` until
+`status` is `done` or `failed` (`queue_position` says how many jobs are ahead, `warnings` what to know about a
+finished one, such as a truncated upload or no face found); then fetch
+`results/{csv|parquet|jsonl|json|summary|video|image}` (`image`: the annotated picture of an image job), `table`
+pages and per-track `timelines/{track_id}` charts. `DELETE` removes a job and its files, stopping it if it runs.
+Limits: uploads over `max_upload_bytes` get 413, non-media content 415, a full queue 503 (see `/api/v1/health`).
+
+**Live stream** (WebSocket, not listed below): `ws://HOST/api/v1/live[?token=...]`. The server first sends
+`{"type": "ready", "classes": [...]}`. Send each frame as one binary message (JPEG, PNG or WebP); each gets one
+JSON answer `{"type": "result", "seq", "width", "height", "detected", "server_ms", "faces": [...]}`, each face with
+the table's face columns, names and precision (`track_id`, `x1`..`y2`, `det_score`, `detected`, `crop`, `frame_*`,
+`temporal_*`, `label`, `label_prob`, `frame_label`, and `valence`, `arousal` where the model has them), or
+`{"type": "error", "status", "detail"}`.
+Send the next frame after the answer. Text `{"type": "reset"}` forgets all tracks. Past `max_sockets` sessions
+the server sends an error with status 503 and closes with code 1013 (try again later); a wrong token gets 401 and
+code 1008; no frame for `ws_idle_s` closes the socket.
+
+**Token.** When the server runs with `--token`, every call but `/api/v1/health` and this schema
+(`/api/v1/openapi.json`, open so that clients can discover the API) needs `Authorization: Bearer TOKEN` or
+`?token=TOKEN`; without it the answer is 401 before anything else, an oversized upload included.
+
+**Errors.** Every error answer is JSON `{"detail": "one line"}`, validation errors (422) included.
+"""
+
+
+def openapi(app: FastAPI, secured_token: bool) -> dict[str, Any]:
+    """The schema as the server behaves: 422 bodies are `{"detail": str}` (not FastAPI's list), and with --token
+    every operation but health declares the bearer token."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    comps = spec.setdefault("components", {})
+    schemas = comps.setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    if secured_token:
+        comps["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"},
+                                    "query": {"type": "apiKey", "in": "query", "name": "token"}}
+    for path, ops in spec.get("paths", {}).items():
+        for op in ops.values():
+            for code, resp in op.get("responses", {}).items():
+                if code == "422" or (code.isdigit() and int(code) >= 400):
+                    resp["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+            if path != "/api/v1/health" and secured_token:
+                op["security"] = [{"bearer": []}, {"query": []}]
+            elif not secured_token:
+                op.get("responses", {}).pop("401", None)
+    app.openapi_schema = spec
+    return spec

@@ -1,0 +1,98 @@
+"""The API's bodies as pydantic models, the error codes each route documents, and the one place a stored `Job`
+becomes the `JobOut` clients see (so the submit, list and status routes answer alike)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from emotrace.web.results import available_formats, summary_tracks, timeline_tracks
+from emotrace.web.store import Job, JobStore
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx/5xx answer."""
+
+    detail: str
+
+
+ERRORS = {400: "bad request (an empty upload)", 401: "missing or wrong API token (only with --token)",
+          403: "request from another site's page", 404: "no such job, result or track",
+          408: "upload did not arrive in time", 409: "the job is not done (yet, or it failed)",
+          413: "upload too large", 415: "not an image or video", 422: "invalid parameter",
+          503: "queue full; retry after the Retry-After seconds", 507: "cannot store the upload"}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error codes a route can answer (plus 422 on every route)."""
+    return {c: {"model": ErrorOut, "description": ERRORS[c]} for c in sorted({*codes, 422})}
+
+
+class Progress(BaseModel):
+    frames_done: int
+    frames_total: int | None
+    fraction: float | None
+
+
+class Timeline(BaseModel):
+    track_id: int
+    url: str
+
+
+class JobOut(BaseModel):
+    """A job as the API shows it; `results` maps each available format to its URL."""
+
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    filename: str
+    kind: Literal["image", "video"]
+    media: str
+    size_bytes: int
+    created: float
+    started: float | None
+    finished: float | None
+    progress: Progress
+    queue_position: int | None  # 1 = next to run; null unless queued
+    processing_s: float | None  # seconds from start to finish (or so far, while running)
+    error: str | None
+    warnings: list[str]  # things to know about a finished job: truncated input, no face found
+    results: dict[str, str]
+    timelines: list[Timeline]
+    tracks: list[dict[str, Any]]
+
+
+class TablePage(BaseModel):
+    columns: list[str]
+    rows: list[list[Any]]
+    offset: int
+    total: int
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    jobs: dict[str, int]
+    live_sessions: int
+    limits: dict[str, Any]
+
+
+def job_out(job: Job, out_dir: Path, store: JobStore | None = None) -> JobOut:
+    """`job` as clients see it; `out_dir` holds its results, `store` gives its place in the queue."""
+    base = f"/api/v1/jobs/{job.id}"
+    took = None if job.started is None else round((job.finished or time.time()) - job.started, 3)
+    total = job.frames_total
+    frac = 1.0 if job.status == "done" else (min(1.0, job.frames_done / total) if total else None)
+    done = job.status == "done"
+    return JobOut(
+        id=job.id, status=job.status, filename=job.filename, kind=job.kind, media=job.media, size_bytes=job.size,
+        created=job.created, started=job.started, finished=job.finished,
+        progress=Progress(frames_done=job.frames_done, frames_total=total, fraction=frac), error=job.error,
+        queue_position=store.queue_position(job) if store is not None else None, processing_s=took,
+        warnings=list(job.warnings),
+        results={f: f"{base}/results/{f}" for f in available_formats(job.outputs)} if done else {},
+        timelines=[Timeline(track_id=t, url=f"{base}/timelines/{t}") for t in timeline_tracks(job.outputs)]
+        if done else [],
+        tracks=summary_tracks(out_dir) if done else [])
