@@ -21,14 +21,9 @@ PROGRESS_EVERY_S = 0.3
 
 
 def _user_message(exc: BaseException) -> str:
-    from emotrace.errors import EmotraceError
+    from emotrace.errors import one_line
 
-    if isinstance(exc, EmotraceError):
-        return str(exc)
-    if isinstance(exc, OSError):
-        return f"{exc.strerror or exc}" + (f": {Path(str(exc.filename)).name}" if exc.filename else "")
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {first}"
+    return one_line(exc, file_name_only=True)  # a server never shows its paths
 
 
 def run_job(analyzer: Any, job: dict[str, Any], emit: Any) -> None:
@@ -91,8 +86,9 @@ def _annotated_image(result: Any, classes: list[str], out: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from emotrace.native_log import MEDIAPIPE_QUIET_ENV, quiet_native_env
+
+    quiet_native_env(only=MEDIAPIPE_QUIET_ENV)
     channel: TextIO = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the protocol
 
