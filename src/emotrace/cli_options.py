@@ -66,7 +66,8 @@ def add_options(parser: Any, cls: type, layered: bool = False) -> None:
         if hint is bool:
             kw.update(action="store_const", const=not default, default=None if layered else default)
         else:
-            metavar = names[-1].lstrip("-").replace("-", "_").upper() if "dest" in kw else None
+            named = "dest" in kw and "choices" not in f.metadata  # choices show as {a,b,c}
+            metavar = names[-1].lstrip("-").replace("-", "_").upper() if named else None
             kw.update(type=_value_type(hint), choices=f.metadata.get("choices"), metavar=metavar)
             if "nargs" in f.metadata:
                 kw["nargs"] = f.metadata["nargs"]
