@@ -49,11 +49,11 @@ def test_workers_get_the_config_itself_and_leave_it_as_it_is():
     a copy, so the batch's config (and its settings hash) never changes under it."""
     import pickle
 
-    from emotrace.analyzer_config import AnalyzerConfig
-    from emotrace.batch.engines import LocalEngine, make_analyzer
-
     import cv2
     import torch
+
+    from emotrace.analyzer_config import AnalyzerConfig
+    from emotrace.batch.engines import LocalEngine, make_analyzer
 
     cfg = AnalyzerConfig(min_score=0.6)
     engine = LocalEngine(cfg, workers=1)
