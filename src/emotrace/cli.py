@@ -215,9 +215,21 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _run_args(p: argparse.ArgumentParser, outputs: bool = True) -> None:
+    """The options of one run (analyze, sample, live): its outputs, a frame limit, and the pipeline's."""
     from emotrace.outputs import ALL_OUTPUTS
+
+    if outputs:
+        p.add_argument("--outputs", default="all", help=f"comma list of {','.join(ALL_OUTPUTS)}, or all (default)")
+    p.add_argument("--max-frames", type=int, help="stop after N frames (live sources)")
+    _analyzer_args(p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from emotrace.batch.options import BatchOptions
+    from emotrace.cli_options import add_options
     from emotrace.version import __version__
+    from emotrace.web.settings import ServerSettings
 
     p = argparse.ArgumentParser(prog="emotrace", description="Per-person, per-frame facial emotion.")
     p.add_argument("--version", action="version", version=f"emotrace {__version__}")
@@ -226,42 +238,32 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="analyse an image, folder, video file, stream URL or webcam index")
     a.add_argument("source", help="file, folder, URL (rtsp://, http://...) or webcam index")
     a.add_argument("-o", "--out", required=True, help="output folder")
-    a.add_argument("--outputs", default="all", help=f"comma list of {','.join(ALL_OUTPUTS)}, or all (default)")
-    a.add_argument("--max-frames", type=int, help="stop after N frames (live sources)")
     a.add_argument("--sequence", action="store_true",
                    help="a folder of images is one video's frames (tracked, temporal model across them); by default "
                         "each photo is analysed on its own")
-    _analyzer_args(a)
+    _run_args(a)
     a.set_defaults(func=cmd_analyze)
 
     b = sub.add_parser(
         "batch", help="analyse a collection: folders, globs or manifests; resumable; local workers or Ray",
         epilog="Exit status: 0 every item done; 3 some items failed (listed in collection.json and report.html); "
                "2 a usage error; 130 interrupted (rerun to continue: finished items are kept).")
-    from emotrace.batch.options import BatchOptions
-    from emotrace.cli_options import add_options
-
     add_options(b, BatchOptions)
     _analyzer_args(b)
     b.set_defaults(func=cmd_batch)
 
     s = sub.add_parser("sample", help="render the built-in sample clip and analyse it")
     s.add_argument("-o", "--out", default="emotrace-sample", help="output folder (default: emotrace-sample)")
-    s.add_argument("--outputs", default="all")
-    s.add_argument("--max-frames", type=int)
-    _analyzer_args(s)
+    _run_args(s)
     s.set_defaults(func=cmd_sample)
 
     lv = sub.add_parser("live", help="live window over a webcam or any source ('q' quits)")
     lv.add_argument("source", nargs="?", default="0", help="webcam index (default 0), file or URL")
     lv.add_argument("--output", help="write the annotated stream to this .mp4 instead of a window")
-    lv.add_argument("--max-frames", type=int)
-    _analyzer_args(lv)
+    _run_args(lv, outputs=False)
     lv.set_defaults(func=cmd_live)
 
     sv = sub.add_parser("serve", help="web app and HTTP API: upload page, live webcam page, /api/v1")
-    from emotrace.web.settings import ServerSettings
-
     add_options(sv, ServerSettings)
     _analyzer_args(sv)
     sv.set_defaults(func=cmd_serve)
