@@ -45,7 +45,7 @@ class AnalyzerPool:
         from emotrace.analyzer_config import AnalyzerConfig
         from emotrace.pipeline import Analyzer
 
-        return Analyzer(AnalyzerConfig(**self.config), batch_frames=1)
+        return Analyzer(AnalyzerConfig.from_dict(self.config), batch_frames=1)
 
     def release(self, analyzer: Any) -> None:
         analyzer.reset()

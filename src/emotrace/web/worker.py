@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
         set_command(["python", "-m", "emotrace.web.worker"])  # the config is in the provenance; no server paths
 
-        analyzer = Analyzer(AnalyzerConfig(**(json.loads(args[0]) if args else {})))
+        analyzer = Analyzer(AnalyzerConfig.from_dict(json.loads(args[0]) if args else {}))
     except Exception as exc:
         emit({"event": "fatal", "message": _user_message(exc)})
         return 2
