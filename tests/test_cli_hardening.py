@@ -264,3 +264,76 @@ def test_files_without_a_video_stream_say_so(tmp_path, capsys, name, args, text)
     assert code == 2
     assert_one_line_error(err, f"no video stream in {path} {text}")
     assert_empty(tmp_path / "o")
+
+
+@pytest.mark.parametrize("command,argv,cls_path", [
+    ("serve", [], "emotrace.web.settings:ServerSettings"),
+    ("batch", ["in", "-o", "out"], "emotrace.batch.options:BatchOptions"),
+])
+def test_options_and_defaults_come_from_the_config(capsys, command, argv, cls_path):
+    """Every option field is an option, with the dataclass's default; `--help` lists it with its help line."""
+    import dataclasses
+    import importlib
+
+    from emotrace.cli import build_parser
+    from emotrace.cli_options import option_fields, option_flags, option_values
+
+    module, name = cls_path.split(":")
+    cls = getattr(importlib.import_module(module), name)
+    values = option_values(cls, build_parser().parse_args([command, *argv]))
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    assert len(values) >= 8
+    for k, v in values.items():
+        f = fields[k]
+        if f.default is not dataclasses.MISSING:
+            want = ",".join(f.default) if isinstance(f.default, tuple) else f.default
+            assert v == want, k
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for f in option_fields(cls):
+        assert option_flags(cls)[f.name] in out
+        assert " ".join(f.metadata["help"].split())[:30] in out, f.name
+
+
+def test_pipeline_options_are_generated_and_a_config_file_stands(tmp_path, capsys):
+    """Each AnalyzerConfig option is there with its choices; an option not typed leaves --config's value."""
+    from emotrace.analyzer_config import DETECTORS, MASKS, RUNTIMES, AnalyzerConfig
+    from emotrace.cli import _analyzer_config, build_parser
+    from emotrace.cli_options import option_flags
+
+    with pytest.raises(SystemExit):
+        main(["analyze", "--help"])
+    out = capsys.readouterr().out
+    for flag in option_flags(AnalyzerConfig).values():
+        assert flag in out
+    for choices in (DETECTORS, RUNTIMES, MASKS):
+        assert "{" + ",".join(choices) + "}" in out
+    cfg_file = tmp_path / "p.yaml"
+    cfg_file.write_text("min_score: 0.55\nmask: oval\noffline: false\n")
+    parse = build_parser().parse_args
+    cfg = _analyzer_config(parse(["analyze", "x", "-o", "o", "--config", str(cfg_file), "--mask", "mesh"]))
+    assert (cfg.min_score, cfg.mask, cfg.offline, cfg.assume_crop) == (0.55, "mesh", False, False)
+    cfg = _analyzer_config(parse(["analyze", "x", "-o", "o", "--causal", "--crops", "--detect-every", "2"]))
+    assert (cfg.offline, cfg.assume_crop, cfg.detect_every, cfg.detector) == (False, True, 2, AnalyzerConfig.detector)
+
+
+def test_one_error_line_for_every_kind_of_error():
+    from emotrace.errors import SourceError, one_line
+
+    assert one_line(SourceError("cannot open x")) == "cannot open x"
+    err = FileNotFoundError(2, "No such file or directory", "/srv/data/job/in.mp4")
+    assert one_line(err) == "No such file or directory: /srv/data/job/in.mp4"
+    assert one_line(err, file_name_only=True) == "No such file or directory: in.mp4"
+    assert one_line(ValueError("first\nsecond")) == "ValueError: first"
+    assert one_line(RuntimeError()) == "RuntimeError: "
+
+
+def test_analyzer_config_round_trips_through_its_dict():
+    from emotrace.analyzer_config import AnalyzerConfig
+    from emotrace.errors import EmotraceError
+
+    cfg = AnalyzerConfig(min_score=0.6, temporal="ema:0.3", assume_crop=True)
+    assert AnalyzerConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(EmotraceError, match="min_score"):
+        AnalyzerConfig.from_dict({**cfg.to_dict(), "min_score": 2})

@@ -5,31 +5,47 @@ Its own module so that the CLI, the web app and batch read the options without i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from emotrace.errors import EmotraceError
 
+DETECTORS = ("auto", "blazeface", "haar")
+RUNTIMES = ("auto", "onnx", "torch")
+MASKS = ("none", "oval", "mesh")
+
 
 @dataclass
 class AnalyzerConfig:
-    """Every knob of the pipeline (YAML-loadable)."""
+    """Every knob of the pipeline (YAML-loadable). A field with a `help` is also a command-line option of
+    `emotrace analyze | batch | serve | live | sample`, generated from it (emotrace.cli_options)."""
 
-    detector: str = "auto"  # auto | blazeface | haar
-    min_score: float = 0.7  # BlazeFace fires at 0.53-0.68 on cartoon titles in ../shared/media; real faces score > 0.7
-    detect_every: int = 3  # run the detector on every n-th frame; the tracker carries faces in between
-    frame_model: str = "default"
-    runtime: str = "auto"  # auto | onnx | torch
-    temporal: str = "auto"  # auto | ema | ema:<tau s> | hmm | hmm:<switches/s> | shipped temporal name [+lookahead]
-    offline: bool = True  # files (not live sources) under `temporal: auto` use the shipped look-ahead model
+    detector: str = field(default="auto", metadata={"help": "face detector", "choices": DETECTORS})
+    # BlazeFace fires at 0.53-0.68 on cartoon titles in ../shared/media; real faces score > 0.7
+    min_score: float = field(default=0.7, metadata={"help": "detector score threshold"})
+    detect_every: int = field(default=3, metadata={
+        "help": "run the detector every N frames; the tracker carries faces in between"})
+    frame_model: str = field(default="default", metadata={
+        "help": "shipped frame-model weights name, or a training run folder"})
+    runtime: str = field(default="auto", metadata={"help": "frame-model runtime", "choices": RUNTIMES})
+    temporal: str = field(default="auto", metadata={
+        "help": "temporal stage: auto (files: the look-ahead model; live: the causal one), ema, ema:<tau_s>, hmm, "
+                "hmm:<switches/s>, a shipped temporal weights name, or NAME+lookahead"})
+    offline: bool = field(default=True, metadata={  # files under `temporal: auto` use the shipped look-ahead model
+        "flag": "--causal", "help": "files too use the causal temporal stage (no look-ahead, no output delay)"})
     batch_frames: int = 8  # frames whose faces share one model batch (1 for live use)
-    mask: str = "none"  # none | oval | mesh
+    mask: str = field(default="none", metadata={"help": "hide the background around each face", "choices": MASKS})
     max_lost_s: float = 1.5
     shot_cut_threshold: float = 0.25  # histogram distance that ends every track (0 disables)
     min_face_px: int = 12
-    assume_crop: bool = False  # photos are face crops: classify each whole when the detector finds no face in it
-    threads: int = 0  # the frame model's threads, 0 = library default (temporal steps run on one)
+    assume_crop: bool = field(default=False, metadata={
+        "flag": "--crops", "help": "photos are face crops: a photo where the detector finds no face is classified "
+                                   "whole (marked in the crop column); small photos are treated so without it"})
+    threads: int = field(default=0, metadata={
+        "help": "CPU threads for the frame model, 0 for the library's default (temporal steps run on one)"})
 
     def __post_init__(self) -> None:
         self.check()
@@ -39,10 +55,14 @@ class AnalyzerConfig:
         config files and the web app, so every entry point says the same thing."""
         check_analyzer_config(self)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON for a web worker, a batch's settings hash); `from_dict` reads it back."""
+        return dataclasses.asdict(self)
 
-DETECTORS = ("auto", "blazeface", "haar")
-RUNTIMES = ("auto", "onnx", "torch")
-MASKS = ("none", "oval", "mesh")
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> AnalyzerConfig:
+        """The config that `to_dict` (or a settings mapping) describes, checked."""
+        return cls(**values)
 
 
 def _number(name: str, v: Any, lo: float, hi: float | None = None, integer: bool = False) -> None:

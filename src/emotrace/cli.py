@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from emotrace.errors import EmotraceError
+from emotrace.errors import EmotraceError, one_line, print_error
 
 log = logging.getLogger("emotrace")
 
@@ -55,48 +55,26 @@ def _add_common_flags(p: argparse.ArgumentParser, top: bool) -> None:
                 _add_common_flags(child, top=False)
 
 
-def _option_message(exc: EmotraceError, given: dict[str, Any]) -> EmotraceError:
-    """'min_score must be ...' reads '--min-score must be ...' when the user typed that option."""
-    msg = str(exc)
-    field = msg.split(" ", 1)[0]
-    if field in given and given[field] is not None:
-        return EmotraceError("--" + field.replace("_", "-") + msg[len(field):])
-    return exc
-
-
 def _analyzer_args(p: argparse.ArgumentParser) -> None:
+    from emotrace.analyzer_config import AnalyzerConfig
+    from emotrace.cli_options import add_options
+
     g = p.add_argument_group("pipeline")
     g.add_argument("--config", help="YAML file of pipeline options (AnalyzerConfig fields)")
-    g.add_argument("--detector", choices=["auto", "blazeface", "haar"], help="face detector (default: auto)")
-    g.add_argument("--detect-every", type=int, help="run the detector every N frames; tracking fills in (default 3)")
-    g.add_argument("--runtime", choices=["auto", "onnx", "torch"], help="frame-model runtime (default: auto)")
-    g.add_argument("--frame-model", help="shipped frame-model weights name (default: default)")
-    g.add_argument("--temporal", help="temporal stage: auto (files: the look-ahead model; live: the causal one), "
-                                      "ema, ema:<tau_s>, hmm, hmm:<switches/s>, a shipped temporal weights name, "
-                                      "or NAME+lookahead")
-    g.add_argument("--causal", action="store_true", default=None,
-                   help="files too use the causal temporal stage (no look-ahead, no output delay)")
-    g.add_argument("--mask", choices=["none", "oval", "mesh"], help="hide the background around each face")
-    g.add_argument("--min-score", type=float, help="detector score threshold (default 0.7)")
-    g.add_argument("--threads", type=int, help="CPU threads for the frame model (default: library default)")
-    g.add_argument("--crops", action="store_const", const=True, dest="assume_crop",
-                   help="photos are face crops: a photo where the detector finds no face is classified whole "
-                        "(marked in the crop column); small photos are treated so without it")
+    add_options(g, AnalyzerConfig, layered=True)  # --config's values stand where an option is not typed
 
 
 def _analyzer_config(args: argparse.Namespace) -> Any:
     """AnalyzerConfig from --config YAML and the pipeline options, validated."""
     from emotrace.analyzer_config import AnalyzerConfig
+    from emotrace.cli_options import option_flags, option_message, option_values
     from emotrace.config import load_config
 
-    given = {"detector": args.detector, "detect_every": args.detect_every, "runtime": args.runtime,
-             "frame_model": args.frame_model, "temporal": args.temporal, "mask": args.mask,
-             "min_score": args.min_score, "threads": args.threads, "assume_crop": args.assume_crop,
-             "offline": (False if getattr(args, "causal", None) else None)}
+    given = option_values(AnalyzerConfig, args)
     try:
         return load_config(AnalyzerConfig, args.config, **given)
     except EmotraceError as exc:
-        raise _option_message(exc, given) from None
+        raise option_message(exc, given, option_flags(AnalyzerConfig)) from None
 
 
 def _make_analyzer(args: argparse.Namespace) -> Any:
@@ -120,7 +98,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         if args.max_frames is not None and args.max_frames < 1:
             raise EmotraceError(f"max_frames must be a whole number 1 or more (got {args.max_frames})")
     except EmotraceError as exc:
-        raise _option_message(exc, given) from None
+        from emotrace.cli_options import option_message
+
+        raise option_message(exc, given) from None
     from emotrace.sinks.lock import FolderLock
 
     FolderLock(out).acquire().release()  # a folder in use is refused now, not after the models load; run() holds it
@@ -153,12 +133,11 @@ def _report(out: Path, written: list[Path]) -> None:
 def cmd_batch(args: argparse.Namespace) -> int:
     """`emotrace batch`: a collection; exit 0 when every item is done, 3 when some failed."""
     from emotrace.batch import BatchOptions, run_batch
+    from emotrace.cli_options import option_values
     from emotrace.outputs import parse_outputs
 
-    opts = BatchOptions(inputs=list(args.inputs), out=args.out, outputs=parse_outputs(args.outputs),
-                        sequence=args.sequence, engine=args.engine, workers=args.workers, address=args.address,
-                        cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker,
-                        retry_failed=args.retry_failed, prune=args.prune, progress=not args.quiet)
+    given = option_values(BatchOptions, args)
+    opts = BatchOptions(**{**given, "outputs": parse_outputs(given["outputs"])}, progress=not args.quiet)
     if args.address and args.engine != "ray":
         raise EmotraceError("--address is for --engine ray")
     result = run_batch(opts, _analyzer_config(args))
@@ -195,26 +174,19 @@ def cmd_live(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """`emotrace serve`: the web app and HTTP API (emotrace.web); every limit is an option."""
-    import dataclasses
-
+    from emotrace.cli_options import option_flags, option_message, option_values
     from emotrace.web.app import serve
     from emotrace.web.settings import ServerSettings
 
     cfg = _analyzer_config(args)
-    data_dir = Path(args.data_dir)
-    options = {"max_upload_mb": "--max-upload-mb", "max_jobs": "--max-jobs", "max_queue": "--max-queue",
-               "max_sockets": "--max-sockets", "job_timeout_s": "--job-timeout", "ws_idle_s": "--ws-idle",
-               "port": "--port", "data_dir": "--data-dir"}
+    given = option_values(ServerSettings, args)
+    given["token"] = given["token"] or os.environ.get("EMOTRACE_TOKEN") or None
+    given["cors_origins"] = list(given["cors_origins"] or [])
     try:
-        settings = ServerSettings(
-            host=args.host, port=args.port, data_dir=data_dir, max_upload_mb=args.max_upload_mb,
-            max_jobs=args.max_jobs, max_queue=args.max_queue, max_sockets=args.max_sockets,
-            job_timeout_s=args.job_timeout, ws_idle_s=args.ws_idle,
-            token=args.token or os.environ.get("EMOTRACE_TOKEN") or None,
-            cors_origins=list(args.cors_origin or []), analyzer=dataclasses.asdict(cfg))
+        settings = ServerSettings(**given, analyzer=cfg.to_dict())
     except EmotraceError as exc:  # the settings' own check, in the words of the options the user typed
-        field = str(exc).split(" ", 1)[0]
-        raise EmotraceError(options.get(field, field) + str(exc)[len(field):]) from None
+        raise option_message(exc, given, option_flags(ServerSettings)) from None
+    data_dir = settings.data_dir
     if not args.quiet:
         url = f"http://{args.host}:{args.port}"
         print(f"emotrace serve: {url}/ (upload), {url}/live (webcam), API {url}/api/v1 "
@@ -245,9 +217,21 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _run_args(p: argparse.ArgumentParser, outputs: bool = True) -> None:
+    """The options of one run (analyze, sample, live): its outputs, a frame limit, and the pipeline's."""
     from emotrace.outputs import ALL_OUTPUTS
+
+    if outputs:
+        p.add_argument("--outputs", default="all", help=f"comma list of {','.join(ALL_OUTPUTS)}, or all (default)")
+    p.add_argument("--max-frames", type=int, help="stop after N frames (live sources)")
+    _analyzer_args(p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from emotrace.batch.options import BatchOptions
+    from emotrace.cli_options import add_options
     from emotrace.version import __version__
+    from emotrace.web.settings import ServerSettings
 
     p = argparse.ArgumentParser(prog="emotrace", description="Per-person, per-frame facial emotion.")
     p.add_argument("--version", action="version", version=f"emotrace {__version__}")
@@ -256,63 +240,33 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="analyse an image, folder, video file, stream URL or webcam index")
     a.add_argument("source", help="file, folder, URL (rtsp://, http://...) or webcam index")
     a.add_argument("-o", "--out", required=True, help="output folder")
-    a.add_argument("--outputs", default="all", help=f"comma list of {','.join(ALL_OUTPUTS)}, or all (default)")
-    a.add_argument("--max-frames", type=int, help="stop after N frames (live sources)")
     a.add_argument("--sequence", action="store_true",
                    help="a folder of images is one video's frames (tracked, temporal model across them); by default "
                         "each photo is analysed on its own")
-    _analyzer_args(a)
+    _run_args(a)
     a.set_defaults(func=cmd_analyze)
 
     b = sub.add_parser(
         "batch", help="analyse a collection: folders, globs or manifests; resumable; local workers or Ray",
         epilog="Exit status: 0 every item done; 3 some items failed (listed in collection.json and report.html); "
                "2 a usage error; 130 interrupted (rerun to continue: finished items are kept).")
-    b.add_argument("inputs", nargs="+", help="folders (searched recursively), files, globs, or manifests "
-                                             "(.csv/.parquet with a 'path' column; other columns reach every row)")
-    b.add_argument("-o", "--out", required=True, help="the collection folder (rerun with the same folder to resume)")
-    b.add_argument("--outputs", default="csv,summary",
-                   help=f"per-item outputs, comma list of {','.join(ALL_OUTPUTS)}, or all (default csv,summary)")
-    b.add_argument("--sequence", action="store_true",
-                   help="the images of each folder are one video's frames (one item per folder)")
-    b.add_argument("--engine", choices=["local", "ray"], default="local", help="local worker processes (default) "
-                   "or a Ray cluster (pip install \"emotrace[ray]\")")
-    b.add_argument("--workers", type=int, help="workers, each holding the models (default: local CPU count; "
-                                               "ray: cluster CPUs / --cpus-per-worker)")
-    b.add_argument("--address", help="ray: cluster address (auto, ray://head:10001); default: start Ray here")
-    b.add_argument("--cpus-per-worker", type=float, default=1.0, help="ray: CPUs per worker actor (default 1)")
-    b.add_argument("--gpus-per-worker", type=float, default=0.0, help="ray: GPUs per worker actor (default 0)")
-    b.add_argument("--retry-failed", action="store_true", help="run items that failed before again")
-    b.add_argument("--prune", action="store_true", help="remove items of earlier runs that are not among the inputs")
+    add_options(b, BatchOptions)
     _analyzer_args(b)
     b.set_defaults(func=cmd_batch)
 
     s = sub.add_parser("sample", help="render the built-in sample clip and analyse it")
     s.add_argument("-o", "--out", default="emotrace-sample", help="output folder (default: emotrace-sample)")
-    s.add_argument("--outputs", default="all")
-    s.add_argument("--max-frames", type=int)
-    _analyzer_args(s)
+    _run_args(s)
     s.set_defaults(func=cmd_sample)
 
     lv = sub.add_parser("live", help="live window over a webcam or any source ('q' quits)")
     lv.add_argument("source", nargs="?", default="0", help="webcam index (default 0), file or URL")
     lv.add_argument("--output", help="write the annotated stream to this .mp4 instead of a window")
-    lv.add_argument("--max-frames", type=int)
-    _analyzer_args(lv)
+    _run_args(lv, outputs=False)
     lv.set_defaults(func=cmd_live)
 
     sv = sub.add_parser("serve", help="web app and HTTP API: upload page, live webcam page, /api/v1")
-    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    sv.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    sv.add_argument("--data-dir", default="emotrace-data", help="job store and results (default ./emotrace-data)")
-    sv.add_argument("--max-upload-mb", type=float, default=200.0, help="largest upload (default 200 MB)")
-    sv.add_argument("--max-jobs", type=int, default=1, help="jobs analysed at once (default 1)")
-    sv.add_argument("--max-queue", type=int, default=16, help="jobs waiting; past it 503 (default 16)")
-    sv.add_argument("--max-sockets", type=int, default=4, help="live sessions at once (default 4)")
-    sv.add_argument("--job-timeout", type=float, default=1800.0, help="seconds before a job is stopped (default 1800)")
-    sv.add_argument("--ws-idle", type=float, default=30.0, help="seconds a live socket may send nothing (default 30)")
-    sv.add_argument("--token", help="require this API token (or set EMOTRACE_TOKEN); default: no token")
-    sv.add_argument("--cors-origin", action="append", help="allow this browser origin (repeatable); default: none")
+    add_options(sv, ServerSettings)
     _analyzer_args(sv)
     sv.set_defaults(func=cmd_serve)
 
@@ -349,12 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with capture:
             return int(args.func(args) or 0)
-    except EmotraceError as exc:
-        print(f"emotrace: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # disk full, permission denied, output path is a file...
-        where = f": {exc.filename}" if exc.filename else ""
-        print(f"emotrace: error: {exc.strerror or exc}{where}", file=sys.stderr)
+    except (EmotraceError, OSError) as exc:  # OSError: disk full, permission denied, output path is a file...
+        print_error(one_line(exc))
         return 2
     except KeyboardInterrupt as exc:
         import signal
@@ -365,8 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # last line of defence: one line, not a traceback
         if args.debug:
             raise
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"emotrace: error: {type(exc).__name__}: {msg} (rerun with --debug for details)", file=sys.stderr)
+        print_error(f"{one_line(exc)} (rerun with --debug for details)")
         return 1
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from emotrace.analyzer_config import DETECTORS
 from emotrace.errors import EmotraceError
 
 
@@ -89,7 +90,7 @@ def add_data_parser(sub: Any) -> None:
     pr.add_argument("-o", "--out", required=True, help="cache folder")
     pr.add_argument("--size", type=int, default=64, help="crop side in pixels (default 64)")
     pr.add_argument("--gray", action="store_true", help="store gray crops")
-    pr.add_argument("--detector", default="auto", choices=["auto", "blazeface", "haar"])
+    pr.add_argument("--detector", default="auto", choices=DETECTORS)
     pr.add_argument("--align", default="auto", choices=["auto", "always", "never"],
                     help="auto: detect unless the dataset is already cropped")
     pr.add_argument("--workers", type=int, default=2)

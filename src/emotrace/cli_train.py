@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from emotrace.errors import EmotraceError
+from emotrace.errors import EmotraceError, print_error
 
 FRAME_TASKS = ("frame", "mix", "distill")
 
@@ -277,7 +277,7 @@ def train_main(argv: list[str]) -> int:
     try:
         return cmd_train(args)
     except EmotraceError as exc:
-        print(f"emotrace: error: {exc}", file=sys.stderr)
+        print_error(str(exc))
         return 2
 
 

@@ -1,4 +1,10 @@
-"""One error type for everything a user can get wrong, so the CLI can print one clear line instead of a traceback."""
+"""One error type for everything a user can get wrong, and the one way any exception becomes one line for the user
+(the CLI, the training CLI, batch records and web jobs all print it the same way)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 
 class EmotraceError(Exception):
@@ -7,3 +13,26 @@ class EmotraceError(Exception):
 
 class SourceError(EmotraceError):
     """A source (file, folder, URL, webcam) that cannot be opened or decoded."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The exception's first line of text ('' when it has none): tracebacks and multi-line library errors are cut."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def one_line(exc: BaseException, file_name_only: bool = False) -> str:
+    """What went wrong, in one line: our own errors as they are, OS errors as reason and path (`file_name_only`: the
+    name alone, for a server that must not show its paths), anything else as its type and first line."""
+    if isinstance(exc, EmotraceError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        if not exc.filename:
+            return f"{exc.strerror or exc}"
+        return f"{exc.strerror or exc}: {Path(str(exc.filename)).name if file_name_only else exc.filename}"
+    return f"{type(exc).__name__}: {first_line(exc)}"
+
+
+def print_error(message: str) -> None:
+    """The command line's error line on stderr: `emotrace: error: <message>`."""
+    print(f"emotrace: error: {message}", file=sys.stderr)

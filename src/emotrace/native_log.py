@@ -15,16 +15,18 @@ from contextlib import contextmanager
 
 log = logging.getLogger("emotrace")
 
-# Environment read by the libraries when they load: OpenCV's log level, FFmpeg's level inside OpenCV
-# (-8 = AV_LOG_QUIET), glog (MediaPipe) and TensorFlow Lite.
-QUIET_ENV = {"OPENCV_LOG_LEVEL": "ERROR", "OPENCV_FFMPEG_LOGLEVEL": "-8", "GLOG_minloglevel": "2",
-             "TF_CPP_MIN_LOG_LEVEL": "3"}
+# Environment read by the libraries when they load: glog (MediaPipe) and TensorFlow Lite, which print start-up
+# chatter even under --debug; and OpenCV's log level and FFmpeg's level inside OpenCV (-8 = AV_LOG_QUIET), which
+# --debug leaves on.
+MEDIAPIPE_QUIET_ENV = {"GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "3"}
+QUIET_ENV = {"OPENCV_LOG_LEVEL": "ERROR", "OPENCV_FFMPEG_LOGLEVEL": "-8", **MEDIAPIPE_QUIET_ENV}
 
 
-def quiet_native_env(environ: dict[str, str] | None = None) -> None:
-    """Turn the native libraries' own logging down (a value the user set is kept)."""
+def quiet_native_env(environ: dict[str, str] | None = None, only: dict[str, str] = QUIET_ENV) -> None:
+    """Turn the native libraries' own logging down (a value the user set is kept); `only=MEDIAPIPE_QUIET_ENV` for
+    a process that loads MediaPipe (a worker, the detector) and must leave OpenCV's level to the command."""
     env = os.environ if environ is None else environ
-    for k, v in QUIET_ENV.items():
+    for k, v in only.items():
         env.setdefault(k, v)
 
 

@@ -42,3 +42,27 @@ def test_same_rows_on_local_and_ray_engines(tmp_path, capsys, local_ray):
     # a rerun on Ray skips everything
     assert main(["-q", "batch", str(src), "-o", str(tmp_path / "ray"), "--engine", "ray"]) == 3
     assert "0 done, 1 failed, 6 skipped" in capsys.readouterr().out
+
+
+def test_workers_get_the_config_itself_and_leave_it_as_it_is():
+    """The engine hands its AnalyzerConfig to each worker (pickled as it is); the worker's thread count goes into
+    a copy, so the batch's config (and its settings hash) never changes under it."""
+    import pickle
+
+    import cv2
+    import torch
+
+    from emotrace.analyzer_config import AnalyzerConfig
+    from emotrace.batch.engines import LocalEngine, make_analyzer
+
+    cfg = AnalyzerConfig(min_score=0.6)
+    engine = LocalEngine(cfg, workers=1)
+    assert engine.config is cfg and pickle.loads(pickle.dumps(cfg)) == cfg
+    saved = torch.get_num_threads(), cv2.getNumThreads()
+    try:
+        analyzer = make_analyzer(cfg, threads=2)  # sets this process's thread counts, as a worker's
+    finally:
+        torch.set_num_threads(saved[0])
+        cv2.setNumThreads(saved[1])
+    assert analyzer.config.threads == 2 and analyzer.config.min_score == 0.6
+    assert cfg.threads == 0

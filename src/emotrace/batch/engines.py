@@ -1,20 +1,23 @@
 """Where items run: `local` (worker processes on this machine) or `ray` (one actor per worker on a Ray cluster).
 
 Both give each worker one Analyzer, loaded once and reused for every item it is handed, and hand out items as
-workers free up. Both call the same `process_item`, which writes straight into the batch folder: on a cluster
-that folder must be on storage every node reaches (NFS, a shared volume), and its path the same on every node.
+workers free up; the batch's `AnalyzerConfig` reaches each worker as it is (pickled, not rebuilt from a dict).
+Both call the same `process_item`, which writes straight into the batch folder: on a cluster that folder must be
+on storage every node reaches (NFS, a shared volume), and its path the same on every node.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections import Counter, deque
 from collections.abc import Iterator
 from typing import Any
 
-from emotrace.batch.process import Task, process_item, publish_failure
-from emotrace.errors import EmotraceError
+from emotrace.analyzer_config import AnalyzerConfig
+from emotrace.batch.process import Task, one_line, process_item, publish_failure
+from emotrace.errors import EmotraceError, first_line
 
 log = logging.getLogger("emotrace")
 
@@ -26,19 +29,17 @@ class WorkerStartError(EmotraceError):
     """A worker could not build its analyzer: the whole batch stops with this message."""
 
 
-def make_analyzer(config: dict[str, Any], threads: int) -> Any:
+def make_analyzer(config: AnalyzerConfig, threads: int) -> Any:
     """The worker's analyzer: the batch's config, with `threads` CPU threads unless the config sets them."""
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from emotrace.native_log import MEDIAPIPE_QUIET_ENV, quiet_native_env
+
+    quiet_native_env(only=MEDIAPIPE_QUIET_ENV)
     import cv2
     import torch
 
-    from emotrace.analyzer_config import AnalyzerConfig
     from emotrace.pipeline import Analyzer
 
-    cfg = AnalyzerConfig(**config)
-    if not cfg.threads:
-        cfg.threads = threads
+    cfg = dataclasses.replace(config, threads=config.threads or threads)  # the caller's config stays as it is
     cv2.setNumThreads(cfg.threads)
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # a bad item's reason is in its record
     torch.set_num_threads(cfg.threads)
@@ -48,13 +49,11 @@ def make_analyzer(config: dict[str, Any], threads: int) -> Any:
 class ItemWorker:
     """One worker: builds its analyzer once, then processes one item per call (also the Ray actor class)."""
 
-    def __init__(self, config: dict[str, Any], threads: int) -> None:
+    def __init__(self, config: AnalyzerConfig, threads: int) -> None:
         self.error: str | None = None
         try:
             self.analyzer = make_analyzer(config, threads)
         except Exception as exc:
-            from emotrace.batch.process import one_line
-
             self.error = one_line(exc)
 
     def process(self, task: Task) -> dict[str, Any]:
@@ -78,7 +77,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _init_local(config: dict[str, Any], threads: int) -> None:
+def _init_local(config: AnalyzerConfig, threads: int) -> None:
     global _WORKER
     _die_with_parent()
     _WORKER = ItemWorker(config, threads)
@@ -94,7 +93,7 @@ class LocalEngine:
 
     name = "local"
 
-    def __init__(self, config: dict[str, Any], workers: int | None = None) -> None:
+    def __init__(self, config: AnalyzerConfig, workers: int | None = None) -> None:
         self.config = config
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.threads = max(1, (os.cpu_count() or 1) // self.workers)
@@ -171,7 +170,7 @@ class RayEngine:
 
     name = "ray"
 
-    def __init__(self, config: dict[str, Any], workers: int | None = None, address: str | None = None,
+    def __init__(self, config: AnalyzerConfig, workers: int | None = None, address: str | None = None,
                  cpus_per_worker: float = 1.0, gpus_per_worker: float = 0.0) -> None:
         if cpus_per_worker <= 0 or gpus_per_worker < 0:
             raise EmotraceError("--cpus-per-worker must be more than 0 and --gpus-per-worker 0 or more")
@@ -247,7 +246,7 @@ class RayEngine:
                     except RayTaskError as exc:
                         cause = exc.as_instanceof_cause()
                         if isinstance(cause, EmotraceError):
-                            raise EmotraceError(str(cause).splitlines()[0]) from None
+                            raise EmotraceError(first_line(cause)) from None
                         raise
                     idle.append(a)
                     yield rec

@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from emotrace import errors
 from emotrace.batch.store import BatchStore, content_fingerprint, item_key
-from emotrace.errors import EmotraceError, SourceError
+from emotrace.errors import SourceError
 
 log = logging.getLogger("emotrace")
 
@@ -55,15 +56,8 @@ def rss_mb() -> float | None:
 
 
 def one_line(exc: BaseException) -> str:
-    """A user-facing one-line reason."""
-    if isinstance(exc, EmotraceError):
-        msg = str(exc)
-    elif isinstance(exc, OSError):
-        msg = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
-    else:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        msg = f"{type(exc).__name__}: {first}"
-    return " ".join(msg.split())[:500]
+    """A user-facing one-line reason, at most 500 characters (it is a table cell)."""
+    return " ".join(errors.one_line(exc).split())[:500]
 
 
 def _open(path: Path, sequence: bool) -> Any:
@@ -79,6 +73,7 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
     from emotrace.api import run
     from emotrace.outputs import build_sinks, output_file, summary_tracks
     from emotrace.sinks import SummarySink, TableSink
+    from emotrace.sources.video import truncated
 
     store = BatchStore(task.out)
     t0 = time.monotonic()
@@ -114,7 +109,7 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
 
         run(src, analyzer, sinks, on_result=count, sequence=task.sequence)
         read, total = getattr(src, "frames_read", None), getattr(src, "frame_count", None)
-        if read is not None and total and read < 0.9 * total and not path.is_dir():
+        if read is not None and truncated(read, total) and not path.is_dir():  # a failed item (issue 24: keep it)
             raise SourceError(f"truncated or damaged: decoding stopped at frame {read} of {total}")
         s = stats.build()
         counts = np.zeros(len(analyzer.classes), np.int64)  # faces per temporal label, over all tracks

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emotrace.analyzer_config import AnalyzerConfig
 from emotrace.batch.collection import collection_rows, write_collection
 from emotrace.batch.engines import LocalEngine, RayEngine
 from emotrace.batch.inputs import collect_items
+from emotrace.batch.options import ENGINES, BatchOptions
 from emotrace.batch.process import Task
 from emotrace.batch.report import write_report
 from emotrace.batch.store import BatchStore, settings_key, stat_key
@@ -26,24 +28,6 @@ from emotrace.provenance import provenance
 log = logging.getLogger("emotrace")
 
 EXIT_SOME_FAILED = 3  # documented: 0 all items done, 3 some items failed, 2 a usage error, 130 interrupted
-
-
-@dataclass
-class BatchOptions:
-    """Everything `emotrace batch` takes besides the pipeline's AnalyzerConfig."""
-
-    inputs: list[str]
-    out: str
-    outputs: tuple[str, ...] = ("csv", "summary")
-    sequence: bool = False
-    engine: str = "local"  # local | ray
-    workers: int | None = None  # local: CPU count; ray: cluster CPUs / cpus_per_worker
-    address: str | None = None  # ray: auto, ray://host:port; None starts a Ray here
-    cpus_per_worker: float = 1.0
-    gpus_per_worker: float = 0.0
-    retry_failed: bool = False
-    prune: bool = False  # remove items of earlier runs that are not among these inputs
-    progress: bool = True
 
 
 @dataclass
@@ -70,7 +54,7 @@ class BatchResult:
                 + f"; {self.frames} frames in {self.seconds:.1f} s ({fps:.1f} frames/s); collection in {self.out}/")
 
 
-def make_engine(opts: BatchOptions, config: dict[str, Any]) -> Any:
+def make_engine(opts: BatchOptions, config: AnalyzerConfig) -> Any:
     if opts.workers is not None and opts.workers < 1:
         raise EmotraceError("--workers must be 1 or more")
     if opts.engine == "local":
@@ -79,14 +63,14 @@ def make_engine(opts: BatchOptions, config: dict[str, Any]) -> Any:
         engine = RayEngine(config, opts.workers, opts.address, opts.cpus_per_worker, opts.gpus_per_worker)
         engine._import_ray()  # a clear message before any work when Ray is missing
         return engine
-    raise EmotraceError(f"unknown engine {opts.engine!r} (choose local or ray)")
+    raise EmotraceError(f"unknown engine {opts.engine!r} (choose {' or '.join(ENGINES)})")
 
 
-def run_batch(opts: BatchOptions, config: Any) -> BatchResult:
+def run_batch(opts: BatchOptions, config: AnalyzerConfig) -> BatchResult:
     """Analyse every item of `opts.inputs` into `opts.out`; rerunnable: done items are skipped."""
     outputs = parse_outputs(opts.outputs)
-    cfg = dataclasses.asdict(config)
-    engine = make_engine(opts, cfg)
+    cfg = config.to_dict()  # the settings hash and batch.json; the engine gets the config itself
+    engine = make_engine(opts, config)
     items, meta_fields = collect_items(list(opts.inputs), opts.sequence, exclude=Path(opts.out).resolve())
     store = BatchStore(opts.out)
     store.prepare()

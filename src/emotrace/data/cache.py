@@ -25,6 +25,7 @@ import numpy as np
 
 from emotrace.data.schema import Dataset, Media, Sample
 from emotrace.errors import EmotraceError
+from emotrace.native_log import MEDIAPIPE_QUIET_ENV, quiet_native_env
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(settings: CropSettings, detect: bool) -> None:
-    os.environ.setdefault("GLOG_minloglevel", "2")
+    quiet_native_env(only=MEDIAPIPE_QUIET_ENV)
     cv2.setNumThreads(1)
     from emotrace.faces.align import FaceAligner
 

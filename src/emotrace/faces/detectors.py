@@ -18,6 +18,7 @@ import numpy as np
 
 from emotrace.errors import EmotraceError
 from emotrace.faces.mediapipe_import import face_detection_module
+from emotrace.native_log import MEDIAPIPE_QUIET_ENV, quiet_native_env
 from emotrace.types import Detections
 
 log = logging.getLogger("emotrace")
@@ -53,8 +54,7 @@ class BlazeFaceDetector(FaceDetector):
 
     def __init__(self, min_score: float = 0.5, ranges: str = "both", nms_iou: float = 0.3,
                  parallel: bool = True) -> None:
-        os.environ.setdefault("GLOG_minloglevel", "2")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        quiet_native_env(only=MEDIAPIPE_QUIET_ENV)
         try:
             with _quiet_stderr():
                 face_detection = face_detection_module()

@@ -14,6 +14,13 @@ from emotrace.types import Frame
 
 log = logging.getLogger("emotrace")
 
+TRUNCATED_BELOW = 0.9  # of the container's frame count, an estimate: decoding that stops earlier is a truncated file
+
+
+def truncated(frames_read: int, frame_count: int | None) -> bool:
+    """The one rule for a truncated or damaged video: decoding stopped well short of the frames it announced."""
+    return bool(frame_count) and frames_read < TRUNCATED_BELOW * (frame_count or 0)
+
 
 def open_capture(target: str | int, what: str, open_timeout_ms: int = 10000, read_timeout_ms: int = 10000,
                  ) -> cv2.VideoCapture:
@@ -106,7 +113,7 @@ class VideoSource(CaptureSource):
 
     def __iter__(self) -> Iterator[Frame]:
         yield from super().__iter__()
-        if self.frames_read and self.frame_count and self.frames_read < 0.9 * self.frame_count:  # estimates
+        if self.frames_read and truncated(self.frames_read, self.frame_count):
             # (no frame at all is the caller's one-line error, not a warning)
             self.incomplete = (f"decoding stopped at frame {self.frames_read} of {self.frame_count} (truncated or "
                                "damaged file)")

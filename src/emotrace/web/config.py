@@ -1,12 +1,11 @@
 """The analyzer config as it travels inside the web app: `ServerSettings.analyzer` in, one fresh `AnalyzerConfig`
-out for every analyzer (an `Analyzer` sets its overrides on the config it is given, so none is shared), and one
-JSON form, `dataclasses.asdict`, on the job worker's command line."""
+out for every analyzer (none is shared), and one JSON form, `AnalyzerConfig.to_dict`, on the job worker's command
+line."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict
 from typing import Any
 
 from emotrace.analyzer_config import AnalyzerConfig
@@ -14,13 +13,13 @@ from emotrace.analyzer_config import AnalyzerConfig
 
 def analyzer_config(value: AnalyzerConfig | Mapping[str, Any] | None) -> AnalyzerConfig:
     """A new, checked AnalyzerConfig from a config or its fields (None: the defaults)."""
-    fields = asdict(value) if isinstance(value, AnalyzerConfig) else dict(value or {})
-    return AnalyzerConfig(**fields)
+    fields = value.to_dict() if isinstance(value, AnalyzerConfig) else dict(value or {})
+    return AnalyzerConfig.from_dict(fields)
 
 
 def config_json(value: AnalyzerConfig | Mapping[str, Any] | None) -> str:
     """The config as the worker receives it: every field, so the worker needs no default of its own."""
-    return json.dumps(asdict(analyzer_config(value)))
+    return json.dumps(analyzer_config(value).to_dict())
 
 
 def config_from_json(text: str) -> AnalyzerConfig:

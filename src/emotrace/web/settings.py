@@ -9,23 +9,31 @@ from typing import Any
 
 @dataclass
 class ServerSettings:
-    """Defaults suit one 2-core machine: one job at a time, a few live sockets, localhost only."""
+    """Defaults suit one 2-core machine: one job at a time, a few live sockets, localhost only. A field with a
+    `help` is also an option of `emotrace serve`, generated from it (emotrace.cli_options)."""
 
-    host: str = "127.0.0.1"
-    port: int = 8000
-    data_dir: Path = Path("emotrace-data")  # jobs.sqlite3 and one folder per job
-    max_upload_mb: float = 200.0
-    max_jobs: int = 1  # jobs analysed at once (each in its own worker process)
-    max_queue: int = 16  # jobs waiting; past it a submission gets 503
-    max_sockets: int = 4  # live WebSocket sessions at once; past it a new one is closed with 1013 (503)
-    job_timeout_s: float = 1800.0  # a job running longer is stopped and marked failed
+    host: str = field(default="127.0.0.1", metadata={
+        "help": "address to listen on; 127.0.0.1 is this machine only"})
+    port: int = field(default=8000, metadata={"help": "port"})
+    data_dir: Path = field(default=Path("emotrace-data"), metadata={
+        "help": "job store (jobs.sqlite3) and one results folder per job"})
+    max_upload_mb: float = field(default=200.0, metadata={"help": "largest upload in MB"})
+    max_jobs: int = field(default=1, metadata={"help": "jobs analysed at once, each in its own worker process"})
+    max_queue: int = field(default=16, metadata={"help": "jobs waiting; past it a submission gets 503"})
+    max_sockets: int = field(default=4, metadata={
+        "help": "live WebSocket sessions at once; past it a new one is closed with 1013 (503)"})
+    job_timeout_s: float = field(default=1800.0, metadata={
+        "flag": "--job-timeout", "help": "seconds before a running job is stopped and marked failed"})
     upload_timeout_s: float = 300.0  # the whole request body must arrive within this
-    ws_idle_s: float = 30.0  # a live socket that sends no frame for this long is closed
+    ws_idle_s: float = field(default=30.0, metadata={
+        "flag": "--ws-idle", "help": "seconds a live socket may send no frame before it is closed"})
     max_frame_bytes: int = 4 * 1024 * 1024  # one live frame (JPEG/PNG/WebP)
     max_frame_side: int = 1920  # live frames larger than this on either side are refused
-    token: str | None = None  # when set, every API call needs it (Authorization: Bearer, or ?token=)
-    cors_origins: list[str] = field(default_factory=list)  # empty: CORS off, cross-origin sockets refused
-    analyzer: dict[str, Any] = field(default_factory=dict)  # AnalyzerConfig fields for jobs and live sessions
+    token: str | None = field(default=None, metadata={
+        "help": "require this API token (Authorization: Bearer, or ?token=; or set EMOTRACE_TOKEN); default: none"})
+    cors_origins: list[str] = field(default_factory=list, metadata={  # empty: CORS off, cross-origin sockets refused
+        "flag": "--cors-origin", "help": "allow this browser origin (repeatable); default: none"})
+    analyzer: dict[str, Any] = field(default_factory=dict)  # AnalyzerConfig.to_dict() for jobs and live sessions
 
     def __post_init__(self) -> None:
         self.check()
@@ -45,7 +53,7 @@ class ServerSettings:
             raise EmotraceError("port must be 0-65535")
         if Path(self.data_dir).exists() and not Path(self.data_dir).is_dir():
             raise EmotraceError(f"data_dir {self.data_dir} exists and is not a folder")
-        AnalyzerConfig(**self.analyzer)
+        AnalyzerConfig.from_dict(self.analyzer)
 
     @property
     def max_upload_bytes(self) -> int:
