@@ -55,6 +55,7 @@ def _evaluate_and_export(run: Path, data: Path, tmp_path: Path) -> None:
     assert (tmp_path / "m.onnx").stat().st_size > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", sorted(PLAN))
 def test_config_trains_evaluates_and_exports(tmp_path, config, crop_cache, feature_cache):
     extra, data = PLAN[config]
@@ -87,6 +88,7 @@ def test_config_trains_evaluates_and_exports(tmp_path, config, crop_cache, featu
         assert set(held) == {"ckplus", "tfeid", "sfew"} and all(0 <= m["accuracy"] <= 1 for m in held.values())
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CKPLUS.is_dir(), reason=f"CK+ not found at {CKPLUS}")
 def test_two_stage_config_reads_a_trained_run(tmp_path):
     cnn = tmp_path / "cnn"
