@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from pathlib import Path
 
@@ -18,6 +19,13 @@ CKPLUS = SHARED / "data" / "ckplus"
 needs_shared = pytest.mark.skipif(not MEDIA.is_dir(), reason=f"../shared not found at {SHARED} (research data and "
                                   "media are not in the repo; set EMOTRACE_SHARED)")
 needs_ferplus = pytest.mark.skipif(not FERPLUS.is_dir(), reason=f"FER+ data not found at {FERPLUS}")
+
+
+def default_signals() -> None:
+    """`preexec_fn` for a child a test will signal: SIGINT back to its default, so Python installs its
+    KeyboardInterrupt handler. A shell that starts the suite as a background job ignores SIGINT, the child would
+    inherit that and never see the signal; `restore_signals=True` covers only SIGPIPE, SIGXFZ and SIGXFSZ."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def ffmpeg() -> str:

@@ -21,7 +21,7 @@ from emotrace.cli import main
 from emotrace.errors import EmotraceError, SourceError
 from emotrace.native_log import QUIET_ENV
 from emotrace.sinks.lock import LOCK_NAME, FolderInUse, FolderLock
-from tests.helpers import REPO, astronaut_frames, write_video
+from tests.helpers import REPO, astronaut_frames, default_signals, write_video
 from tests.test_cli import assert_empty, assert_one_line_error, run_cli
 
 H264 = ["-c:v", "libx264", "-pix_fmt", "yuv420p"]
@@ -130,7 +130,7 @@ def test_a_stale_lock_file_does_not_block(tmp_path, capsys, image):
 
 def _start(args, **kw):
     return subprocess.Popen([sys.executable, "-m", "emotrace.cli", "-q", *map(str, args)], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals, **kw)
 
 
 def _wait_for(cond, proc, limit_s=180.0):

@@ -127,6 +127,7 @@ def _check_error(stderr: str) -> None:
     assert "Traceback" not in stderr and "rerun with --debug" not in stderr, stderr  # a known reason, not a crash
 
 
+@pytest.mark.slow
 def test_damaged_media_through_the_command_line(tmp_path):
     cases = make_cases(tmp_path / "cases")
     manifest = tmp_path / "manifest.json"
@@ -159,6 +160,7 @@ def api(tmp_path_factory):
     assert srv.stop(), srv.log()[-3000:]
 
 
+@pytest.mark.slow
 def test_damaged_media_through_the_upload_api(tmp_path, api):
     from tests.web.server import wait_job
 

@@ -19,7 +19,9 @@ def display():
     disp = ":97"
     proc = subprocess.Popen(["Xvfb", disp, "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
+    end = time.monotonic() + 30  # a hang guard: wait for the server's socket, not a fixed second
+    while not os.path.exists(f"/tmp/.X11-unix/X{disp[1:]}") and proc.poll() is None and time.monotonic() < end:
+        time.sleep(0.05)
     yield disp
     proc.terminate()
     proc.wait(timeout=10)

@@ -28,6 +28,8 @@ FRAME_KEYS = {
 }
 PHOTO_SETS = ("ckplus", "tfeid", "sfew")
 
+pytestmark = pytest.mark.slow
+
 
 def _temporal_default() -> str:
     return next(k for k, v in manifest().items() if v.role == "temporal" and v.default)

@@ -55,16 +55,19 @@ def _evaluate_and_export(run: Path, data: Path, tmp_path: Path) -> None:
     assert (tmp_path / "m.onnx").stat().st_size > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", sorted(PLAN))
-def test_config_trains_evaluates_and_exports(tmp_path, config):
+def test_config_trains_evaluates_and_exports(tmp_path, config, crop_cache, feature_cache):
     extra, data = PLAN[config]
     if data is None or not data.is_dir():
         pytest.skip(f"{config} reads {data}, which is not here (../shared)")
     if config.startswith("temporal") and not CKPLUS.is_dir():
         pytest.skip(f"temporal training reads CK+ at {CKPLUS}")
     out = tmp_path / "run"
-    info = _train(config, out, [*extra, "--set", f"crop_cache={tmp_path / 'crops'}"]
-                  if config.startswith(("seed", "frame-v2")) else extra)
+    info = _train(config, out, [*extra, "--set", f"crop_cache={crop_cache}"]
+                  if config.startswith(("seed", "frame-v2")) else
+                  [*extra, "--set", f"feature_cache={feature_cache(config)}"] if config.startswith("temporal")
+                  else extra)
     assert info["task"] in ("frame", "mix", "classify", "temporal", "distill")
     _evaluate_and_export(out, data, tmp_path)
     if info["task"] == "temporal":  # a trained temporal run drives the pipeline before it is shipped
@@ -85,6 +88,7 @@ def test_config_trains_evaluates_and_exports(tmp_path, config):
         assert set(held) == {"ckplus", "tfeid", "sfew"} and all(0 <= m["accuracy"] <= 1 for m in held.values())
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CKPLUS.is_dir(), reason=f"CK+ not found at {CKPLUS}")
 def test_two_stage_config_reads_a_trained_run(tmp_path):
     cnn = tmp_path / "cnn"

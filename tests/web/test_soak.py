@@ -13,6 +13,7 @@ from pathlib import Path
 
 import cv2
 import httpx
+import pytest
 
 from tests.helpers import astronaut_frames, write_video
 from tests.web.server import Server
@@ -68,6 +69,7 @@ def wait_all(client: httpx.Client, ids: list[str]) -> dict[str, dict]:
         time.sleep(0.25)
 
 
+@pytest.mark.slow
 def test_soak_with_cancels_and_a_restart(tmp_path):
     rng = random.Random(SEED)
     inputs = media(tmp_path / "media", rng)
