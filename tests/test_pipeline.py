@@ -120,3 +120,33 @@ def test_no_track_crosses_a_shot_cut(analyzer):
     for _, g in df.groupby("track_id"):
         first, last = g["frame"].min(), g["frame"].max()
         assert not any(first < cut <= last for cut in (20, 82, 211)), (first, last)
+
+
+def test_overrides_leave_the_callers_config_untouched():
+    from emotrace.analyzer_config import AnalyzerConfig
+
+    cfg = AnalyzerConfig(detect_every=2)
+    an = Analyzer(cfg, detect_every=5, batch_frames=1)
+    assert (cfg.detect_every, cfg.batch_frames) == (2, AnalyzerConfig().batch_frames)
+    assert (an.config.detect_every, an.config.batch_frames) == (5, 1)
+    with pytest.raises(TypeError, match="unknown Analyzer option 'nope'"):
+        Analyzer(cfg, nope=1)
+    an.close()
+
+
+def test_the_source_says_what_it_is_and_the_analyzer_decides(analyzer, tmp_path):
+    import cv2
+
+    from emotrace.sources import FolderSource, open_source
+
+    frames = astronaut_frames(2)
+    for i, f in enumerate(frames):
+        cv2.imwrite(str(tmp_path / f"p{i}.png"), f)
+    photos = FolderSource(tmp_path)
+    assert photos.is_still and not photos.is_live
+    desc = analyzer.start(photos)
+    assert desc["temporal_stage"] == "none"
+    assert [r.faces.track_id.tolist() for r in analyzer.results(iter(photos))] == [[1], [2]]
+    seq = open_source(frames)
+    assert not seq.is_still
+    assert analyzer.start(seq)["temporal_stage"] != "none"

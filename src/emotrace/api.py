@@ -54,13 +54,7 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
     bar = None
     try:
         src = open_source(source)
-        stills = bool(getattr(src, "is_still", False))
-        analyzer.select_temporal(live=bool(getattr(src, "is_live", False)))
-        analyzer.reset()
-        desc = analyzer.describe()
-        if stills:
-            desc.update(temporal_stage="none", temporal_description="independent photos: no temporal stage, the "
-                        "temporal columns are the frame model's")
+        desc = analyzer.start(src)
         meta = RunMeta(source=src.name, classes=analyzer.classes, fps=src.fps, analyzer=desc,
                        provenance=provenance(dataclasses.asdict(analyzer.config)))
         log.info("source %s (%s frames), detector %s, frame model %s on %s, temporal stage: %s", src.name,
@@ -83,7 +77,7 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
             if opened:
                 writer = Worker(lambda res: _write_all(opened, res), depth=WRITE_BEHIND)
         n = 0
-        results = analyzer.stills(frames) if stills else analyzer.stream(frames, threaded=threaded)
+        results = analyzer.results(frames, threaded=threaded)
         for res in results:
             n += 1
             if writer is not None:

@@ -8,10 +8,11 @@ model in one batch; memory is bounded by that group, not by the video's length. 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,13 +21,16 @@ from emotrace.errors import EmotraceError
 from emotrace.faces.align import FaceAligner
 from emotrace.faces.detectors import create_detector
 from emotrace.faces.mask import MeshMasker, apply_oval
-from emotrace.faces.photo import PhotoFaceFinder
+from emotrace.faces.photo import PhotoFaceFinder, large_enough
 from emotrace.faces.shotcut import ShotCutDetector
 from emotrace.faces.tracker import Tracker
 from emotrace.models.runtime import FrameModelRunner
 from emotrace.models.temporal.smoothing import TemporalStage, create_temporal
 from emotrace.results import FrameResult
 from emotrace.types import Detections, Frame
+
+if TYPE_CHECKING:
+    from emotrace.sources.base import Source
 
 log = logging.getLogger("emotrace")
 
@@ -38,11 +42,10 @@ class Analyzer:
 
     def __init__(self, config: AnalyzerConfig | None = None, **overrides: Any) -> None:
         cfg = config or AnalyzerConfig()
-        for k, v in overrides.items():
-            if not hasattr(cfg, k):
-                raise TypeError(f"unknown Analyzer option {k!r}")
-            setattr(cfg, k, v)
-        cfg.check()
+        unknown = [k for k in overrides if not hasattr(cfg, k)]
+        if unknown:
+            raise TypeError(f"unknown Analyzer option {unknown[0]!r}")
+        cfg = dataclasses.replace(cfg, **overrides) if overrides else cfg  # checked; the caller's config is untouched
         self.config = cfg
         kwargs: dict[str, Any] = {"min_score": cfg.min_score} if cfg.detector in ("auto", "blazeface") else {}
         self.detector = create_detector(cfg.detector, **kwargs)
@@ -57,12 +60,28 @@ class Analyzer:
         self.reset()
 
     def describe(self) -> dict[str, Any]:
-        """What runs at each stage, for logs, reports and summaries."""
-        return {"detector": self.detector.name, "detect_every": self.config.detect_every,
+        """What runs at each stage for the current source (`start`), for logs, reports and summaries."""
+        desc = {"detector": self.detector.name, "detect_every": self.config.detect_every,
                 "frame_model": self.model.describe(), "temporal_stage": self.temporal.name,
                 "temporal_description": self.temporal.description, "temporal_mode": self.temporal.mode,
                 "mask": self.config.mask,
                 "valence_arousal": self.has_valence_arousal}
+        if self._stills:
+            desc.update(temporal_stage="none", temporal_description="independent photos: no temporal stage, the "
+                        "temporal columns are the frame model's")
+        return desc
+
+    def start(self, source: Source) -> dict[str, Any]:
+        """Get ready for a new source: what it is (independent photos, a live stream or a file) chooses how its
+        frames run and which temporal stage they get; all track state is forgotten. Returns `describe()`."""
+        self.select_temporal(live=source.is_live)
+        self.reset()
+        self._stills = source.is_still
+        return self.describe()
+
+    def results(self, frames: Iterable[Frame], threaded: bool = False) -> Iterator[FrameResult]:
+        """The results of the source `start` was given: `stills` for independent photos, else `stream`."""
+        return self.stills(frames) if self._stills else self.stream(frames, threaded=threaded)
 
     @property
     def has_valence_arousal(self) -> bool:
@@ -91,6 +110,7 @@ class Analyzer:
         self.tracker = Tracker(max_lost_s=self.config.max_lost_s)
         self.cuts = ShotCutDetector(self.config.shot_cut_threshold) if self.config.shot_cut_threshold > 0 else None
         self.temporal.reset()
+        self._stills = False  # the current source is independent photos (set by `start`)
         self._since_detect = 0
         self._last_ids = np.zeros(0, np.int64)
         self._next_still_id = 1
@@ -116,14 +136,12 @@ class Analyzer:
         return dets, True
 
     def _detect(self, frame: Frame) -> Detections:
-        return self.photo_faces.detect(frame.image)
+        return large_enough(self.detector.detect(frame.image), self.config.min_face_px)
 
     def _still_faces(self, frame: Frame) -> Detections:
         """Detect on a photo that stands alone: its faces get fresh ids, never an earlier photo's. A photo that is
         already a face crop is found by the padded retry or taken whole (`faces/photo.py`), marked `crop`."""
-        found = self.photo_faces.find(frame.image, assume_crop=self.config.assume_crop)
-        dets = found.faces
-        dets.crop = found.crop
+        dets = self.photo_faces.find(frame.image, assume_crop=self.config.assume_crop)
         dets.track_id = np.arange(self._next_still_id, self._next_still_id + len(dets), dtype=np.int64)
         self._next_still_id += len(dets)
         return dets

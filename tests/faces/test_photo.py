@@ -27,10 +27,10 @@ def test_blank_photos_small_are_crops_large_are_not():
     small = np.full((CROP_MAX_SIDE, CROP_MAX_SIDE - 40, 3), 128, np.uint8)
     large = np.full((CROP_MAX_SIDE * 2, CROP_MAX_SIDE * 2, 3), 128, np.uint8)
     found = finder.find(small)
-    assert len(found.faces) == 1 and found.crop.tolist() == [True]
-    assert len(finder.find(large).faces) == 0
+    assert len(found) == 1 and found.crop.tolist() == [True]
+    assert len(finder.find(large)) == 0
     assumed = finder.find(large, assume_crop=True)  # the user says every photo is a face crop
-    assert len(assumed.faces) == 1 and assumed.crop.tolist() == [True]
+    assert len(assumed) == 1 and assumed.crop.tolist() == [True]
     finder.close()
 
 
@@ -50,7 +50,7 @@ def test_a_tight_face_crop_gets_a_face_and_a_prediction(tmp_path):
     crop = _tight_crop()
     finder = PhotoFaceFinder(create_detector("auto", min_score=0.7))
     found = finder.find(crop)
-    assert len(found.faces) == 1
+    assert len(found) == 1
     cv2.imwrite(str(tmp_path / "crop.png"), crop)
     df = emotrace.analyze(tmp_path / "crop.png")
     assert len(df) == 1 and df["n_faces"].iloc[0] == 1 and df["label"].notna().all()

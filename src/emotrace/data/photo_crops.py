@@ -143,16 +143,15 @@ def _crop_all(photos: list[tuple[Path, int, str]], size: int) -> tuple[np.ndarra
     try:
         for i, (p, _, _) in enumerate(photos):
             image = read_image(p)
-            res = finder.find(image)
-            if not len(res.faces):
+            f = finder.find(image)
+            if not len(f):
                 found.append(-1)
                 continue
-            f = res.faces
             area = (f.boxes[:, 2] - f.boxes[:, 0]) * (f.boxes[:, 3] - f.boxes[:, 1])
             j = int(np.argmax(area))
             kp = None if f.keypoints is None else f.keypoints[j]
             images[i] = aligner.crop(image, f.boxes[j], kp)
-            found.append(int(res.crop[j]))
+            found.append(int(f.crop[j]))
     finally:
         finder.close()
         finder.detector.close()

@@ -15,8 +15,6 @@ crops the pipeline makes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
@@ -29,12 +27,12 @@ PAD_MIN_SIDE = 192  # enlarge before padding so the face is large enough for Bla
 RETRY_MIN_SCORE = 0.3  # the padded retry's threshold: the face, if any, fills the photo
 
 
-@dataclass
-class PhotoFaces:
-    """The faces of one photo and, per face, whether it was found only as a crop (padded retry or whole image)."""
-
-    faces: Detections
-    crop: np.ndarray  # (N,) bool
+def large_enough(dets: Detections, min_face_px: int) -> Detections:
+    """The faces whose box is at least `min_face_px` on its short side (smaller ones cannot be classified)."""
+    if not len(dets):
+        return dets
+    wh = dets.boxes[:, 2:] - dets.boxes[:, :2]
+    return dets[np.flatnonzero(wh.min(1) >= min_face_px)]
 
 
 def whole_image_face(image: np.ndarray) -> Detections:
@@ -63,12 +61,6 @@ class PhotoFaceFinder:
             self._retry = create_detector(name, min_score=RETRY_MIN_SCORE)
         return self._retry
 
-    def detect(self, image: np.ndarray) -> Detections:
-        dets = self.detector.detect(image)
-        if len(dets):
-            wh = dets.boxes[:, 2:] - dets.boxes[:, :2]
-            dets = dets[np.flatnonzero(wh.min(1) >= self.min_face_px)]
-        return dets
 
     def padded_face(self, image: np.ndarray) -> Detections:
         """The biggest face found in the enlarged, border-padded photo, mapped back to the photo's pixels."""
@@ -92,16 +84,19 @@ class PhotoFaceFinder:
             return Detections.empty()
         return best
 
-    def find(self, image: np.ndarray, assume_crop: bool = False) -> PhotoFaces:
-        """Faces of one photo. `assume_crop`: the caller says photos are face crops, so one where no face is found
-        is classified whole whatever its size (a face the detector finds is still used as found)."""
-        dets = self.detect(image)
+    def find(self, image: np.ndarray, assume_crop: bool = False) -> Detections:
+        """Faces of one photo, `crop` set per face (True: found only as a crop, by the padded retry or whole).
+        `assume_crop`: the caller says photos are face crops, so one where no face is found is classified whole
+        whatever its size (a face the detector finds is still used as found)."""
+        dets = large_enough(self.detector.detect(image), self.min_face_px)
         if len(dets):
-            return PhotoFaces(dets, np.zeros(len(dets), bool))
+            dets.crop = np.zeros(len(dets), bool)
+            return dets
         dets = self.padded_face(image)
         if not len(dets) and (assume_crop or max(image.shape[:2]) <= CROP_MAX_SIDE):
             dets = whole_image_face(image)
-        return PhotoFaces(dets, np.ones(len(dets), bool))
+        dets.crop = np.ones(len(dets), bool)
+        return dets
 
     def close(self) -> None:
         if self._retry is not None:

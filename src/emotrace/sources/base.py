@@ -18,7 +18,8 @@ class Source:
     name: str = ""
     fps: float | None = None
     frame_count: int | None = None
-    is_live: bool = False
+    is_live: bool = False  # a webcam or stream: the causal temporal stage, no look-ahead
+    is_still: bool = False  # independent photos: each detected alone, no tracking or temporal state between them
     incomplete: str | None = None  # after iteration: why the source ended before its end (truncated, damaged)
 
     def __iter__(self) -> Iterator[Frame]:
