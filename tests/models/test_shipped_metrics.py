@@ -42,8 +42,15 @@ def test_evaluate_reproduces_the_default_frame_models_metrics(tmp_path):
     shipped = manifest()[default_frame_model()].metrics
     checked = [k for k in FRAME_KEYS if k in shipped]
     assert len(checked) >= 8
-    for key in checked:
-        assert got[FRAME_KEYS[key]] == pytest.approx(shipped[key], abs=1e-6), key
+    # The temperature is an argmin of a log-likelihood that is flat at its minimum: logits that differ in the 7th
+    # digit between processors (float summation order in the convolutions) move it by ~1e-4 (0.678450 on an AMD
+    # EPYC against 0.678516 shipped), and the ECEs measured after it (binned) by up to 0.03 points, while every
+    # accuracy, recall and raw ECE agrees to 1e-6.
+    tolerance = {"calibration_temperature": dict(rel=1e-3), "ferplus_valid_ece_calibrated_odd_rows": dict(abs=5e-4),
+                 "ferplus_valid_ece_calibrated": dict(abs=5e-4)}
+    wrong = {key: (got[FRAME_KEYS[key]], shipped[key]) for key in checked
+             if got[FRAME_KEYS[key]] != pytest.approx(shipped[key], **tolerance.get(key, dict(abs=1e-6)))}
+    assert not wrong, wrong
     assert got["ferplus7_n"] == shipped["ferplus_valid_n"] and got["fer2013_n"] == 3579
     assert manifest()[default_frame_model()].temperature == shipped["calibration_temperature"]
 
