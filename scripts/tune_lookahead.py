@@ -1,4 +1,4 @@
-"""Choose the look-ahead decoder's settings (models/temporal/smoothing.py LOOKAHEAD) on rendered FER+ *Train*
+"""Choose the look-ahead decoder's settings (models/temporal/filters.py LOOKAHEAD) on rendered FER+ *Train*
 sequences (never on the Valid sequences or the videos the benchmark reports):
 
     python scripts/tune_lookahead.py CAUSAL_STAGE FEATURES_DIR [--sequences 150]
@@ -19,7 +19,8 @@ import torch
 from emotrace.eval.sequence_features import SequenceFeatures
 from emotrace.eval.sequences import change_latency, label_changes
 from emotrace.eval.temporal_bench import FPS, replay
-from emotrace.models.temporal.smoothing import LookaheadTemporal, create_temporal
+from emotrace.models.temporal.factory import create_temporal
+from emotrace.models.temporal.filters import LookaheadTemporal
 
 
 def main() -> None:

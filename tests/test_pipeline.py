@@ -38,7 +38,7 @@ def test_the_default_pipeline_runs_the_shipped_default_models(analyzer):
     d = analyzer.describe()
     frame = d["frame_model"]["name"]
     assert man[frame].role == "frame" and man[frame].default
-    from emotrace.models.temporal.smoothing import offline_model
+    from emotrace.models.temporal.offline import offline_model
 
     temporal = man[d["temporal_stage"]]  # the causal default, or after a file the look-ahead one for files
     live_or_files = temporal.default or d["temporal_stage"] == offline_model(frame)

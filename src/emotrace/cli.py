@@ -201,7 +201,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     from emotrace.models.runtime import default_frame_model
 
     frame_default = default_frame_model()
-    from emotrace.models.temporal.smoothing import offline_model
+    from emotrace.models.temporal.offline import offline_model
 
     temporal_default = default_model("temporal", frame_default) or "ema"
     offline_default = offline_model(frame_default) or temporal_default

@@ -25,7 +25,8 @@ from emotrace.faces.photo import PhotoFaceFinder, large_enough
 from emotrace.faces.shotcut import ShotCutDetector
 from emotrace.faces.tracker import Tracker
 from emotrace.models.runtime import FrameModelRunner
-from emotrace.models.temporal.smoothing import TemporalStage, create_temporal
+from emotrace.models.temporal.factory import create_temporal
+from emotrace.models.temporal.stage import TemporalStage
 from emotrace.results import FrameResult
 from emotrace.types import Detections, Frame
 

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from emotrace.models import create_model
-from emotrace.models.temporal.smoothing import EmaTemporal, RnnTemporal
+from emotrace.models.temporal.causal import RnnTemporal
+from emotrace.models.temporal.filters import EmaTemporal
 
 
 @pytest.mark.parametrize("name", ["emotrace-gru", "emotrace-lstm"])
@@ -81,7 +82,7 @@ def test_a_temporal_model_must_match_the_frame_model(monkeypatch):
     from emotrace.errors import EmotraceError
     from emotrace.models import manifest as man
     from emotrace.models.contract import ModelContract
-    from emotrace.models.temporal import smoothing
+    from emotrace.models.temporal import factory
 
     def record(name: str, role: str, **kw: object) -> man.WeightRecord:
         contract = ModelContract(kind="features" if role == "temporal" else "image", size=None if role == "temporal"
@@ -92,23 +93,23 @@ def test_a_temporal_model_must_match_the_frame_model(monkeypatch):
     fake = {"frame-a": record("frame-a", "frame"),
             "gru-a": record("gru-a", "temporal", default=True, frame_model="frame-a")}
     monkeypatch.setattr(man, "manifest", lambda: fake)
-    monkeypatch.setattr(smoothing, "weight_record", lambda n: fake[n])
-    monkeypatch.setattr(smoothing, "RnnTemporal", lambda n: f"rnn:{n}")
-    assert smoothing.create_temporal("auto", frame_model="frame-a") == "rnn:gru-a"
-    assert isinstance(smoothing.create_temporal("auto", frame_model="frame-b"), EmaTemporal)
+    monkeypatch.setattr(factory, "weight_record", lambda n: fake[n])
+    monkeypatch.setattr(factory, "RnnTemporal", lambda n: f"rnn:{n}")
+    assert factory.create_temporal("auto", frame_model="frame-a") == "rnn:gru-a"
+    assert isinstance(factory.create_temporal("auto", frame_model="frame-b"), EmaTemporal)
     with pytest.raises(EmotraceError, match="reads frame-a embeddings"):
-        smoothing.create_temporal("gru-a", frame_model="frame-b")
+        factory.create_temporal("gru-a", frame_model="frame-b")
     with pytest.raises(EmotraceError, match="not a temporal model"):
-        smoothing.create_temporal("frame-a", frame_model="frame-a")
+        factory.create_temporal("frame-a", frame_model="frame-a")
     with pytest.raises(EmotraceError, match="must be a number"):
-        smoothing.create_temporal("ema:fast")
+        factory.create_temporal("ema:fast")
 
 
 def test_the_onnx_temporal_step_matches_the_torch_one():
     """The ONNX pipeline steps the shipped GRU on ONNX Runtime: same outputs as PyTorch, per track, as tracks come
     and go."""
     from emotrace.models.manifest import default_model
-    from emotrace.models.temporal.smoothing import OnnxRnnTemporal
+    from emotrace.models.temporal.causal import OnnxRnnTemporal
 
     name = default_model("temporal", default_model("frame"))
     if name is None:

@@ -6,13 +6,10 @@ import torch
 
 from emotrace.models import create_model
 from emotrace.models.manifest import manifest
+from emotrace.models.temporal.causal import RnnTemporal
 from emotrace.models.temporal.decoding import filter_sequence, smooth_sequence
-from emotrace.models.temporal.smoothing import (
-    HmmTemporal,
-    LookaheadTemporal,
-    OfflineRnnTemporal,
-    RnnTemporal,
-)
+from emotrace.models.temporal.filters import HmmTemporal, LookaheadTemporal
+from emotrace.models.temporal.offline import OfflineRnnTemporal
 
 D = 16
 
@@ -207,7 +204,7 @@ def test_onnx_export_matches_pytorch(tmp_path, name):
 def test_shipped_look_ahead_model_runs_the_same_on_onnx_runtime():
     """Files use the look-ahead model's ONNX export (no torch import); it gives what the PyTorch stage gives, gaps
     and two interleaved tracks included."""
-    from emotrace.models.temporal.smoothing import OnnxOfflineTemporal, offline_model
+    from emotrace.models.temporal.offline import OnnxOfflineTemporal, offline_model
 
     name = offline_model(None)
     if name is None:

@@ -53,7 +53,7 @@ def track_records(video: str | Path, temporal: str = "auto", **analyzer_options:
 
 def replay_ema(t: np.ndarray, probs: np.ndarray, tau_s: float = 0.4) -> np.ndarray:
     """EMA smoothing of one track's frame probabilities, as the pipeline's EMA stage would have produced."""
-    from emotrace.models.temporal.smoothing import EmaTemporal
+    from emotrace.models.temporal.filters import EmaTemporal
 
     ema = EmaTemporal(tau_s=tau_s)
     ids = np.zeros(1, np.int64)

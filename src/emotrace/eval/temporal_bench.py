@@ -64,7 +64,7 @@ def replay(stage: Any, t: np.ndarray, probs: np.ndarray, emb: np.ndarray, presen
 
 
 def _stage(name: str, frame_model: str) -> Any:
-    from emotrace.models.temporal.smoothing import create_temporal
+    from emotrace.models.temporal.factory import create_temporal
 
     return None if name == "frame" else create_temporal(name, frame_model=frame_model)
 

@@ -1,0 +1,192 @@
+"""The trained look-ahead stage for files: the time-aware forward GRU plus a learned summary of a fixed window
+after each frame (`lookahead.py`), on PyTorch (`OfflineRnnTemporal`) or its ONNX export (`OnnxOfflineTemporal`);
+`offline_model` finds the shipped one for a frame model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from emotrace.models.manifest import verified_file, weight_record
+from emotrace.models.runtime import onnx_session, softmax
+from emotrace.models.temporal.stage import FIRST_DT, TemporalStage
+
+if TYPE_CHECKING:
+    import torch
+
+
+class _Held:
+    """One frame of a track waiting for its look-ahead window: its input, the forward state before and after it."""
+
+    __slots__ = ("t", "dt", "emb", "prev", "state", "out", "va", "row")
+
+    def __init__(self, t: float, dt: float, emb: np.ndarray, prev: np.ndarray, state: np.ndarray, out: np.ndarray,
+                 va: np.ndarray | None, row: int) -> None:
+        self.t, self.dt, self.emb, self.prev, self.state = t, dt, emb, prev, state
+        self.out, self.va, self.row = out, va, row
+
+
+class OfflineRnnTemporal(TemporalStage):
+    """A trained look-ahead model (`models/temporal/lookahead.py`): the forward state advances with every frame;
+    a frame's output is computed once `delay_s` (the model's look-ahead) of its track has followed, or the track
+    ended, and written in place into the arrays `step` returned. Holds at most `delay_s` of frames per track.
+    This class runs the model in PyTorch; `OnnxOfflineTemporal` runs its shipped ONNX export, same outputs."""
+
+    mode = "offline"
+
+    def __init__(self, weights: str | None = None, model: torch.nn.Module | None = None, name: str = "") -> None:
+        if model is None:
+            from emotrace.models.checkpoint import load_model
+
+            loaded = load_model(str(weights))
+            model = loaded.model
+            self.description = (f"trained {loaded.arch} over frame embeddings: the past and {model.lookahead_s:g}s "
+                                "of look-ahead (offline: files)")
+        else:
+            self.description = "look-ahead model in memory"
+        self.model = model.eval()
+        self.name = name or str(weights)
+        self._setup(float(model.lookahead_s), float(model.reset_s), int(model.window), int(model.state_size),
+                    getattr(model, "va_head", None) is not None)
+
+    def _setup(self, lookahead_s: float, reset_s: float, window: int, state_size: int, va: bool) -> None:
+        self.delay_s, self.lookahead_s, self.reset_s, self.window = lookahead_s, lookahead_s, reset_s, window
+        self.has_valence_arousal = va
+        self._zero = np.zeros(state_size, np.float32)
+        self._state: dict[int, tuple[float, np.ndarray]] = {}
+        self._held: dict[int, list[_Held]] = {}
+
+    # -- the model: one forward step, and the outputs of frames from their windows
+    def _advance(self, emb: np.ndarray, dt: np.ndarray, state: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.no_grad():
+            return self.model.step(torch.from_numpy(emb), torch.from_numpy(dt), torch.from_numpy(state)).numpy()
+
+    def _outputs(self, rows: list[_Held], window: np.ndarray, ahead: np.ndarray,
+                 valid: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        import torch
+
+        with torch.no_grad():
+            state = torch.from_numpy(np.stack([h.state for h in rows]))
+            res = self.model.window_step(state, torch.from_numpy(window), torch.from_numpy(ahead),
+                                         torch.from_numpy(valid))
+        return res["logits"].numpy(), (res["valence_arousal"].numpy() if "valence_arousal" in res else None)
+
+    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+        ids = track_ids.tolist()
+        prev_t = [self._state.get(tid) for tid in ids]
+        dt = np.array([t - p[0] if p is not None else FIRST_DT for p in prev_t], np.float32)
+        prev = np.stack([p[1] if p is not None else self._zero for p in prev_t])
+        emb = np.ascontiguousarray(embedding, np.float32)
+        new = self._advance(emb, dt, prev)
+        out = probs.astype(np.float32).copy()  # provisional: final values are written within delay_s
+        va = np.zeros((len(ids), 2), np.float32) if self.has_valence_arousal else None
+        ready: list[tuple[list[_Held], int]] = []
+        for i, tid in enumerate(ids):
+            self._state[tid] = (t, new[i].copy())
+            queue = self._held.setdefault(tid, [])
+            queue.append(_Held(t, float(dt[i]), emb[i], prev[i].copy(), new[i].copy(), out, va, i))
+            done = 0
+            while done < len(queue) and t - queue[done].t >= self.delay_s - 1e-9:
+                done += 1
+            if done:
+                ready.append((queue, done))
+        self._finish(ready)
+        res = {"probs": out}
+        if va is not None:
+            res["valence_arousal"] = va
+        return res
+
+    def _finish(self, ready: list[tuple[list[_Held], int]]) -> None:
+        """Compute and write the outputs of the first `count` frames of each queue (one batch), then forget them."""
+        rows = [(queue, k) for queue, count in ready for k in range(count)]
+        if not rows:
+            return
+        w, d = self.window, len(rows[0][0][0].emb)
+        window = np.zeros((len(rows), w, d), np.float32)
+        ahead = np.zeros((len(rows), w), np.float32)
+        valid = np.zeros((len(rows), w), bool)
+        for r, (queue, k) in enumerate(rows):
+            t0 = queue[k].t
+            for j, h in enumerate(queue[k:k + w]):
+                if h.t - t0 > self.lookahead_s + 1e-6 or (j and h.dt > self.reset_s):
+                    break
+                window[r, j], ahead[r, j], valid[r, j] = h.emb, h.t - t0, True
+        logits, va = self._outputs([queue[k] for queue, k in rows], window, ahead, valid)
+        probs = softmax(logits).astype(np.float32)
+        for r, (queue, k) in enumerate(rows):
+            h = queue[k]
+            h.out[h.row] = probs[r]
+            if h.va is not None and va is not None:
+                h.va[h.row] = va[r]
+        for queue, count in ready:
+            del queue[:count]
+
+    def settle(self, before_t: float) -> None:
+        self._finish([(q, n) for q in self._held.values() if (n := sum(1 for h in q if h.t <= before_t))])
+
+    def drop(self, track_ids: list[int]) -> None:
+        self._finish([(self._held[tid], len(self._held[tid])) for tid in track_ids if self._held.get(tid)])
+        for tid in track_ids:
+            self._held.pop(tid, None)
+            self._state.pop(tid, None)
+
+    def reset(self) -> None:
+        self._held.clear()
+        self._state.clear()
+
+
+class OnnxOfflineTemporal(OfflineRnnTemporal):
+    """The shipped look-ahead model's ONNX export (`embedding, dt, state, window, ahead, valid` -> heads and
+    `state_out`: one forward step, then frame k's output from its window) on ONNX Runtime, so files never import
+    torch. A frame's forward step runs when it arrives (its window left empty, the heads unused); its output runs
+    when its window is complete, repeating the step from the state before it."""
+
+    def __init__(self, weights: str, threads: int = 1) -> None:
+        rec = weight_record(weights)
+        self.name = weights
+        self._session = onnx_session(str(verified_file(weights, onnx=True)), threads)
+        inputs = {i.name: i.shape for i in self._session.get_inputs()}
+        self._heads = [o.name for o in self._session.get_outputs() if o.name != "state_out"]
+        kw = rec.arch_kwargs
+        lookahead_s = float(kw.get("lookahead_s", 0.4))
+        self.description = (f"trained {rec.arch} over frame embeddings: the past and {lookahead_s:g}s of look-ahead "
+                            "(offline: files)")
+        self._setup(lookahead_s, float(kw.get("reset_s", 1.0)), int(inputs["window"][1]), int(inputs["state"][1]),
+                    "valence_arousal" in self._heads)
+        self._dim = int(inputs["window"][2])
+
+    def _run(self, emb: np.ndarray, dt: np.ndarray, state: np.ndarray, window: np.ndarray, ahead: np.ndarray,
+             valid: np.ndarray) -> dict[str, np.ndarray]:
+        feeds = {"embedding": emb, "dt": dt, "state": state, "window": window, "ahead": ahead,
+                 "valid": valid.astype(np.float32)}
+        names = self._heads + ["state_out"]
+        return dict(zip(names, self._session.run(names, feeds), strict=True))
+
+    def _advance(self, emb: np.ndarray, dt: np.ndarray, state: np.ndarray) -> np.ndarray:
+        n, w = len(emb), self.window
+        valid = np.zeros((n, w), np.float32)
+        valid[:, 0] = 1  # frame k itself, so the unused heads stay finite
+        window = np.zeros((n, w, self._dim), np.float32)
+        window[:, 0] = emb
+        return self._run(emb, dt, state, window, np.zeros((n, w), np.float32), valid)["state_out"]
+
+    def _outputs(self, rows: list[_Held], window: np.ndarray, ahead: np.ndarray,
+                 valid: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        res = self._run(np.stack([h.emb for h in rows]), np.array([h.dt for h in rows], np.float32),
+                        np.stack([h.prev for h in rows]), window, ahead, valid)
+        return res["logits"], res.get("valence_arousal")
+
+
+OFFLINE_ARCHS = ("emotrace-lookahead-gru", "emotrace-lookahead-lstm")
+
+
+def offline_model(frame_model: str | None) -> str | None:
+    """The shipped look-ahead model reading `frame_model`'s embeddings (files use it under `auto`), if any."""
+    from emotrace.models.manifest import manifest
+
+    names = sorted(n for n, r in manifest().items() if r.role == "temporal" and r.arch in OFFLINE_ARCHS
+                   and (frame_model is None or r.frame_model == frame_model))
+    return names[0] if names else None
