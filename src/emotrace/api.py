@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from emotrace.analyzer_config import AnalyzerConfig
 from emotrace.concurrency import Prefetcher, Worker
-from emotrace.errors import EmotraceError
+from emotrace.errors import EmotraceError, raise_if_stopped
 from emotrace.outputs import ALL_OUTPUTS, build_sinks, parse_outputs
 from emotrace.pipeline import Analyzer
 from emotrace.provenance import provenance
@@ -79,6 +79,7 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
         n = 0
         results = analyzer.results(frames, threaded=threaded)
         for res in results:
+            raise_if_stopped()  # a stop whose raise Python dropped (errors.request_stop) ends the run here
             n += 1
             if writer is not None:
                 writer.submit(res)
@@ -93,6 +94,7 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
         if n == 0:
             raise EmotraceError(f"no frame could be read from {src.name}")
         meta.incomplete = src.incomplete  # a truncated file: results cover what decoded, and say so
+        raise_if_stopped()  # nothing is published after a stop
         for s in opened:
             written += s.close()
         return written

@@ -9,30 +9,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from emotrace.errors import EmotraceError, one_line, print_error
+from emotrace.errors import EmotraceError, Interrupted, one_line, print_error, request_stop
 
 log = logging.getLogger("emotrace")
 
 
-class Interrupted(KeyboardInterrupt):
-    """SIGTERM or SIGHUP: unwinds like Ctrl-C, so every sink drops its part files the same way."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _on_signal(signum: int, _frame: Any) -> None:
-    raise Interrupted(signum)
-
-
 def _catch_stop_signals() -> None:
-    """SIGTERM and SIGHUP end a run as SIGINT does: outputs aborted, one line, exit 128 + signal number."""
+    """SIGINT, SIGTERM and SIGHUP end a run the same way: outputs aborted, one line, exit 128 + signal number. A
+    SIGINT the parent chose to ignore (nohup, a background job) stays ignored."""
     import signal
 
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _on_signal)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if not hasattr(signal, name):
+            continue
+        sig = getattr(signal, name)
+        if name == "SIGINT" and signal.getsignal(sig) is not signal.default_int_handler:
+            continue
+        signal.signal(sig, request_stop)
 
 
 # Commands that decode media, where FFmpeg/OpenCV print their own lines: those go to the debug log unless --debug.

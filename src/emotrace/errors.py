@@ -15,6 +15,32 @@ class SourceError(EmotraceError):
     """A source (file, folder, URL, webcam) that cannot be opened or decoded."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """A stop signal (SIGINT, SIGTERM, SIGHUP): unwinds like Ctrl-C, so every sink drops its part files the same
+    way, and says which signal it was."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_stop_signal: list[int] = []  # set by `request_stop`; read by the run loop between frames
+
+
+def request_stop(signum: int, _frame: object = None) -> None:
+    """A signal handler: remember the stop, then raise it. Python drops an exception raised while its main thread is
+    in a weakref or import-lock callback ("Exception ignored in ..."), so the raise alone can be lost; the run loop
+    calls `raise_if_stopped` between frames and before publishing, so the stop is never lost."""
+    _stop_signal.append(signum)
+    raise Interrupted(signum)
+
+
+def raise_if_stopped() -> None:
+    """Raise the stop a signal handler asked for, if one did (see `request_stop`)."""
+    if _stop_signal:
+        raise Interrupted(_stop_signal[0])
+
+
 def first_line(exc: BaseException) -> str:
     """The exception's first line of text ('' when it has none): tracebacks and multi-line library errors are cut."""
     text = str(exc).strip()
