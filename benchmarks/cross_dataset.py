@@ -26,7 +26,6 @@ from emotrace.labels import EMOTIONS
 from emotrace.provenance import provenance
 
 SETS = {"ckplus": "data/ckplus", "tfeid": "data/tfeid", "sfew": "data/sfew"}
-KINDS = {"ckplus": ("apex", "neutral")}
 
 
 def flip_tta(model_ref: str, shared: Path) -> dict[str, dict[str, float]]:
@@ -77,13 +76,12 @@ def main() -> int:
     res: dict[str, dict[str, dict]] = {}
     for name, rel in SETS.items():
         root = shared / rel
-        kinds = KINDS.get(name, ())
         r = res.setdefault(name, {})
-        r["old_all"] = evaluate_photo_set(args.old, root, name, "all", kinds=kinds)
-        r["old_holdout"] = evaluate_photo_set(args.old, root, name, "holdout", kinds=kinds)
-        r["new_holdout"] = evaluate_photo_set(args.new, root, name, "holdout", kinds=kinds)
+        r["old_all"] = evaluate_photo_set(args.old, root, name, "all")
+        r["old_holdout"] = evaluate_photo_set(args.old, root, name, "holdout")
+        r["new_holdout"] = evaluate_photo_set(args.new, root, name, "holdout")
         if name in lodo:
-            r["lodo_all"] = evaluate_photo_set(lodo[name], root, name, "all", kinds=kinds)
+            r["lodo_all"] = evaluate_photo_set(lodo[name], root, name, "all")
         if name == "ckplus":
             r["old_all_apex"] = evaluate_photo_set(args.old, root, name, "all", kinds=("apex",))
             r["new_holdout_apex"] = evaluate_photo_set(args.new, root, name, "holdout", kinds=("apex",))

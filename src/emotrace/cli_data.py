@@ -11,9 +11,10 @@ from emotrace.analyzer_config import DETECTORS
 from emotrace.errors import EmotraceError
 
 
-def _reader_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("data", help="dataset folder or file (layout detected: FER+, CK+, CK+48, JAFFE, RAVDESS, "
-                                "CREMA-D, Aff-Wild2, FER2013 CSV, class folders, CSV manifest)")
+def _reader_args(p: argparse.ArgumentParser, data_help: str = "") -> None:
+    p.add_argument("data", nargs="?" if data_help else None,
+                   help="dataset folder or file (layout detected: FER+, CK+, CK+48, JAFFE, RAVDESS, CREMA-D, "
+                        "Aff-Wild2, FER2013 CSV, class folders, CSV manifest)" + data_help)
     p.add_argument("--format", default="auto", help="reader name instead of layout detection")
     p.add_argument("--label-mode", choices=["majority", "plurality", "soft", "fer2013"], help="FER+ label mode")
     p.add_argument("--contempt", dest="include_contempt", action="store_const", const=True,

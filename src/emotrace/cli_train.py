@@ -14,8 +14,6 @@ from typing import Any
 
 from emotrace.errors import EmotraceError, print_error
 
-FRAME_TASKS = ("frame", "mix", "distill")
-
 
 def _train_args(t: argparse.ArgumentParser) -> None:
     t.add_argument("config", help="YAML config naming its task (frame, classify, temporal, distill)")
@@ -44,14 +42,14 @@ def add_model_parsers(sub: Any) -> None:
 
     ev = sub.add_parser("evaluate", help="evaluate a shipped model or any training run on any dataset folder")
     ev.add_argument("model", help="'default', a shipped weights name, or a training run folder / checkpoint")
-    _reader_args(ev)
+    _reader_args(ev, data_help="; omitted for a run: the run's own evaluation data, scored as its training did")
     ev.add_argument("--split", default="all", help="the dataset's split to score (train, valid, test; default all; "
                                                    "FER+ default valid)")
     ev.add_argument("--restrict", action="store_true", help="only let the model choose classes the data has")
     ev.add_argument("--photos", action="store_true",
                     help="score a photo set (CK+, TFEID, SFEW, class folders) through the pipeline a user runs "
                          "(detector, crop fallback, alignment, calibration); --split holdout: only the groups "
-                         "a mix run held out")
+                         "a mix run held out (its fraction and seed)")
     ev.add_argument("--out", help="folder for metrics.json, confusion matrix and report")
     ev.set_defaults(func=cmd_evaluate)
 
@@ -116,140 +114,48 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"{summary['temporal_accuracy']:.4f}, frame model alone {summary['frame_accuracy']:.4f}; "
               f"report in {cfg.out_dir}")
         return 0
+    from emotrace.eval.evaluation import print_headline
     from emotrace.train.engine import train
 
     ev = train(cfg, resume=args.resume, command=command)
-    if not ev:
+    if ev is None:
         print(f"stopped early (max_steps); resume with: {command} --resume")
         return 0
-    _print_metrics(_headline(ev))
+    print_headline(ev)
     print(f"outputs in {cfg.out_dir}: run.json, best.pt, final.pt, metrics.csv, metrics.json, report.md")
     return 0
 
 
-def _headline(ev: dict[str, Any]) -> dict[str, Any]:
-    if "ferplus_valid_synthetic" in ev:  # temporal
-        syn = ev["ferplus_valid_synthetic"]
-        out = {"temporal_frame_accuracy": syn["temporal"]["frame_accuracy"],
-               "frame_model_frame_accuracy": syn["frame"]["frame_accuracy"]}
-        if "ckplus_held_out" in ev:
-            out["ckplus_held_out_accuracy"] = ev["ckplus_held_out"]["temporal_last_frame_accuracy"]
-        return out
-    return ev
-
-
-def _print_metrics(ev: dict[str, Any]) -> None:
-    for k, v in ev.items():
-        if isinstance(v, (dict, list)):
-            continue
-        print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
-
-
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from emotrace.data.readers import detect_format
+    """Any model on any dataset, scored by the evaluation of the task that trained it (run.json / manifest)."""
+    from emotrace.eval.evaluation import print_headline, write_evaluation
     from emotrace.models.checkpoint import load_model
     from emotrace.models.runtime import default_frame_model
     from emotrace.provenance import command_line
+    from emotrace.train.tasks import EvalRequest, task_for
 
     command = command_line()
-    name = default_frame_model() if args.model == "default" else args.model
-    if args.photos:
-        return _evaluate_photos(args, name, command)
-    loaded = load_model(name)
-    if loaded.task == "temporal":
-        return _evaluate_temporal(args, name, command)
+    loaded = load_model(default_frame_model() if args.model == "default" else args.model)
+    if args.data is None and loaded.shipped:
+        raise EmotraceError(f"{loaded.ref} is shipped weights: name the dataset to score it on")
     options = {"label_mode": args.label_mode, "include_contempt": args.include_contempt,
                "drop_surprise": args.drop_surprise, "calm_as_neutral": args.calm_as_neutral}
-    fmt = detect_format(args.data) if args.format == "auto" else args.format
-    frame_like = loaded.task in FRAME_TASKS and "embedding" in loaded.contract.outputs
-    if fmt == "ferplus" and frame_like and not any(v is not None for v in options.values()) and not args.restrict:
-        return _evaluate_ferplus(args, name, loaded.model, command)
-    from emotrace.eval.evaluate import evaluate_model, write_evaluation
-
-    split = None if args.split == "all" else args.split
-    ev, classes = evaluate_model(name, args.data, split=split, data_format=fmt, options=options,
-                                 restrict=args.restrict)
-    _print_metrics(ev)
+    request = EvalRequest(split=args.split, photos=args.photos, restrict=args.restrict, data_format=args.format,
+                          options=options)
+    ev = task_for(loaded).evaluate(loaded, args.data, request)
+    print_headline(ev)
     if args.out:
-        write_evaluation(args.out, ev, classes, title=f"{ev['model']} on {ev['dataset']}", command=command)
+        write_evaluation(args.out, ev, command)
         print(f"wrote {Path(args.out) / 'metrics.json'} and the report")
-    return 0
-
-
-def _evaluate_photos(args: argparse.Namespace, name: str, command: str) -> int:
-    from emotrace.eval.photos import evaluate_photo_set
-
-    if args.split not in ("all", "holdout"):
-        raise EmotraceError("--photos scores --split all or holdout")
-    data = Path(args.data)
-    set_name = data.name.lower()
-    kinds = ("apex", "neutral") if set_name == "ckplus" else ()
-    m = evaluate_photo_set(name, data, set_name, rows=args.split, kinds=kinds)
-    _print_metrics({k: v for k, v in m.items() if isinstance(v, (int, float))})
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.json").write_text(json.dumps({**m, "command": command}, indent=2, default=float) + "\n")
-        print(f"wrote {out / 'metrics.json'}")
-    return 0
-
-
-def _evaluate_temporal(args: argparse.Namespace, name: str, command: str) -> int:
-    """A temporal model (shipped or a run): flicker on videos, rendered FER+ Valid sequences, or CK+ test clips."""
-    from emotrace.eval.temporal import evaluate_temporal, flat_summary
-
-    res = evaluate_temporal(name, args.data)
-    _print_metrics(flat_summary(res))
-    if args.out:
-        from emotrace.eval.report import write_report
-
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.json").write_text(json.dumps({**res, "command": command}, indent=2, default=float) + "\n")
-        write_report(out, flat_summary(res), title=f"{name} on {args.data} ({res['kind']})", command=command)
-        print(f"wrote {out / 'metrics.json'} and the report")
-    return 0
-
-
-def _evaluate_ferplus(args: argparse.Namespace, name: str, model: Any, command: str) -> int:
-    """FER+ as the model card reports it: plurality (7 classes), reference majority (7 and 8 classes), the original
-    FER2013 labels and, for a model with that head, valence/arousal proxy CCC."""
-    from emotrace.data.readers.ferplus import read_split
-    from emotrace.eval.ferplus import evaluate_ferplus, ferplus_summary, write_ferplus_evaluation
-
-    split = "valid" if args.split == "all" else args.split
-    ev = evaluate_ferplus(model, read_split(args.data, split))
-    _print_metrics({"model": name, "data": str(args.data), "split": split, **ferplus_summary(ev)})
-    if args.out:
-        write_ferplus_evaluation(args.out, ev, model_name=name, data=str(args.data), split=split, command=command)
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from emotrace.models.checkpoint import load_model
-    from emotrace.models.export import export_any, export_temporal_onnx, onnx_parity
-    from emotrace.models.runtime import export_onnx
+    from emotrace.models.export import export_checked
 
-    loaded = load_model(args.model)
-    model, contract = loaded.model, loaded.contract
-    temporal = loaded.task == "temporal"
-    out = Path(args.onnx)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.part")
-    try:
-        if temporal:
-            export_temporal_onnx(model, str(tmp))
-        elif "embedding" in contract.outputs and contract.kind == "image":
-            export_onnx(model, str(tmp), input_size=int(contract.size or 48))
-        else:
-            export_any(model, contract.spec, str(tmp))
-        gap = onnx_parity(model, str(tmp), contract.spec, temporal=temporal)
-        if gap > 1e-3:
-            raise EmotraceError(f"the ONNX export differs from PyTorch by {gap:.2e}; not written")
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    print(f"wrote {out} (largest |ONNX - PyTorch| on a random input: {gap:.1e})")
+    gap = export_checked(load_model(args.model), args.onnx)
+    print(f"wrote {args.onnx} (largest |ONNX - PyTorch| on a random input: {gap:.1e})")
     return 0
 
 

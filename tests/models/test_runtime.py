@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from emotrace.models.runtime import FrameModelRunner, export_onnx
+from emotrace.models.export import export_onnx
+from emotrace.models.runtime import FrameModelRunner
 
 
 def test_onnx_and_torch_give_the_same_outputs():

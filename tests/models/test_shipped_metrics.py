@@ -5,27 +5,11 @@ import json
 import pytest
 
 from emotrace.cli import main
+from emotrace.eval.ferplus import CARD_KEYS
 from emotrace.models.manifest import manifest
 from emotrace.models.runtime import default_frame_model
 from tests.helpers import FERPLUS, MEDIA, SHARED, needs_ferplus, needs_shared
 
-# manifest metric -> key of `emotrace evaluate`'s metrics.json
-FRAME_KEYS = {
-    "ferplus_valid_acc_7class_plurality": "ferplus7_accuracy",
-    "ferplus_valid_uar_7class": "ferplus7_uar",
-    "ferplus_valid_acc_7class_majority": "ferplus_majority7_accuracy",
-    "ferplus_valid_uar_7class_majority": "ferplus_majority7_uar",
-    "ferplus_valid_acc_8class_majority": "ferplus_majority8_accuracy",
-    "ferplus_valid_uar_8class_majority": "ferplus_majority8_uar",
-    "fer2013_valid_acc_original_labels": "fer2013_accuracy",
-    "fer2013_valid_uar": "fer2013_uar",
-    "fer2013_valid_acc_main_head": "fer2013_main_head_accuracy",
-    "va_proxy_mean_ccc": "va_proxy_mean_ccc",
-    "calibration_temperature": "calibration_temperature",
-    "ferplus_valid_ece_raw_odd_rows": "ece_raw_odd_rows",
-    "ferplus_valid_ece_calibrated_odd_rows": "ece_calibrated_odd_rows",
-    "ferplus_valid_ece_calibrated": "ece_calibrated",
-}
 PHOTO_SETS = ("ckplus", "tfeid", "sfew")
 
 pytestmark = pytest.mark.slow
@@ -40,7 +24,7 @@ def test_evaluate_reproduces_the_default_frame_models_metrics(tmp_path):
     assert main(["evaluate", "default", str(FERPLUS), "--out", str(tmp_path)]) == 0
     got = json.loads((tmp_path / "metrics.json").read_text())
     shipped = manifest()[default_frame_model()].metrics
-    checked = [k for k in FRAME_KEYS if k in shipped]
+    checked = [k for k in CARD_KEYS if k in shipped]
     assert len(checked) >= 8
     # The temperature is an argmin of a log-likelihood that is flat at its minimum: logits that differ in the 7th
     # digit between processors (float summation order in the convolutions) move it by ~1e-4 (0.678450 on an AMD
@@ -48,8 +32,8 @@ def test_evaluate_reproduces_the_default_frame_models_metrics(tmp_path):
     # accuracy, recall and raw ECE agrees to 1e-6.
     tolerance = {"calibration_temperature": dict(rel=1e-3), "ferplus_valid_ece_calibrated_odd_rows": dict(abs=5e-4),
                  "ferplus_valid_ece_calibrated": dict(abs=5e-4)}
-    wrong = {key: (got[FRAME_KEYS[key]], shipped[key]) for key in checked
-             if got[FRAME_KEYS[key]] != pytest.approx(shipped[key], **tolerance.get(key, dict(abs=1e-6)))}
+    wrong = {key: (got[CARD_KEYS[key]], shipped[key]) for key in checked
+             if got[CARD_KEYS[key]] != pytest.approx(shipped[key], **tolerance.get(key, dict(abs=1e-6)))}
     assert not wrong, wrong
     assert got["ferplus7_n"] == shipped["ferplus_valid_n"] and got["fer2013_n"] == 3579
     assert manifest()[default_frame_model()].temperature == shipped["calibration_temperature"]

@@ -1,5 +1,6 @@
 """Every config in configs/ trains a few steps through the one engine, and each run is evaluated and exported
-(ONNX checked against PyTorch) by the same commands as any other run."""
+(ONNX checked against PyTorch) by the same commands as any other run; `emotrace evaluate RUN` reproduces every
+number the run's end reported (one evaluation per task)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,21 @@ def _train(config: str, out: Path, extra: list[str]) -> dict:
     return info
 
 
+RECORD_KEYS = ("command", "commit", "run", "notes", "classes")  # how a record was made, not what it measured
+
+
+def _numbers(metrics: dict) -> dict:
+    from emotrace.eval.report import flatten_metrics
+
+    return flatten_metrics({k: v for k, v in metrics.items() if k not in RECORD_KEYS})
+
+
 def _evaluate_and_export(run: Path, data: Path, tmp_path: Path) -> None:
+    reported = json.loads((run / "metrics.json").read_text())
+    assert main(["-q", "evaluate", str(run), "--out", str(tmp_path / "own")]) == 0  # the run's own data, again
+    again = json.loads((tmp_path / "own" / "metrics.json").read_text())
+    assert _numbers(again) == pytest.approx(_numbers(reported), abs=1e-9) and _numbers(again)
+    assert again.get("confusion") == reported.get("confusion")
     assert main(["-q", "evaluate", str(run), str(data), "--out", str(tmp_path / "ev")]) == 0
     assert json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert main(["-q", "export", str(run), "--onnx", str(tmp_path / "m.onnx")]) == 0
@@ -84,7 +99,7 @@ def test_config_trains_evaluates_and_exports(tmp_path, config, crop_cache, featu
 
         df = emotrace.analyze(astronaut_frames(3), frame_model=str(out), detect_every=1)
         assert len(df) == 3 and df["label"].notna().all()
-        held = json.loads((out / "holdout.json").read_text())["sets"]
+        held = json.loads((out / "metrics.json").read_text())["holdout"]
         assert set(held) == {"ckplus", "tfeid", "sfew"} and all(0 <= m["accuracy"] <= 1 for m in held.values())
 
 

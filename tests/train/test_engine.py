@@ -44,7 +44,7 @@ def test_stopped_mid_epoch_and_resumed_equals_uninterrupted(tmp_path):
     full = _cfg(tmp_path, "full")
     train(full, command="test")
     part = _cfg(tmp_path, "part", max_steps=6)  # 4 steps per epoch: stops in the middle of epoch 2
-    assert train(part, command="test") == {}
+    assert train(part, command="test") is None
     assert not (tmp_path / "part" / "run.json").exists()
     state = torch.load(tmp_path / "part" / "last.pt", weights_only=False)["state"]
     assert (state["epoch"], state["step"]) == (1, 2)
@@ -52,7 +52,7 @@ def test_stopped_mid_epoch_and_resumed_equals_uninterrupted(tmp_path):
     ev = train(resumed, resume=True, command="test")
     a, b = _weights(tmp_path / "full"), _weights(tmp_path / "part")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    assert ev["accuracy"] == json.loads((tmp_path / "full" / "metrics.json").read_text())["accuracy"]
+    assert ev.metrics["accuracy"] == json.loads((tmp_path / "full" / "metrics.json").read_text())["accuracy"]
     rows = (tmp_path / "part" / "metrics.csv").read_text().strip().splitlines()
     assert len(rows) == 1 + 3
     info = json.loads((tmp_path / "part" / "run.json").read_text())

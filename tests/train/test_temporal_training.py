@@ -38,7 +38,7 @@ def test_the_temporal_model_beats_per_frame_decisions_on_noisy_embeddings(tmp_pa
         "ck_test_subjects": [], "ck_train_subjects": [], "subjects": {}})
     cfg = TemporalConfig(arch_kwargs={"hidden": 32, "valence_arousal": True}, epochs=30, batch_size=32,
                          lr=0.01, threads=1, out_dir=str(tmp_path / "run"))
-    metrics = train(cfg, command="test")
+    metrics = train(cfg, command="test").metrics
     assert metrics["ferplus_valid_synthetic"]["temporal"]["frame_accuracy"] > 0.5
     model = load_model(tmp_path / "run").model
     out = run_sequences(model, test)

@@ -185,3 +185,26 @@ def batch_tensor(arrays: Arrays, idx: np.ndarray, kind: str) -> torch.Tensor:
 
     x = torch.from_numpy(arrays.x[idx])
     return x.float() if kind == "features" else x.float().div_(255)
+
+
+def prepare_arrays(opts: dict, spec: dict, parts: dict[str, Dataset],
+                   embed: Callable[[np.ndarray], np.ndarray] | None = None) -> dict[str, Arrays]:
+    """Model inputs for every dataset part, as the model's input spec asks: what training reads and what every
+    evaluation of a run scores. `opts` holds a run config's data fields (crop_cache, align, sampler,
+    sampler_kwargs, frames_per_video, threads); a `features` spec needs `embed`, its frame model's embedder
+    (`models.outputs.frame_features`), and that frame model's input size and channels in the spec."""
+    import os
+
+    from emotrace.data.clips import create_sampler
+
+    if spec["kind"] == "features" and embed is None:
+        raise EmotraceError("a model that reads frame-model embeddings needs features_from: a trained frame "
+                            "model's run folder (two-stage training)")
+    sampler = create_sampler(opts["sampler"], **opts.get("sampler_kwargs", {})) if opts.get("sampler") else None
+    cache = opts.get("crop_cache") or "~/.cache/emotrace/crops"
+    out = {}
+    for role, ds in parts.items():
+        source = FrameSource(ds, int(spec["size"] or 48), os.path.expanduser(cache),
+                             workers=int(opts.get("threads", 2)), align=opts.get("align", "auto"))
+        out[role] = build_arrays(ds, spec, source, sampler, embed, int(opts.get("frames_per_video", 8)))
+    return out

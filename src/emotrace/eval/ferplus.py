@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -10,6 +9,7 @@ import torch
 from emotrace.data.proxies import va_from_distribution
 from emotrace.data.readers.ferplus import FerPlusSplit
 from emotrace.eval.calibration import calibration_summary
+from emotrace.eval.evaluation import Evaluation
 from emotrace.eval.metrics import classification_metrics, regression_metrics
 from emotrace.labels import EMOTIONS
 from emotrace.models.outputs import predict_heads
@@ -68,17 +68,52 @@ def ferplus_summary(ev: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def write_ferplus_evaluation(out: str | Path, ev: dict[str, Any], model_name: str, data: str, split: str,
-                             command: str, config: dict[str, Any] | None = None, metrics_csv: Path | None = None,
-                             extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """metrics.json and the report for `evaluate_ferplus`'s result; returns the recorded metrics."""
-    from emotrace.eval.evaluate import write_evaluation
-
-    summary = {"model": model_name, "data": str(data), "split": split, **ferplus_summary(ev)}
+def ferplus_evaluation(model: torch.nn.Module, split: FerPlusSplit, model_name: str, data: str,
+                       split_name: str) -> Evaluation:
+    """`evaluate_ferplus` as an `Evaluation`: the flat summary, the plurality confusion, and every detail."""
+    ev = evaluate_ferplus(model, split)
+    summary = {"model": model_name, "data": str(data), "split": split_name, **ferplus_summary(ev)}
     f7 = ev["ferplus7"]
     record = {**summary, "accuracy": f7["accuracy"], "uar": f7["uar"], "macro_f1": f7["macro_f1"],
-              "confusion": f7["confusion"], "per_class_recall": f7["per_class_recall"], "detail": ev,
-              **({"run": extra} if extra else {})}
-    write_evaluation(out, record, EMOTIONS, title=f"{model_name} on FER+ {split} (plurality labels, 7 classes)",
-                     command=command, config=config, metrics_csv=metrics_csv)
-    return record
+              "confusion": f7["confusion"], "per_class_recall": f7["per_class_recall"], "detail": ev}
+    return Evaluation(record, title=f"{model_name} on FER+ {split_name} (plurality labels, 7 classes)",
+                      headline=summary, classes=EMOTIONS)
+
+
+# A frame model card's (manifest's) metric name -> the key of `ferplus_summary` it records, stated once: `emotrace
+# ship` writes the card from it, and the tests check that `emotrace evaluate` reproduces every one.
+CARD_KEYS = {
+    "ferplus_valid_acc_7class_plurality": "ferplus7_accuracy",
+    "ferplus_valid_uar_7class": "ferplus7_uar",
+    "ferplus_valid_macro_f1_7class": "ferplus7_macro_f1",
+    "ferplus_valid_n": "ferplus7_n",
+    "ferplus_valid_acc_7class_majority": "ferplus_majority7_accuracy",
+    "ferplus_valid_uar_7class_majority": "ferplus_majority7_uar",
+    "ferplus_valid_n_7class_majority": "ferplus_majority7_n",
+    "fer2013_valid_acc_original_labels": "fer2013_accuracy",
+    "fer2013_valid_uar": "fer2013_uar",
+    "fer2013_valid_n": "fer2013_n",
+    "fer2013_valid_acc_main_head": "fer2013_main_head_accuracy",
+    "ferplus_valid_acc_8class_majority": "ferplus_majority8_accuracy",
+    "ferplus_valid_uar_8class_majority": "ferplus_majority8_uar",
+    "ferplus_valid_n_8class_majority": "ferplus_majority8_n",
+    "calibration_temperature": "calibration_temperature",
+    "ferplus_valid_ece_raw_odd_rows": "ece_raw_odd_rows",
+    "ferplus_valid_ece_calibrated_odd_rows": "ece_calibrated_odd_rows",
+    "ferplus_valid_ece_raw": "ece_raw",
+    "ferplus_valid_ece_calibrated": "ece_calibrated",
+    "va_proxy_ccc_valence": "va_proxy_ccc_valence",
+    "va_proxy_ccc_arousal": "va_proxy_ccc_arousal",
+    "va_proxy_mean_ccc": "va_proxy_mean_ccc",
+}
+CONFUSION_KEYS = {"confusion_ferplus7": "ferplus7", "confusion_ferplus_majority7": "ferplus_majority7",
+                  "confusion_ferplus_majority8": "ferplus_majority8", "confusion_fer2013": "fer2013"}
+
+
+def card_metrics(ev: Evaluation) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A frame model card's numbers and confusion matrices from `ferplus_evaluation`'s result."""
+    summary, detail = ev.metrics, ev.metrics["detail"]
+    metrics = {card: summary[key] for card, key in CARD_KEYS.items() if key in summary}
+    metrics["calibration_fit_on"] = "FER+ Valid, even rows (plurality label, 7 classes)"
+    confusions = {card: detail[key]["confusion"] for card, key in CONFUSION_KEYS.items() if key in detail}
+    return metrics, confusions

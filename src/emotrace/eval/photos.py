@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from emotrace.data.photo_crops import load_photo_crops
+from emotrace.eval.evaluation import Evaluation
 from emotrace.eval.metrics import classification_metrics
 from emotrace.labels import EMOTIONS, canonical
 
@@ -47,14 +48,24 @@ def photo_answers(frame_model: str, paths: list[str], runtime: str = "auto") -> 
     return pred, crop
 
 
+# The photo kinds a set is scored on, where it has several: CK+'s apex frames and neutral first frames (the
+# onset frames between are neither one emotion nor neutral).
+SCORED_KINDS = {"ckplus": ("apex", "neutral")}
+
+# What a photo-set evaluation keeps in a model card (`emotrace ship`).
+CARD_FIELDS = ("accuracy", "uar", "per_class_recall", "predicted_share", "true_share", "neutral_share_gap", "n",
+               "no_face", "taken_as_crop", "rows")
+
+
 def evaluate_photo_set(frame_model: str, root: str | Path, name: str, rows: str = "all",
-                       holdout_fraction: float = 0.25, holdout_seed: int = 0, kinds: tuple[str, ...] = (),
-                       runtime: str = "auto") -> dict[str, Any]:
+                       holdout_fraction: float = 0.25, holdout_seed: int = 0,
+                       kinds: tuple[str, ...] | None = None, runtime: str = "auto") -> dict[str, Any]:
     """Scores on the photos of one set: `rows` all, or holdout (the groups a `mix` run held out with the same
-    fraction and seed). `kinds` keeps only some photo kinds (CK+: apex, neutral)."""
+    fraction and seed), on the kinds of photo `SCORED_KINDS` names for the set unless `kinds` names others."""
     from emotrace.data.photo_crops import group_holdout
 
     pc = load_photo_crops(root, name)
+    kinds = SCORED_KINDS.get(name, ()) if kinds is None else kinds
     keep = np.ones(len(pc), bool)
     if rows == "holdout":
         keep &= group_holdout(pc.groups, holdout_fraction, holdout_seed)
@@ -79,3 +90,11 @@ def evaluate_photo_set(frame_model: str, root: str | Path, name: str, rows: str 
     neutral = EMOTIONS.index("neutral")
     m["neutral_share_gap"] = m["predicted_share"][neutral] - m["true_share"][neutral]
     return m
+
+
+def photo_evaluation(frame_model: str, root: str | Path, name: str, rows: str = "all",
+                     holdout_fraction: float = 0.25, holdout_seed: int = 0) -> Evaluation:
+    """`evaluate_photo_set` as an `Evaluation`."""
+    m = evaluate_photo_set(frame_model, root, name, rows, holdout_fraction, holdout_seed)
+    return Evaluation({**m, "data": str(root)}, title=f"{frame_model} on the {name} photos ({rows}) through the "
+                      "pipeline", classes=EMOTIONS)

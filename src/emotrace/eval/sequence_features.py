@@ -3,6 +3,8 @@ model's scores on them: shared by temporal training and `emotrace evaluate`."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +65,34 @@ class SequenceFeatures:
         z = np.load(path, allow_pickle=True)
         return SequenceFeatures(z["embedding"], z["frame_probs"], z["targets"], z["labels"],
                                 list(z["change_points"]))
+
+
+def feature_cache_dir(cfg: Mapping[str, Any]) -> Path:
+    """Where a temporal run keeps its rendered sequences after the frame model: `feature_cache`, else
+    <out_dir>/features-<frame model>-<seed> (the folds of a k-fold share the base run's)."""
+    return Path(cfg.get("feature_cache") or Path(cfg.get("out_dir") or ".")
+                / f"features-{cfg.get('frame_model')}-{cfg.get('seed', 0)}")
+
+
+def feature_file(part: str, cfg: Mapping[str, Any]) -> str:
+    """The cache file of one part of a temporal run's data (its name carries the sizes that decide it)."""
+    return {"fer_train": f"ferplus-train-{cfg['ferplus_sequences']}x{cfg['length']}.npz",
+            "fer_valid": f"ferplus-valid-{cfg['ferplus_valid_sequences']}x{cfg['length']}.npz",
+            "ck_train": f"ckplus-chains-{cfg['ckplus_clips_per_subject']}.npz",
+            "ck_test": "ckplus-test.npz"}[part]
+
+
+def cached_features(path: Path, build: Callable[[], SequenceFeatures]) -> SequenceFeatures:
+    """The features at `path`, built and saved first if missing (through a name unique to this process, so two
+    processes filling one cache never write the same file)."""
+    if path.is_file():
+        return SequenceFeatures.load(path)
+    feats = build()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.part.npz")
+    feats.save(tmp)
+    os.replace(tmp, path)
+    return feats
 
 
 def featurise(sequences: list[RenderedSequence], runner: FrameModelRunner, batch: int = 2048) -> SequenceFeatures:

@@ -15,41 +15,29 @@ from typing import Any
 import numpy as np
 
 from emotrace.errors import EmotraceError
+from emotrace.eval.evaluation import Evaluation
 
 
-def _load(ref: str) -> tuple[Any, dict[str, Any], Any]:
-    """The temporal model (shipped name or run folder), its training config, and its frame model's runner."""
-    from emotrace.models.checkpoint import load_model
-    from emotrace.models.runtime import FrameModelRunner
-
-    loaded = load_model(ref)
-    if loaded.task != "temporal":
-        raise EmotraceError(f"{ref} is not a temporal model")
-    runner = FrameModelRunner(loaded.frame_model, runtime="auto", threads=2)
-    return loaded.model, loaded.config, runner
-
-
-def _training_features(cfg: dict[str, Any], file: str) -> Any:
-    """The Valid sequences after the frame model as the training run cached them (same seed, sizes and frame
-    model, so the same numbers), when that cache is on this machine; None otherwise (they are rendered)."""
-    from emotrace.eval.sequence_features import SequenceFeatures
-
-    cache = cfg.get("feature_cache") or str(Path(cfg.get("out_dir", "")) /
-                                            f"features-{cfg.get('frame_model')}-{cfg.get('seed', 0)}")
-    path = Path(cache) / file
-    return SequenceFeatures.load(path) if cfg.get("out_dir") and path.is_file() else None
-
-
-def evaluate_temporal(name: str, data: str | Path) -> dict[str, Any]:
-    """The model card's numbers for temporal model `name` on `data` (see the module docstring)."""
+def evaluate_temporal(loaded: Any, data: str | Path) -> dict[str, Any]:
+    """The model card's numbers for temporal model `loaded` (a `LoadedModel`) on `data` (see the module
+    docstring)."""
     from emotrace.data.proxies import va_from_distribution
     from emotrace.data.readers import detect_format
     from emotrace.data.rendered import ckplus_subjects, ckplus_test_clips, ferplus_sequences
     from emotrace.eval.flicker import flicker, videos_in
     from emotrace.eval.metrics import regression_metrics
-    from emotrace.eval.sequence_features import ckplus_scores, featurise, run_sequences
+    from emotrace.eval.sequence_features import (
+        SequenceFeatures,
+        ckplus_scores,
+        feature_cache_dir,
+        feature_file,
+        featurise,
+        run_sequences,
+    )
     from emotrace.eval.sequences import sequence_metrics
+    from emotrace.models.runtime import FrameModelRunner
 
+    name = loaded.ref
     path = Path(data)
     if not path.exists():
         raise EmotraceError(f"data not found: {path}")
@@ -61,19 +49,24 @@ def evaluate_temporal(name: str, data: str | Path) -> dict[str, Any]:
     if fmt not in ("ferplus", "ckplus") and videos:
         res = flicker(videos, temporal=name)
         return {"model": name, "data": str(path), "kind": "flicker", **res}
-    model, cfg, runner = _load(name)
+    if loaded.task != "temporal":
+        raise EmotraceError(f"{name} is not a temporal model")
+    model, cfg = loaded.model, loaded.config
+    runner = FrameModelRunner(loaded.frame_model, runtime="auto", threads=2)
     if fmt == "ferplus":
+        # The Valid sequences as the training run cached them (same seed, sizes and frame model, so the same
+        # numbers) where that cache is on this machine; rendered again otherwise.
         n, length, seed = int(cfg["ferplus_valid_sequences"]), int(cfg["length"]), int(cfg["seed"])
-        cached = _training_features(cfg, f"ferplus-valid-{n}x{length}.npz")
-        feats = cached if cached is not None else featurise(
-            ferplus_sequences(str(path), "valid", n, length, seed + 1), runner)
+        cached = feature_cache_dir(cfg) / feature_file("fer_valid", cfg)
+        feats = (SequenceFeatures.load(cached) if cfg.get("out_dir") and cached.is_file() else
+                 featurise(ferplus_sequences(str(path), "valid", n, length, seed + 1), runner))
         out = run_sequences(model, feats)
         res = sequence_metrics(feats.frame_probs, out["probs"], feats.labels, feats.change_points, fps=25.0)
         if "valence_arousal" in out:
             m = feats.mask
             res["va_proxy"] = regression_metrics(out["valence_arousal"][m], va_from_distribution(feats.targets[m]))
         return {"model": name, "data": str(path), "kind": "ferplus_valid_synthetic", **res}
-    if fmt == "ckplus":
+    if fmt in ("ckplus", "ckplus48"):  # the CK+ root or its CK+48 folder
         subjects = ckplus_subjects(str(path))
         clips, labels = ckplus_test_clips(subjects, int(cfg["seed"]))
         res = ckplus_scores(model, featurise(clips, runner), labels)
@@ -98,3 +91,9 @@ def flat_summary(res: dict[str, Any]) -> dict[str, float | int | str]:
         for model in ("frame", "temporal"):
             out[f"{model}_per_frame_accuracy"] = res["per_frame"][model]["frame_accuracy"]
     return {k: (float(v) if isinstance(v, np.floating) else v) for k, v in out.items()}
+
+
+def temporal_evaluation(loaded: Any, data: str | Path) -> Evaluation:
+    """`evaluate_temporal` as an `Evaluation`."""
+    res = evaluate_temporal(loaded, data)
+    return Evaluation(res, title=f"{loaded.ref} on {data} ({res['kind']})", headline=flat_summary(res))

@@ -1,15 +1,12 @@
-"""The one run-folder and checkpoint format, and loading any model reference: a run folder, a checkpoint file, or
-shipped weights by name.
+"""The one checkpoint format, and loading any model reference: a run folder (`models/run_folder.py` names its
+files), a checkpoint file, or shipped weights by name.
 
-A run folder holds `config.yaml`, `run.json` (task, which checkpoint is the run's model, device, time taken),
-`best.pt` and `final.pt` (model checkpoints), `last.pt` (the full training state, for resume), `metrics.csv`,
-`metrics.json` and the report. A model checkpoint is a dict with `format`, `task`, `arch`, `arch_kwargs`,
-`contract`, `config`, `epoch` and `state_dict`.
+A model checkpoint is a dict with `format`, `task`, `arch`, `arch_kwargs`, `contract`, `config`, `epoch` and
+`state_dict`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +18,7 @@ from emotrace.errors import EmotraceError
 from emotrace.models.contract import ModelContract
 from emotrace.models.factory import create_model
 from emotrace.models.manifest import manifest
+from emotrace.models.run_folder import RunFolder
 
 FORMAT = "emotrace-run/1"
 
@@ -36,6 +34,7 @@ class LoadedModel:
     task: str
     config: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # shipped name, or checkpoint path
+    ref: str = ""  # what the caller named (shipped name, run folder or checkpoint): what the pipeline is given
     shipped: bool = False
     frame_model: str = ""  # temporal models: the frame weights they read
 
@@ -59,31 +58,19 @@ def model_checkpoint(model: torch.nn.Module, task: str, arch: str, arch_kwargs: 
             "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
 
 
-def run_checkpoint(run: Path) -> Path:
-    """The checkpoint that is a run's model: the one `run.json` names, else best.pt."""
-    info = run / "run.json"
-    if info.is_file():
-        name = json.loads(info.read_text()).get("checkpoint", "best.pt")
-        if (run / name).is_file():
-            return run / name
-    if (run / "best.pt").is_file():
-        return run / "best.pt"
-    raise EmotraceError(f"{run} holds no finished training run (no run.json or best.pt)")
-
-
 def load_model(ref: str | Path) -> LoadedModel:
     """`ref`: shipped weights name, run folder, or checkpoint file written by `emotrace train`."""
     text = str(ref)
     if text in manifest():
         rec = manifest()[text]
         return LoadedModel(create_model(text, pretrained=True), rec.contract, rec.arch, rec.arch_kwargs, rec.task,
-                           rec.train_config, text, shipped=True, frame_model=rec.frame_model)
+                           rec.train_config, text, ref=text, shipped=True, frame_model=rec.frame_model)
     path = Path(text).expanduser()
     if not path.exists():
         shipped = ", ".join(sorted(manifest())) or "none"
         raise EmotraceError(f"no trained model at {text} (a run folder, a .pt checkpoint, or shipped weights: "
                             f"{shipped})")
-    ck_path = run_checkpoint(path) if path.is_dir() else path
+    ck_path = RunFolder(path).model_checkpoint() if path.is_dir() else path
     try:
         ck = torch.load(ck_path, map_location="cpu", weights_only=False)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error
@@ -95,5 +82,5 @@ def load_model(ref: str | Path) -> LoadedModel:
     model.eval()
     contract = ModelContract.from_dict(ck["contract"])
     cfg = ck.get("config", {})
-    return LoadedModel(model, contract, ck["arch"], ck["arch_kwargs"], ck["task"], cfg, str(ck_path),
+    return LoadedModel(model, contract, ck["arch"], ck["arch_kwargs"], ck["task"], cfg, str(ck_path), ref=text,
                        frame_model=str(cfg.get("frame_model", "")) if ck["task"] == "temporal" else "")

@@ -1,15 +1,25 @@
-"""ONNX export of any trained architecture: the input shape comes from the model's `input_spec`, the outputs are
-the trainer's (`logits` and/or `va`), so a run folder exports with no per-model code."""
+"""ONNX export of any trained model, and the one checked export (`export_checked`) that `emotrace export` and
+`emotrace ship` use: a frame model under its output names for the runtime, a temporal model's per-frame step, or
+any other architecture with the input shape of its `input_spec` and the trainer's outputs (`logits` and/or `va`),
+so a run folder exports with no per-model code. A file is written only when it matches PyTorch."""
 
 from __future__ import annotations
 
+import os
 import warnings
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
+from emotrace.errors import EmotraceError
 from emotrace.models.outputs import model_outputs
+
+if TYPE_CHECKING:
+    from emotrace.models.checkpoint import LoadedModel
+
+PARITY_TOLERANCE = 1e-3  # the largest |ONNX - PyTorch| an export may show on a random input
 
 
 class _Outputs(torch.nn.Module):
@@ -35,6 +45,44 @@ def example_input(spec: dict[str, Any], batch: int = 2) -> torch.Tensor:
     if kind == "features":
         return torch.randn(batch, int(frames), ch)
     raise ValueError(f"unknown input kind {kind!r}")
+
+
+def export_onnx(model: torch.nn.Module, path: str, input_size: int = 48) -> None:
+    """Export a frame model with a dynamic batch axis; outputs keep the names of the model's output dict
+    (`logits`, `embedding`, and `logits_fer2013` / `valence_arousal` where the model has those heads)."""
+    model.eval()
+    x = torch.rand(2, 1, input_size, input_size)
+    with torch.no_grad():
+        names = list(model(x).keys())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), path, input_names=["crops"], output_names=names,
+                          dynamic_axes={"crops": {0: "n"}, **{k: {0: "n"} for k in names}},
+                          opset_version=17, dynamo=False)
+
+
+def export_checked(loaded: LoadedModel, path: str | Path) -> float:
+    """Export `loaded` to `path` the way the pipeline or ONNX Runtime reads it, check it against PyTorch, and
+    write it only if it matches (else a clear error and no file); returns the largest difference."""
+    model, contract = loaded.model.eval(), loaded.contract
+    temporal = loaded.task == "temporal"
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
+    try:
+        if temporal:
+            export_temporal_onnx(model, str(tmp))
+        elif "embedding" in contract.outputs and contract.kind == "image":
+            export_onnx(model, str(tmp), input_size=int(contract.size or 48))
+        else:
+            export_any(model, contract.spec, str(tmp))
+        gap = onnx_parity(model, str(tmp), contract.spec, temporal=temporal)
+        if gap > PARITY_TOLERANCE:
+            raise EmotraceError(f"the ONNX export of {loaded.ref} differs from PyTorch by {gap:.2e}; not written")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return gap
 
 
 def export_any(model: torch.nn.Module, spec: dict[str, Any], path: str) -> list[str]:

@@ -8,6 +8,7 @@ dict with more heads (`embedding`, `logits_fer2013`, `valence_arousal`), which `
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -97,3 +98,17 @@ def embedder(frame_model: torch.nn.Module, batch: int = 256) -> Callable[[np.nda
         return np.concatenate(outs)
 
     return run
+
+
+def frame_features(spec: dict[str, Any], features_from: str) -> tuple[dict[str, Any],
+                                                                      Callable[[np.ndarray], np.ndarray] | None]:
+    """A two-stage model's input: for a `features` spec, the spec completed with its frame model's input size and
+    channels, and that model's embedder; any other spec as it is, with no embedder."""
+    if spec["kind"] != "features" or not features_from:
+        return spec, None
+    from emotrace.models.checkpoint import load_model
+    from emotrace.models.contract import input_spec_of
+
+    frame = load_model(features_from)
+    fspec = input_spec_of(frame.model)
+    return {**spec, "size": fspec["size"], "frame_channels": fspec["channels"]}, embedder(frame.model)

@@ -17,7 +17,7 @@ from emotrace.labels import EMOTIONS
 from emotrace.models.manifest import WeightRecord, default_model, manifest, verified_file, weight_record
 
 if TYPE_CHECKING:
-    import torch
+    pass
 
 log = logging.getLogger("emotrace")
 
@@ -143,21 +143,3 @@ def _has_onnxruntime() -> bool:
         return True
     except ImportError:
         return False
-
-
-def export_onnx(model: torch.nn.Module, path: str, input_size: int = 48) -> None:
-    """Export a frame model with a dynamic batch axis; outputs keep the names of the model's output dict
-    (`logits`, `embedding`, and `logits_fer2013` / `valence_arousal` where the model has those heads)."""
-    import torch
-
-    model.eval()
-    x = torch.rand(2, 1, input_size, input_size)
-    with torch.no_grad():
-        names = list(model(x).keys())
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, (x,), path, input_names=["crops"], output_names=names,
-                          dynamic_axes={"crops": {0: "n"}, **{k: {0: "n"} for k in names}},
-                          opset_version=17, dynamo=False)

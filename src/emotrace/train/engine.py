@@ -15,7 +15,6 @@ the engine owns the rest:
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import math
 import os
@@ -29,7 +28,9 @@ import torch
 
 from emotrace.config import config_to_dict
 from emotrace.errors import EmotraceError
-from emotrace.models.checkpoint import load_model, model_checkpoint, run_checkpoint, save_atomic
+from emotrace.eval.evaluation import Evaluation, write_evaluation
+from emotrace.models.checkpoint import load_model, model_checkpoint, save_atomic
+from emotrace.models.run_folder import RunFolder
 from emotrace.provenance import git_commit
 from emotrace.train.config import EngineConfig, dump_config
 from emotrace.train.logbook import Logbook
@@ -147,9 +148,9 @@ class WeightEma:
 # ------------------------------------------------------------------------------------------------------ the loop
 
 def train(cfg: EngineConfig, resume: bool = False, command: str = "",
-          on_epoch_end: Callable[[int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Run (or resume) one training run of `cfg.task`; returns the final evaluation of the run's model (empty
-    when `max_steps` stopped the run before its end)."""
+          on_epoch_end: Callable[[int, dict[str, Any]], None] | None = None) -> Evaluation | None:
+    """Run (or resume) one training run of `cfg.task`; returns the task's evaluation of the run's model (None
+    when `max_steps` stopped the run before its end, and in every process but the first)."""
     dist = Dist()
     torch.set_num_threads(max(1, cfg.threads // dist.world))
     device = pick_device(cfg, dist)
@@ -163,11 +164,13 @@ def train(cfg: EngineConfig, resume: bool = False, command: str = "",
 
 
 def _train(cfg: EngineConfig, resume: bool, command: str, on_epoch_end: Any, dist: Dist,
-           device: torch.device) -> dict[str, Any]:
-    out = Path(cfg.out_dir)
+           device: torch.device) -> Evaluation | None:
+    run = RunFolder(cfg.out_dir)
+    if cfg.ship_checkpoint not in ("best", "final"):
+        raise EmotraceError(f"ship_checkpoint must be best or final, not {cfg.ship_checkpoint!r}")
     if dist.main:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "config.yaml").write_text(dump_config(cfg))
+        run.path.mkdir(parents=True, exist_ok=True)
+        run.config.write_text(dump_config(cfg))
     task = create_task(cfg)
     task.setup(device)
     torch.manual_seed(cfg.seed)
@@ -191,7 +194,7 @@ def _train(cfg: EngineConfig, resume: bool, command: str, on_epoch_end: Any, dis
     best_metric = task.default_best_metric if cfg.best_metric == "auto" else cfg.best_metric
     state: dict[str, Any] = {"epoch": 0, "step": 0, "order": None, "best": {"epoch": -1, "value": -math.inf},
                              "stale": 0, "global_step": 0, "seconds": 0.0}
-    last = out / "last.pt"
+    last = run.last
     if resume and last.is_file():
         ck = torch.load(last, map_location="cpu", weights_only=False)
         model.load_state_dict(ck["model"])
@@ -208,12 +211,12 @@ def _train(cfg: EngineConfig, resume: bool, command: str, on_epoch_end: Any, dis
         state = ck["state"]
         log.info("resumed at epoch %d, step %d", state["epoch"] + 1, state["step"])
     elif resume:
-        log.info("no last.pt in %s: starting fresh", out)
+        log.info("no %s in %s: starting fresh", last.name, run.path)
     train_model: torch.nn.Module = model
     if dist.world > 1:
         train_model = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None)
-    logbook = Logbook(out, fresh=state["epoch"] == 0 and state["step"] == 0) if dist.main else None
+    logbook = Logbook(run, fresh=state["epoch"] == 0 and state["step"] == 0) if dist.main else None
     weights = task.sample_weights()
 
     def save_state() -> None:
@@ -297,7 +300,7 @@ def _train(cfg: EngineConfig, resume: bool, command: str, on_epoch_end: Any, dis
         if value > state["best"]["value"]:
             state["best"] = {"epoch": epoch, "value": float(value), "metric": best_metric}
             state["stale"] = 0
-            checkpoint(out / "best.pt", epoch)
+            checkpoint(run.best, epoch)
         else:
             state["stale"] += 1
         if logbook is not None:
@@ -306,7 +309,7 @@ def _train(cfg: EngineConfig, resume: bool, command: str, on_epoch_end: Any, dis
         state["order"] = None
         early = bool(cfg.early_stopping and state["stale"] >= cfg.early_stopping)
         if early or state["epoch"] == cfg.epochs:
-            checkpoint(out / "final.pt", epoch)
+            checkpoint(run.final, epoch)
         save_state()
         log.info("epoch %d/%d loss %.4f valid %s %.4f (%.0f rows/s)", epoch + 1, cfg.epochs, row["train_loss"],
                  best_metric, value, row["rows_per_s"])
@@ -318,19 +321,30 @@ def _train(cfg: EngineConfig, resume: bool, command: str, on_epoch_end: Any, dis
     if logbook is not None:
         logbook.close()
     if stopped_by_max_steps:
-        return {}
+        return None
     dist.barrier()
     if not dist.main:
-        return {}
+        return None
+    return _finish(cfg, task, run, state, early, best_metric, device, dist.world, command)
+
+
+def _finish(cfg: EngineConfig, task: Any, run: RunFolder, state: dict[str, Any], early: bool, best_metric: str,
+            device: torch.device, world: int, command: str) -> Evaluation:
+    """run.json, the prior a shipped model may need, and the task's evaluation of the run's model, written."""
     run_info = {
-        "task": cfg.task, "checkpoint": f"{cfg.ship_checkpoint}.pt", "epochs_done": state["epoch"],
+        "task": cfg.task, "checkpoint": getattr(run, cfg.ship_checkpoint).name, "epochs_done": state["epoch"],
         "best_epoch": state["best"]["epoch"] + 1, "best_metric": best_metric, "early_stopped": early,
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
-        "processes": dist.world, "threads": cfg.threads, "train_seconds": round(state["seconds"], 1),
-        "command": command, "commit": git_commit(),
+        "processes": world, "threads": cfg.threads, "train_rows": task.train_size(),
+        "train_seconds": round(state["seconds"], 1), "command": command, "commit": git_commit(),
     }
-    (out / "run.json").write_text(json.dumps(run_info, indent=2) + "\n")
-    final = load_model(run_checkpoint(out))
+    run.write_info(run_info)
+    prior = task.training_prior()
+    if prior is not None:
+        run.save_prior(*prior)
+    final = load_model(run.path)
     final.model.to(device)
-    ev = task.final_evaluation(final.model, out, command, run_info)
+    ev = task.evaluate(final)
+    ev.metrics["run"] = run_info
+    write_evaluation(run.path, ev, command, config=config_to_dict(cfg), metrics_csv=run.log)
     return ev

@@ -7,22 +7,23 @@ import csv
 import logging
 import math
 import os
-from pathlib import Path
 from typing import Any
+
+from emotrace.models.run_folder import RunFolder
 
 log = logging.getLogger("emotrace")
 
 
 class Logbook:
-    def __init__(self, out: Path, fresh: bool) -> None:
-        self.path = out / "metrics.csv"
+    def __init__(self, run: RunFolder, fresh: bool) -> None:
+        self.path = run.log
         if fresh and self.path.exists():
             self.path.unlink()
         self.tb = None
         try:
             from torch.utils.tensorboard import SummaryWriter
 
-            self.tb = SummaryWriter(str(out / "tensorboard"))
+            self.tb = SummaryWriter(str(run.tensorboard))
         except ImportError:
             log.info("tensorboard not installed: metrics go to metrics.csv only")
 
@@ -33,7 +34,7 @@ class Logbook:
                 rows = [r for r in csv.DictReader(fh) if int(r["epoch"]) < row["epoch"]]
         rows.append(row)
         fields = list(dict.fromkeys(k for r in rows for k in r))
-        tmp = self.path.with_name(f".metrics.csv.{os.getpid()}.part")
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
         with open(tmp, "w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=fields)
             w.writeheader()

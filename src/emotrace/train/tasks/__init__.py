@@ -9,14 +9,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import TYPE_CHECKING
+
+from emotrace.config import load_config
 from emotrace.errors import EmotraceError
 from emotrace.train.config import EngineConfig
-from emotrace.train.tasks.base import Task
+from emotrace.train.tasks.base import PLAIN, EvalRequest, Task
 from emotrace.train.tasks.classify import ClassifyTask
 from emotrace.train.tasks.distill import DistillTask
 from emotrace.train.tasks.frame import FrameTask
 from emotrace.train.tasks.mix import MixTask
 from emotrace.train.tasks.temporal import TemporalTask
+
+if TYPE_CHECKING:
+    from emotrace.models.checkpoint import LoadedModel
 
 TASKS: dict[str, type[Task]] = {t.name: t for t in (FrameTask, MixTask, ClassifyTask, TemporalTask, DistillTask)}
 
@@ -31,4 +38,16 @@ def create_task(cfg: EngineConfig) -> Task:
     return task_cls(cfg)
 
 
-__all__ = ["TASKS", "Task", "create_task"]
+def task_for(loaded: LoadedModel) -> Task:
+    """The task that trained `loaded` (run.json / checkpoint, or the manifest), configured as its run was: what
+    `emotrace evaluate` and `emotrace ship` score it with. Fields a newer version no longer has are left out."""
+    if loaded.task not in TASKS:
+        raise EmotraceError(f"{loaded.ref} was trained by task {loaded.task!r}, which this version does not know "
+                            f"(known: {', '.join(sorted(TASKS))})")
+    task_cls = TASKS[loaded.task]
+    names = {f.name for f in dataclasses.fields(task_cls.config_class)}
+    values = {k: v for k, v in loaded.config.items() if k in names and v is not None}
+    return task_cls(load_config(task_cls.config_class, None, **{**values, "task": loaded.task}))
+
+
+__all__ = ["PLAIN", "TASKS", "EvalRequest", "Task", "create_task", "task_for"]

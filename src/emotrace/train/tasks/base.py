@@ -1,17 +1,45 @@
-"""What a task supplies to the engine: the model, the training rows, the loss, validation metrics and the final
+"""What a task supplies to the engine: the model, the training rows, the loss, validation metrics and its one
 evaluation. The engine owns everything else (loop, optimiser, schedule, precision, EMA, checkpoints, resume, DDP).
+
+`evaluate` is the task's only scoring of a finished model: the engine calls it at a run's end, `emotrace evaluate`
+and `emotrace ship` call it on a run folder or shipped weights (the task named by run.json or the manifest), and
+`eval.evaluation.write_evaluation` writes whatever it returns.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
 
+from emotrace.errors import EmotraceError
+from emotrace.eval.evaluation import Evaluation
 from emotrace.models.contract import ModelContract
 from emotrace.train.config import EngineConfig
+
+if TYPE_CHECKING:
+    from emotrace.models.checkpoint import LoadedModel
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """What `emotrace evaluate` asks beyond a model and a dataset."""
+
+    split: str = "all"  # the dataset's split (train, valid, test; photos: all or holdout)
+    photos: bool = False  # a frame model on a photo set through the pipeline a user runs
+    restrict: bool = False  # only let the model choose classes the data has
+    data_format: str = "auto"
+    options: dict[str, Any] = field(default_factory=dict)  # reader options (label_mode, include_contempt, ...)
+
+    @property
+    def plain(self) -> bool:
+        """No reader option, restriction or format asked for: the dataset as its reader gives it."""
+        return not any(v is not None for v in self.options.values()) and not self.restrict
+
+
+PLAIN = EvalRequest()  # the request of an evaluation nobody narrowed (the engine's, ship's)
 
 
 class Task:
@@ -20,6 +48,7 @@ class Task:
     name: ClassVar[str] = ""
     config_class: ClassVar[type[EngineConfig]] = EngineConfig
     default_best_metric: ClassVar[str] = "accuracy"
+    frame_model: ClassVar[bool] = False  # its models are frame models the pipeline can run (and ship as one)
 
     def __init__(self, cfg: EngineConfig) -> None:
         self.cfg = cfg
@@ -65,6 +94,10 @@ class Task:
         """Forward pass and loss of one batch."""
         raise NotImplementedError
 
+    def training_prior(self) -> tuple[np.ndarray, str] | None:
+        """The class prior training drew (and how it was measured), kept in the run folder for shipping."""
+        return None
+
     # -- evaluation
     def validate(self, model: torch.nn.Module) -> dict[str, float]:
         """Validation metrics after an epoch (floats; the engine logs them and picks the best epoch)."""
@@ -73,7 +106,21 @@ class Task:
     def contract(self, model: torch.nn.Module) -> ModelContract:
         raise NotImplementedError
 
-    def final_evaluation(self, model: torch.nn.Module, out: Path, command: str,
-                         run_info: dict[str, Any]) -> dict[str, Any]:
-        """Score the run's model, write metrics.json and the report into `out`, return the metrics."""
+    def evaluate(self, loaded: LoadedModel, data: str | None = None,
+                 request: EvalRequest = PLAIN) -> Evaluation:
+        """Score a finished model: `data` None scores the run's own held-out data (what its training reported);
+        a dataset path scores any set the task can read."""
+        if request.photos:
+            raise EmotraceError(f"--photos scores a frame model through the pipeline; {loaded.ref} is a "
+                                f"{loaded.task} model")
+        if data is None:
+            return self.evaluate_own(loaded)
+        from emotrace.eval.evaluate import evaluate_dataset
+
+        split = None if request.split == "all" else request.split
+        return evaluate_dataset(loaded, data, split=split, data_format=request.data_format,
+                                options=request.options, restrict=request.restrict)
+
+    def evaluate_own(self, loaded: LoadedModel) -> Evaluation:
+        """The run's own evaluation data (read in `setup`, or now when the task was made from a run's config)."""
         raise NotImplementedError

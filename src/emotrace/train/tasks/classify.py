@@ -10,24 +10,28 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from emotrace.config import config_to_dict
-from emotrace.data.arrays import Arrays, batch_tensor, proxy_va_if_missing
+from emotrace.data.arrays import Arrays, batch_tensor, prepare_arrays, proxy_va_if_missing
 from emotrace.data.balance import balanced_sample_weights, class_weights, va_downsample
 from emotrace.data.readers import open_dataset
 from emotrace.data.splits import split_dataset
 from emotrace.errors import EmotraceError
-from emotrace.eval.evaluate import evaluate_arrays, prepare_arrays, write_evaluation
+from emotrace.eval.evaluate import evaluate_arrays, label_mapping
+from emotrace.eval.evaluation import Evaluation
 from emotrace.models.contract import ModelContract, contract_of, input_spec_of
-from emotrace.models.outputs import model_outputs, output_kind, predict
+from emotrace.models.outputs import frame_features, model_outputs, output_kind, predict
 from emotrace.train.augment import random_affine
 from emotrace.train.config import EngineConfig
 from emotrace.train.objective import make_objective
-from emotrace.train.tasks.base import Task
+from emotrace.train.tasks.base import PLAIN, EvalRequest, Task
+
+if TYPE_CHECKING:
+    from emotrace.models.checkpoint import LoadedModel
 
 log = logging.getLogger("emotrace")
 
@@ -77,11 +81,7 @@ class ClassifyTask(Task):
     def setup(self, device: torch.device) -> None:
         super().setup(device)
         cfg = self.cfg
-        ds = open_dataset(cfg.data, cfg.data_format, **cfg.data_options)
-        self.dataset = ds
-        parts = split_dataset(ds, cfg.split, cfg.seed, train_split=cfg.train_split, valid_split=cfg.valid_split,
-                              test_split=cfg.test_split, kfold=cfg.kfold, fold=cfg.fold,
-                              fixed_sizes=cfg.fixed_sizes, by_subject=cfg.by_subject)
+        ds, parts = self._read_parts()
         if "valid" not in parts:
             raise EmotraceError("a validation split is needed (valid_split, kfold or fixed)")
         probe = super().build_model()
@@ -91,9 +91,7 @@ class ClassifyTask(Task):
         if n_out is not None and n_out != len(ds.classes):
             raise EmotraceError(f"{cfg.arch} has {n_out} class outputs but {ds.name} has {len(ds.classes)} classes "
                                 f"({', '.join(ds.classes)}): set arch_kwargs num_classes: {len(ds.classes)}")
-        arrays = prepare_arrays(config_to_dict(cfg), self.spec, parts)
-        if self.target in ("va", "both"):
-            arrays = {k: proxy_va_if_missing(v, ds.classes) for k, v in arrays.items()}
+        arrays = self._arrays(parts)
         train = arrays["train"]
         if cfg.va_balance:
             keep = va_downsample(train.va, cfg.va_balance, rng=np.random.default_rng(cfg.seed))
@@ -104,8 +102,7 @@ class ClassifyTask(Task):
         if cfg.max_train:
             train = train.take(np.arange(min(cfg.max_train, len(train))))
         self.train = train
-        self.eval_arrays = {k: (v.take(np.arange(min(cfg.max_eval, len(v)))) if cfg.max_eval else v)
-                            for k, v in arrays.items() if k != "train"}
+        self.eval_arrays = {k: self._capped(v) for k, v in arrays.items() if k != "train"}
         n_classes = len(ds.classes)
         weights = class_weights(train.y, n_classes) if cfg.class_weights and self.target != "va" else None
         self.loss_name = cfg.loss if cfg.loss != "auto" else {
@@ -151,19 +148,50 @@ class ClassifyTask(Task):
         extra = {"features_from": self.cfg.features_from} if self.spec["kind"] == "features" else {}
         return contract_of(model, self.dataset.classes, outputs, **extra)
 
-    def final_evaluation(self, model: torch.nn.Module, out: Path, command: str,
-                         run_info: dict[str, Any]) -> dict[str, Any]:
+    def evaluate(self, loaded: LoadedModel, data: str | None = None,
+                 request: EvalRequest = PLAIN) -> Evaluation:
+        """The run's own data (named again, whole and plain) is scored as the run's end scored it: same split,
+        fold, clips and caps; other data by label names."""
+        same = (data is not None and Path(data).expanduser().resolve() == Path(self.cfg.data).expanduser().resolve()
+                and request.split == "all" and request.plain and not request.photos and not loaded.shipped)
+        return super().evaluate(loaded, None if same else data, request)
+
+    def evaluate_own(self, loaded: LoadedModel) -> Evaluation:
+        """The test split (k-fold, fixed) or the validation split, as in training."""
+        if not hasattr(self, "eval_arrays"):
+            ds, parts = self._read_parts()
+            role = "test" if "test" in parts else "valid"
+            self.spec = input_spec_of(loaded.model)
+            self.target = output_kind(loaded.model) if self.cfg.target == "auto" else self.cfg.target
+            self.eval_arrays = {role: self._capped(self._arrays({role: parts[role]})[role])}
         role = "test" if "test" in self.eval_arrays else "valid"
-        final = self.eval_arrays[role]
-        ds = self.dataset
-        ev = evaluate_arrays(self._predict(model, final), final, ds.classes)
-        ev.update({"split": role, "best_epoch": run_info["best_epoch"], "best_metric": run_info["best_metric"],
-                   "dataset": ds.name, "data": self.cfg.data, "rows": len(final), "train_rows": len(self.train),
-                   "run": run_info})
-        write_evaluation(out, ev, ds.classes, title=f"{self.cfg.name}: {self.cfg.arch} on {ds.name} ({role})",
-                         command=command, config=config_to_dict(self.cfg), metrics_csv=out / "metrics.csv",
-                         notes=ds.notes + (["valence/arousal targets are PROXIES"] if final.va_proxy else []))
-        return ev
+        final, ds = self.eval_arrays[role], self.dataset
+        ev = evaluate_arrays(self._predict(loaded.model, final), final, ds.classes,
+                             label_mapping(ds.classes, loaded.classes))
+        ev.update({"split": role, "dataset": ds.name, "data": self.cfg.data, "rows": len(final)})
+        return Evaluation(ev, title=f"{self.cfg.name}: {self.cfg.arch} on {ds.name} ({role})", classes=ds.classes,
+                          notes=ds.notes + (["valence/arousal targets are PROXIES"] if final.va_proxy else []))
+
+    def _read_parts(self) -> tuple[Any, dict[str, Any]]:
+        """The dataset and its parts (train, valid, test) as the config splits it."""
+        cfg = self.cfg
+        self.dataset = open_dataset(cfg.data, cfg.data_format, **cfg.data_options)
+        return self.dataset, split_dataset(
+            self.dataset, cfg.split, cfg.seed, train_split=cfg.train_split, valid_split=cfg.valid_split,
+            test_split=cfg.test_split, kfold=cfg.kfold, fold=cfg.fold, fixed_sizes=cfg.fixed_sizes,
+            by_subject=cfg.by_subject)
+
+    def _arrays(self, parts: dict[str, Any]) -> dict[str, Arrays]:
+        """Model inputs of dataset parts as the model's input spec asks (two-stage: through its frame model), with
+        valence/arousal proxies where the targets need them and the data have none."""
+        spec, embed = frame_features(self.spec, self.cfg.features_from)
+        arrays = prepare_arrays(config_to_dict(self.cfg), spec, parts, embed)
+        if self.target in ("va", "both"):
+            arrays = {k: proxy_va_if_missing(v, self.dataset.classes) for k, v in arrays.items()}
+        return arrays
+
+    def _capped(self, a: Arrays) -> Arrays:
+        return a.take(np.arange(min(self.cfg.max_eval, len(a)))) if self.cfg.max_eval else a
 
 
 def _class_outputs(model: torch.nn.Module) -> int | None:

@@ -8,23 +8,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from emotrace.data.proxies import va_from_distribution
+from emotrace.data.readers import detect_format
 from emotrace.data.readers.ferplus import FerPlusSplit, read_split
 from emotrace.errors import EmotraceError
-from emotrace.eval.ferplus import evaluate_ferplus
+from emotrace.eval.evaluation import Evaluation
+from emotrace.eval.ferplus import evaluate_ferplus, ferplus_evaluation
 from emotrace.labels import EMOTIONS
 from emotrace.models.contract import ModelContract, contract_of
 from emotrace.train.augment import random_affine
 from emotrace.train.config import EngineConfig
 from emotrace.train.losses import ccc
-from emotrace.train.tasks.base import Task
+from emotrace.train.tasks.base import PLAIN, EvalRequest, Task
 from emotrace.train.tasks.teachers import Teachers, log_of
+
+if TYPE_CHECKING:
+    from emotrace.models.checkpoint import LoadedModel
 
 
 @dataclass
@@ -77,6 +82,7 @@ class FrameTask(Task):
     name = "frame"
     config_class = FrameConfig
     default_best_metric = "ferplus7_accuracy"
+    frame_model = True
     cfg: FrameConfig
 
     def setup(self, device: torch.device) -> None:
@@ -84,13 +90,19 @@ class FrameTask(Task):
         self.read_data()
         self.load_teachers()
 
+    def valid_split(self) -> FerPlusSplit:
+        """FER+ Valid, capped at `max_eval` rows: what validation and the run's own evaluation score."""
+        if not hasattr(self, "valid"):
+            self.valid = read_split(self.cfg.data, "valid")
+            if self.cfg.max_eval:
+                self.valid = self.valid.subset(np.arange(min(self.cfg.max_eval, len(self.valid))))
+        return self.valid
+
     def read_data(self) -> None:
         """FER+ Train rows in `self.x` / `self.y`, FER+ Valid in `self.valid`."""
         cfg = self.cfg
         train = read_split(cfg.data, "train")
-        self.valid = read_split(cfg.data, "valid")
-        if cfg.max_eval:
-            self.valid = self.valid.subset(np.arange(min(cfg.max_eval, len(self.valid))))
+        self.valid_split()
         targets = ferplus_targets(train, cfg.label_mode, cfg.include_contempt)
         usable = ~np.isnan(targets["main"][:, 0]) | (cfg.fer2013_head & (targets["fer2013"] >= 0))
         x = train.images[usable]
@@ -189,14 +201,32 @@ class FrameTask(Task):
             model.train(was)
         return contract_of(model, self.classes, names, alignment="FER template (emotrace.faces.align)")
 
-    def final_evaluation(self, model: torch.nn.Module, out: Path, command: str,
-                         run_info: dict[str, Any]) -> dict[str, Any]:
-        from emotrace.eval.ferplus import write_ferplus_evaluation
+    def training_prior(self) -> tuple[np.ndarray, str] | None:
+        return np.asarray(self.ferplus_prior, np.float64), "mean FER+ training target"
 
-        ev = evaluate_ferplus(model, self.valid)
-        return write_ferplus_evaluation(out, ev, model_name=self.cfg.name, data=self.cfg.data, split="valid",
-                                        command=command, config=_config(self.cfg),
-                                        metrics_csv=out / "metrics.csv", extra=run_info)
+    def evaluate(self, loaded: LoadedModel, data: str | None = None,
+                 request: EvalRequest = PLAIN) -> Evaluation:
+        """A photo set through the pipeline (`request.photos`); FER+ as the model card reports it; any other
+        dataset by label names."""
+        if data is not None and request.photos:
+            return self.evaluate_photos(loaded, data, request.split)
+        fmt = request.data_format if request.data_format != "auto" or data is None else detect_format(data)
+        if data is not None and request.plain and fmt == "ferplus" and "embedding" in loaded.contract.outputs:
+            split = "valid" if request.split == "all" else request.split
+            return ferplus_evaluation(loaded.model, read_split(data, split), loaded.ref, data, split)
+        return super().evaluate(loaded, data, request)
+
+    def evaluate_own(self, loaded: LoadedModel) -> Evaluation:
+        return ferplus_evaluation(loaded.model, self.valid_split(), self.cfg.name, self.cfg.data, "valid")
+
+    def evaluate_photos(self, loaded: LoadedModel, data: str, rows: str) -> Evaluation:
+        """Every photo of a set (CK+, TFEID, SFEW, class folders) through the pipeline."""
+        from emotrace.eval.photos import photo_evaluation
+
+        if rows != "all":
+            raise EmotraceError(f"--photos scores --split all here ({loaded.ref} is a {loaded.task} model, which "
+                                "holds no groups out); --split holdout is for mix runs")
+        return photo_evaluation(loaded.ref, data, Path(data).name.lower())
 
 
 def _config(cfg: EngineConfig) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -25,12 +25,16 @@ from emotrace.data.photo_crops import PhotoCrops, group_holdout, load_photo_crop
 from emotrace.data.proxies import va_from_distribution
 from emotrace.errors import EmotraceError
 from emotrace.eval.calibration import expected_calibration_error
+from emotrace.eval.evaluation import Evaluation
 from emotrace.eval.metrics import classification_metrics
 from emotrace.labels import EMOTIONS, canonical
 from emotrace.models.outputs import predict_heads
 from emotrace.train.augment import random_affine, strong_augment
 from emotrace.train.tasks.frame import FrameConfig, FrameTask
 from emotrace.train.tasks.teachers import log_of
+
+if TYPE_CHECKING:
+    from emotrace.models.checkpoint import LoadedModel
 
 
 @dataclass
@@ -231,14 +235,35 @@ class MixTask(FrameTask):
         row["mix_mean_uar"] = float(np.mean(uars))
         return row
 
-    def final_evaluation(self, model: torch.nn.Module, out: Path, command: str,
-                         run_info: dict[str, Any]) -> dict[str, Any]:
-        import json
+    def training_prior(self) -> tuple[np.ndarray, str] | None:
+        return self.prior, f"class prior of the training draw (balance: {self.cfg.balance})"
 
-        metrics = super().final_evaluation(model, out, command, run_info)
-        held = self.holdout_metrics(model)
-        (out / "holdout.json").write_text(json.dumps(
-            {"command": command, "holdout_fraction": self.cfg.holdout_fraction, "exclude": self.cfg.exclude,
-             "sets": held}, indent=1))
-        metrics["holdout"] = {n: {"accuracy": m["accuracy"], "uar": m["uar"]} for n, m in held.items()}
-        return metrics
+    def evaluate_own(self, loaded: LoadedModel) -> Evaluation:
+        """FER+ Valid as the frame task scores it, and each held-out group set (contempt folded away)."""
+        if not hasattr(self, "holdouts"):
+            self.setup(torch.device("cpu"))
+        ev = super().evaluate_own(loaded)
+        ev.metrics["holdout"] = self.holdout_metrics(loaded.model)
+        ev.headline.update({f"{n}_holdout_{k}": m[k] for n, m in ev.metrics["holdout"].items()
+                            for k in ("accuracy", "uar")})
+        return ev
+
+    def evaluate_photos(self, loaded: LoadedModel, data: str, rows: str) -> Evaluation:
+        """A photo set through the pipeline: every photo, or (`holdout`) the groups this run held out of training,
+        which for a set the run excluded is every photo."""
+        from emotrace.eval.photos import photo_evaluation
+
+        if rows not in ("all", "holdout"):
+            raise EmotraceError("--photos scores --split all or holdout")
+        name = self._set_name(data)
+        if name in self.cfg.exclude:
+            rows = "all"
+        return photo_evaluation(loaded.ref, data, name, rows, self.cfg.holdout_fraction, self.cfg.holdout_seed)
+
+    def _set_name(self, data: str) -> str:
+        """The run's name for a photo set folder (its `extra` key), else the folder's name."""
+        where = Path(data).expanduser().resolve()
+        for name, root in self.cfg.extra.items():
+            if Path(root).expanduser().resolve() == where:
+                return name
+        return where.name.lower()

@@ -16,12 +16,10 @@ proxies of those targets, learnt with a CCC loss, and reported as proxies.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -30,14 +28,26 @@ import torch.nn.functional as F
 from emotrace.config import config_to_dict
 from emotrace.data.proxies import va_from_distribution
 from emotrace.data.rendered import ckplus_chains, ckplus_subjects, ckplus_test_clips, ferplus_sequences, fold_subjects
-from emotrace.eval.sequence_features import SequenceFeatures, ckplus_scores, featurise, run_sequences
+from emotrace.eval.evaluation import Evaluation
+from emotrace.eval.sequence_features import (
+    SequenceFeatures,
+    cached_features,
+    ckplus_scores,
+    feature_cache_dir,
+    feature_file,
+    featurise,
+    run_sequences,
+)
 from emotrace.eval.sequences import sequence_metrics
 from emotrace.labels import EMOTIONS
 from emotrace.models.contract import ModelContract, contract_of
 from emotrace.models.runtime import FrameModelRunner
 from emotrace.train.config import EngineConfig
 from emotrace.train.losses import ccc
-from emotrace.train.tasks.base import Task
+from emotrace.train.tasks.base import PLAIN, EvalRequest, Task
+
+if TYPE_CHECKING:
+    from emotrace.models.checkpoint import LoadedModel
 
 log = logging.getLogger("emotrace")
 
@@ -79,38 +89,32 @@ class TemporalConfig(EngineConfig):
     ship_checkpoint: str = "final"
 
 
-def _cached(path: Path, build: Any) -> SequenceFeatures:
-    if path.is_file():
-        return SequenceFeatures.load(path)
-    feats = build()
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    feats.save(tmp)
-    tmp.replace(path)
-    return feats
-
-
-def prepare_features(cfg: TemporalConfig) -> dict[str, Any]:
-    """Render and featurise everything a run needs, cached (`feature_cache`) for reruns and the other folds."""
-    cache = Path(cfg.feature_cache or Path(cfg.out_dir) / f"features-{cfg.frame_model}-{cfg.seed}")
-    cache.mkdir(parents=True, exist_ok=True)
+def prepare_features(cfg: TemporalConfig, parts: tuple[str, ...] = ("fer_train", "fer_valid", "ck_train",
+                                                                     "ck_test")) -> dict[str, Any]:
+    """Render and featurise the parts a run needs, cached (`feature_cache`) for reruns, the other folds and the
+    run's evaluation, with the CK+ subjects behind them."""
+    c = config_to_dict(cfg)
+    cache = feature_cache_dir(c)
     runner = FrameModelRunner(cfg.frame_model, runtime="auto", threads=cfg.threads)
     subjects = ckplus_subjects(cfg.ckplus_root)
-    t0 = time.perf_counter()
-    fer_train = _cached(cache / f"ferplus-train-{cfg.ferplus_sequences}x{cfg.length}.npz", lambda: featurise(
-        ferplus_sequences(cfg.ferplus_root, "train", cfg.ferplus_sequences, cfg.length, cfg.seed), runner))
-    fer_valid = _cached(cache / f"ferplus-valid-{cfg.ferplus_valid_sequences}x{cfg.length}.npz", lambda: featurise(
-        ferplus_sequences(cfg.ferplus_root, "valid", cfg.ferplus_valid_sequences, cfg.length, cfg.seed + 1),
-        runner))
-    ck_train = _cached(cache / f"ckplus-chains-{cfg.ckplus_clips_per_subject}.npz", lambda: featurise(
-        ckplus_chains(subjects, cfg.ckplus_clips_per_subject, cfg.seed), runner))
     clips, clip_labels = ckplus_test_clips(subjects, cfg.seed)
-    ck_test = _cached(cache / "ckplus-test.npz", lambda: featurise(clips, runner))
+    build = {
+        "fer_train": lambda: ferplus_sequences(cfg.ferplus_root, "train", cfg.ferplus_sequences, cfg.length,
+                                               cfg.seed),
+        "fer_valid": lambda: ferplus_sequences(cfg.ferplus_root, "valid", cfg.ferplus_valid_sequences, cfg.length,
+                                               cfg.seed + 1),
+        "ck_train": lambda: ckplus_chains(subjects, cfg.ckplus_clips_per_subject, cfg.seed),
+        "ck_test": lambda: clips,
+    }
+    t0 = time.perf_counter()
+    data: dict[str, Any] = {part: cached_features(cache / feature_file(part, c),
+                                                  lambda part=part: featurise(build[part](), runner))
+                            for part in parts}
     log.info("features ready in %.0fs (%s)", time.perf_counter() - t0, cache)
-    clip_subjects = [name for name in sorted(subjects) for _ in subjects[name]]
-    chain_subjects = [name for name in sorted(subjects) for _ in range(cfg.ckplus_clips_per_subject)]
-    return {"fer_train": fer_train, "fer_valid": fer_valid, "ck_train": ck_train, "ck_test": ck_test,
-            "ck_test_labels": clip_labels, "ck_test_subjects": clip_subjects, "ck_train_subjects": chain_subjects,
-            "subjects": subjects}
+    data.update(ck_test_labels=clip_labels, subjects=subjects,
+                ck_test_subjects=[name for name in sorted(subjects) for _ in subjects[name]],
+                ck_train_subjects=[name for name in sorted(subjects) for _ in range(cfg.ckplus_clips_per_subject)])
+    return data
 
 
 def resample(batch: dict[str, torch.Tensor], gen: torch.Generator, fps: float, factors: list[float],
@@ -170,14 +174,12 @@ class TemporalTask(Task):
         cfg = self.cfg
         data = prepare_features(cfg)
         self.data = data
-        self.held = fold_subjects(data["subjects"], cfg.kfold, cfg.fold, cfg.seed) if cfg.fold >= 0 else set()
+        self.held = self._held(data)
         idx = np.array([i for i, s in enumerate(data["ck_train_subjects"]) if s not in self.held], np.int64)
         train = SequenceFeatures.concat([data["fer_train"], data["ck_train"].subset(idx)])
         if cfg.max_train:
             train = train.subset(np.arange(min(cfg.max_train, len(train))))
-        self.valid = data["fer_valid"]
-        if cfg.max_eval:
-            self.valid = self.valid.subset(np.arange(min(cfg.max_eval, len(self.valid))))
+        self.valid = self._capped_valid(data["fer_valid"])
         log.info("training on %d sequences (%d CK+ chains; held-out subjects: %d)", len(train), len(idx),
                  len(self.held))
         keep_on = self.storage_device()
@@ -188,25 +190,32 @@ class TemporalTask(Task):
         self.va = torch.from_numpy(va).to(keep_on)
         self.input_dim = int(train.embedding.shape[-1])
 
+    def _capped_valid(self, valid: SequenceFeatures) -> SequenceFeatures:
+        return valid.subset(np.arange(min(self.cfg.max_eval, len(valid)))) if self.cfg.max_eval else valid
+
     def arch_kwargs(self) -> dict[str, Any]:
         return {"input_dim": self.input_dim, **self.cfg.arch_kwargs}
+
+    def _held(self, data: dict[str, Any]) -> set[str]:
+        """The CK+ subjects of this run's fold (none for a run on every subject)."""
+        cfg = self.cfg
+        return fold_subjects(data["subjects"], cfg.kfold, cfg.fold, cfg.seed) if cfg.fold >= 0 else set()
 
     def build_model(self) -> torch.nn.Module:
         from emotrace.models import create_model
 
-        return create_model(self.cfg.arch, **self.arch_kwargs())
+        model = create_model(self.cfg.arch, **self.arch_kwargs())
+        # A model that reads the time between steps (time-aware or look-ahead) says so; its batches are resampled.
+        self.time_aware = bool(getattr(model, "time_aware", False) or getattr(model, "offline", False))
+        return model
 
     def train_size(self) -> int:
         return len(self.x)
 
-    def _time_aware(self) -> bool:
-        return self.cfg.arch in ("emotrace-tgru", "emotrace-tlstm", "emotrace-lookahead-gru",
-                                 "emotrace-lookahead-lstm")
-
     def batch(self, idx: np.ndarray, gen: torch.Generator) -> dict[str, torch.Tensor]:
         i = torch.from_numpy(idx).to(self.x.device)
         out = {k: v[i] for k, v in (("x", self.x), ("tgt", self.tgt), ("mask", self.mask), ("va", self.va))}
-        if self._time_aware():
+        if self.time_aware:
             out = resample(out, gen, self.cfg.fps, self.cfg.rate_factors, self.cfg.drop_prob, self.cfg.gap_prob,
                            float(self.cfg.arch_kwargs.get("reset_s", 1.0)))
         return {k: v.to(self.device) for k, v in out.items()}
@@ -223,16 +232,15 @@ class TemporalTask(Task):
             loss = loss + self.cfg.change_weight * change_per_second(logits, m, batch.get("dt"), self.cfg.fps)
         return loss
 
-    def _valid_metrics(self, model: torch.nn.Module) -> dict[str, Any]:
-        res = run_sequences(model, self.valid)
-        m = sequence_metrics(self.valid.frame_probs, res["probs"], self.valid.labels, self.valid.change_points,
-                             fps=25.0)
+    def _valid_metrics(self, model: torch.nn.Module, valid: SequenceFeatures | None = None) -> dict[str, Any]:
+        valid = self.valid if valid is None else valid
+        res = run_sequences(model, valid)
+        m = sequence_metrics(valid.frame_probs, res["probs"], valid.labels, valid.change_points, fps=25.0)
         if "valence_arousal" in res:
             from emotrace.eval.metrics import regression_metrics
 
-            mask = self.valid.mask
-            m["va_proxy"] = regression_metrics(res["valence_arousal"][mask],
-                                               va_from_distribution(self.valid.targets[mask]))
+            m["va_proxy"] = regression_metrics(res["valence_arousal"][valid.mask],
+                                               va_from_distribution(valid.targets[valid.mask]))
         return m
 
     def validate(self, model: torch.nn.Module) -> dict[str, float]:
@@ -246,20 +254,29 @@ class TemporalTask(Task):
         outputs = ("logits", "valence_arousal") if getattr(model, "va_head", None) is not None else ("logits",)
         return contract_of(model, EMOTIONS, outputs, frame_model=self.cfg.frame_model)
 
-    def final_evaluation(self, model: torch.nn.Module, out: Path, command: str,
-                         run_info: dict[str, Any]) -> dict[str, Any]:
-        from emotrace.eval.report import write_report
-        from emotrace.provenance import git_commit
+    def evaluate(self, loaded: LoadedModel, data: str | None = None,
+                 request: EvalRequest = PLAIN) -> Evaluation:
+        """A folder of videos (flicker through the pipeline), FER+ (rendered Valid sequences) or CK+ (test clips);
+        no data: the run's own Valid sequences and held-out CK+ subjects."""
+        if data is None or request.photos:
+            return super().evaluate(loaded, data, request)
+        from emotrace.eval.temporal import temporal_evaluation
 
-        model = model.cpu()
+        return temporal_evaluation(loaded, data)
+
+    def evaluate_own(self, loaded: LoadedModel) -> Evaluation:
+        if not hasattr(self, "data"):  # made from a run's config: only the parts its evaluation reads
+            self.data = prepare_features(self.cfg, ("fer_valid", "ck_test"))
+            self.held = self._held(self.data)
+            self.valid = self._capped_valid(self.data["fer_valid"])
+        model = loaded.model.cpu()
         metrics: dict[str, Any] = {"fold": self.cfg.fold, "held_out_subjects": sorted(self.held),
-                                   "ferplus_valid_synthetic": self._valid_metrics(model), "run": run_info}
+                                   "ferplus_valid_synthetic": self._valid_metrics(model)}
         if self.held:
             data = self.data
             idx = np.array([i for i, s in enumerate(data["ck_test_subjects"]) if s in self.held], np.int64)
             labels = [data["ck_test_labels"][i] for i in idx]
             metrics["ckplus_held_out"] = ckplus_scores(model, data["ck_test"].subset(idx), labels)
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float) + "\n")
         syn = metrics["ferplus_valid_synthetic"]
         shown = {"temporal_frame_accuracy": syn["temporal"]["frame_accuracy"],
                  "frame_model_frame_accuracy": syn["frame"]["frame_accuracy"],
@@ -268,6 +285,5 @@ class TemporalTask(Task):
         if "ckplus_held_out" in metrics:
             shown["ckplus_held_out_temporal"] = metrics["ckplus_held_out"]["temporal_last_frame_accuracy"]
             shown["ckplus_held_out_frame"] = metrics["ckplus_held_out"]["frame_last_frame_accuracy"]
-        write_report(out, shown, title=f"{self.cfg.name}: {self.cfg.arch} over {self.cfg.frame_model} embeddings",
-                     command=command or None, config=config_to_dict(self.cfg), commit=git_commit())
-        return metrics
+        return Evaluation(metrics, title=f"{self.cfg.name}: {self.cfg.arch} over {self.cfg.frame_model} embeddings",
+                          headline=shown)
