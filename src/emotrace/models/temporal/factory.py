@@ -8,7 +8,7 @@ from pathlib import Path
 from emotrace.models.manifest import default_model, weight_record
 from emotrace.models.temporal.causal import OnnxRnnTemporal, RnnTemporal
 from emotrace.models.temporal.filters import LOOKAHEAD, LOOKAHEAD_SUFFIX, EmaTemporal, HmmTemporal, LookaheadTemporal
-from emotrace.models.temporal.offline import OFFLINE_ARCHS, OfflineRnnTemporal, OnnxOfflineTemporal, offline_model
+from emotrace.models.temporal.offline import OfflineRnnTemporal, OnnxOfflineTemporal, offline_model
 from emotrace.models.temporal.stage import TemporalStage
 
 
@@ -65,16 +65,16 @@ def _causal(name: str, frame_model: str | None, runtime: str = "auto") -> Tempor
 
         loaded = load_model(name)
         temporal, reads, what = loaded.task == "temporal", loaded.frame_model, f"trained by task {loaded.task!r}"
-        arch = loaded.arch
+        looks_ahead = bool(getattr(loaded.model, "offline", False))  # what the model's class states
     else:
         rec = weight_record(name)
         temporal, reads, what = rec.role == "temporal", rec.frame_model, f"its role is {rec.role!r}"
-        arch = rec.arch
+        looks_ahead = rec.contract.offline  # the same fact, carried by the record's contract
     if not temporal:
         raise EmotraceError(f"{name!r} is not a temporal model ({what})")
     if frame_model is not None and reads != frame_model:
         raise EmotraceError(f"temporal model {name} reads {reads} embeddings, "
                             f"not {frame_model}'s; pick that frame model or --temporal ema")
-    if arch in OFFLINE_ARCHS:
+    if looks_ahead:
         return _on_runtime(name, runtime, OnnxOfflineTemporal, OfflineRnnTemporal)
     return _on_runtime(name, runtime, OnnxRnnTemporal, RnnTemporal)

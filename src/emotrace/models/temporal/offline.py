@@ -180,13 +180,11 @@ class OnnxOfflineTemporal(OfflineRnnTemporal):
         return res["logits"], res.get("valence_arousal")
 
 
-OFFLINE_ARCHS = ("emotrace-lookahead-gru", "emotrace-lookahead-lstm")
-
-
 def offline_model(frame_model: str | None) -> str | None:
-    """The shipped look-ahead model reading `frame_model`'s embeddings (files use it under `auto`), if any."""
+    """The shipped look-ahead model reading `frame_model`'s embeddings (files use it under `auto`), if any: the
+    record's contract says whether a model looks ahead (its class states it; `contract_of`), so no torch here."""
     from emotrace.models.manifest import manifest
 
-    names = sorted(n for n, r in manifest().items() if r.role == "temporal" and r.arch in OFFLINE_ARCHS
+    names = sorted(n for n, r in manifest().items() if r.role == "temporal" and r.contract.offline
                    and (frame_model is None or r.frame_model == frame_model))
     return names[0] if names else None
