@@ -101,7 +101,7 @@ def test_a_temporal_model_must_match_the_frame_model(monkeypatch):
         factory.create_temporal("gru-a", frame_model="frame-b")
     with pytest.raises(EmotraceError, match="not a temporal model"):
         factory.create_temporal("frame-a", frame_model="frame-a")
-    with pytest.raises(EmotraceError, match="must be a number"):
+    with pytest.raises(EmotraceError, match="time constant must be a number"):
         factory.create_temporal("ema:fast")
 
 

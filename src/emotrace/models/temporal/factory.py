@@ -1,14 +1,16 @@
-"""`create_temporal`: a temporal spec (auto | ema[:tau] | hmm[:rate] | shipped name | run folder, each optionally
-+lookahead) to the stage that runs it, on ONNX Runtime where the weights ship an export, else PyTorch."""
+"""`create_temporal`: a temporal spec (parsed by `TemporalSpec.parse`, the grammar the config check reads too) to
+the stage that runs it, on ONNX Runtime where the weights ship an export, else PyTorch."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from emotrace.errors import EmotraceError
 from emotrace.models.manifest import default_model, weight_record
 from emotrace.models.temporal.causal import OnnxRnnTemporal, RnnTemporal
-from emotrace.models.temporal.filters import LOOKAHEAD, LOOKAHEAD_SUFFIX, EmaTemporal, HmmTemporal, LookaheadTemporal
+from emotrace.models.temporal.filters import LOOKAHEAD, EmaTemporal, HmmTemporal, LookaheadTemporal
 from emotrace.models.temporal.offline import OfflineRnnTemporal, OnnxOfflineTemporal, offline_model
+from emotrace.models.temporal.spec import TemporalSpec
 from emotrace.models.temporal.stage import TemporalStage
 
 
@@ -32,34 +34,33 @@ def create_temporal(name: str = "auto", frame_model: str | None = None, offline:
     """`auto`: the shipped default temporal model trained on `frame_model`'s embeddings where one exists, else EMA
     smoothing (and the output says so); with `offline` (files) the shipped look-ahead model for that frame model
     where there is one. `NAME+lookahead` adds fixed-lag HMM decoding to any causal stage. A named temporal model
-    must match the frame model it reads. A shipped causal model runs on ONNX Runtime unless `runtime` is torch (so
-    the ONNX pipeline never imports torch for it)."""
-    if name.endswith(LOOKAHEAD_SUFFIX):
-        inner = _causal(name[:-len(LOOKAHEAD_SUFFIX)] or "auto", frame_model, runtime)
-        return LookaheadTemporal(inner, **LOOKAHEAD)
-    if offline and name == "auto":
+    must match the frame model it reads. A shipped model runs on ONNX Runtime unless `runtime` is torch (so the
+    ONNX pipeline never imports torch for it)."""
+    spec = TemporalSpec.parse(name)
+    if spec.lookahead:
+        return LookaheadTemporal(_stage(spec, frame_model, runtime), **LOOKAHEAD)
+    if offline and spec.kind == "auto":
         found = offline_model(frame_model)
         if found:
-            return _causal(found, frame_model, runtime)
-    return _causal(name, frame_model, runtime)
+            return _model(found, frame_model, runtime)
+    return _stage(spec, frame_model, runtime)
 
 
-def _causal(name: str, frame_model: str | None, runtime: str = "auto") -> TemporalStage:
-    from emotrace.errors import EmotraceError
-
-    if name == "auto":
+def _stage(spec: TemporalSpec, frame_model: str | None, runtime: str) -> TemporalStage:
+    """The stage of `spec` without its +lookahead (`auto`: the causal default)."""
+    if spec.kind == "auto":
         default = default_model("temporal", frame_model)
-        return _on_runtime(default, runtime, OnnxRnnTemporal, RnnTemporal) if default else EmaTemporal()
-    if name == "ema":
-        return EmaTemporal()
-    if name == "hmm":
-        return HmmTemporal()
-    if name.startswith(("ema:", "hmm:")):
-        try:
-            value = float(name.split(":", 1)[1])
-        except ValueError:
-            raise EmotraceError(f"temporal stage {name!r}: the parameter must be a number (ema:0.4, hmm:1.0)") from None
-        return EmaTemporal(tau_s=value) if name.startswith("ema:") else HmmTemporal(switch_rate=value)
+        return _model(default, frame_model, runtime) if default else EmaTemporal()
+    if spec.kind == "ema":
+        return EmaTemporal() if spec.value is None else EmaTemporal(tau_s=spec.value)
+    if spec.kind == "hmm":
+        return HmmTemporal() if spec.value is None else HmmTemporal(switch_rate=spec.value)
+    return _model(spec.ref, frame_model, runtime)
+
+
+def _model(name: str, frame_model: str | None, runtime: str) -> TemporalStage:
+    """A trained temporal model by shipped name or run folder, checked against the frame model it reads; causal or
+    look-ahead as the model states (a shipped record's contract, a run's loaded model)."""
     if Path(name).expanduser().exists():  # a training run folder or checkpoint, used before (or without) shipping
         from emotrace.models.checkpoint import load_model
 
