@@ -7,26 +7,24 @@ from pathlib import Path
 
 from emotrace.errors import EmotraceError
 from emotrace.models.manifest import default_model, weight_record
-from emotrace.models.temporal.causal import OnnxRnnTemporal, RnnTemporal
+from emotrace.models.temporal.causal import RnnTemporal
 from emotrace.models.temporal.filters import LOOKAHEAD, EmaTemporal, HmmTemporal, LookaheadTemporal
-from emotrace.models.temporal.offline import OfflineRnnTemporal, OnnxOfflineTemporal, offline_model
+from emotrace.models.temporal.offline import OfflineRnnTemporal, offline_model
 from emotrace.models.temporal.spec import TemporalSpec
 from emotrace.models.temporal.stage import TemporalStage
 
 
-def _on_runtime(weights: str, runtime: str, onnx_stage: type[TemporalStage],
-                torch_stage: type[TemporalStage]) -> TemporalStage:
-    """`onnx_stage` where the runtime allows it, ONNX Runtime imports and the weights are shipped with an export
-    (so the ONNX pipeline never imports torch), else `torch_stage` (also for run folders). The ONNX stages run one
-    thread each: a step is a few small matrix products."""
+def _on_runtime(weights: str, runtime: str) -> bool:
+    """Whether `weights` run on ONNX Runtime: where the runtime allows it, ONNX Runtime imports and the weights are
+    shipped with an export (so the ONNX pipeline never imports torch); else PyTorch (also for run folders). The
+    ONNX steps run one thread each: a step is a few small matrix products."""
     if runtime != "torch" and not Path(weights).expanduser().exists() and weight_record(weights).onnx_file:
         try:
             import onnxruntime  # noqa: F401
         except ImportError:
-            pass
-        else:
-            return onnx_stage(weights)
-    return torch_stage(weights)
+            return False
+        return True
+    return False
 
 
 def create_temporal(name: str = "auto", frame_model: str | None = None, offline: bool = False,
@@ -61,6 +59,7 @@ def _stage(spec: TemporalSpec, frame_model: str | None, runtime: str) -> Tempora
 def _model(name: str, frame_model: str | None, runtime: str) -> TemporalStage:
     """A trained temporal model by shipped name or run folder, checked against the frame model it reads; causal or
     look-ahead as the model states (a shipped record's contract, a run's loaded model)."""
+    loaded = None
     if Path(name).expanduser().exists():  # a training run folder or checkpoint, used before (or without) shipping
         from emotrace.models.checkpoint import load_model
 
@@ -76,6 +75,5 @@ def _model(name: str, frame_model: str | None, runtime: str) -> TemporalStage:
     if frame_model is not None and reads != frame_model:
         raise EmotraceError(f"temporal model {name} reads {reads} embeddings, "
                             f"not {frame_model}'s; pick that frame model or --temporal ema")
-    if looks_ahead:
-        return _on_runtime(name, runtime, OnnxOfflineTemporal, OfflineRnnTemporal)
-    return _on_runtime(name, runtime, OnnxRnnTemporal, RnnTemporal)
+    stage = OfflineRnnTemporal if looks_ahead else RnnTemporal
+    return stage.from_loaded(loaded, name) if loaded is not None else stage.load(name, onnx=_on_runtime(name, runtime))
