@@ -75,6 +75,6 @@ def test_the_config_check_and_the_factory_accept_and_refuse_the_same_specs(text)
 def test_a_shipped_frame_model_is_not_a_temporal_stage():
     if not SHIPPED_FRAME:
         pytest.skip("no shipped frame model")
-    text = f"'{SHIPPED_FRAME[0]}' is not a temporal model (its role is 'frame')"
+    text = f"temporal '{SHIPPED_FRAME[0]}' is not a temporal model (its role is 'frame')"
     with pytest.raises(EmotraceError, match=re.escape(text)):
         AnalyzerConfig(temporal=SHIPPED_FRAME[0])

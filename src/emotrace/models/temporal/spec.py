@@ -71,5 +71,5 @@ class TemporalSpec:
         if rec is None:
             raise _refused(text)
         if rec.role != "temporal":
-            raise EmotraceError(f"{base!r} is not a temporal model (its role is {rec.role!r})")
+            raise EmotraceError(f"temporal {base!r} is not a temporal model (its role is {rec.role!r})")
         return cls("model", ref=base, lookahead=lookahead)
