@@ -8,10 +8,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from emotrace.errors import EmotraceError
+from emotrace.models.temporal.spec import TemporalSpec
 
 DETECTORS = ("auto", "blazeface", "haar")
 RUNTIMES = ("auto", "onnx", "torch")
@@ -74,15 +74,6 @@ def _number(name: str, v: Any, lo: float, hi: float | None = None, integer: bool
     raise EmotraceError(f"{name} must be {kind} {rng} (got {v!r})")
 
 
-def temporal_choices() -> list[str]:
-    """Every value `temporal` accepts, for messages."""
-    from emotrace.models.manifest import manifest
-
-    shipped = sorted(k for k, v in manifest().items() if v.role == "temporal")
-    return ["auto", "ema", "ema:<seconds>", "hmm", "hmm:<switches per second>", *shipped,
-            "a temporal training run folder", "any of these +lookahead"]
-
-
 def check_analyzer_config(cfg: AnalyzerConfig) -> None:
     """Raise EmotraceError (one line, naming the option and what it accepts) for any value out of range."""
     for name, value, allowed in (("detector", cfg.detector, DETECTORS), ("runtime", cfg.runtime, RUNTIMES),
@@ -98,18 +89,4 @@ def check_analyzer_config(cfg: AnalyzerConfig) -> None:
     _number("threads", cfg.threads, 0, 1024, integer=True)
     if not isinstance(cfg.frame_model, str) or not cfg.frame_model:
         raise EmotraceError(f"frame_model must be a shipped weights name or 'default' (got {cfg.frame_model!r})")
-    t = cfg.temporal
-    if not isinstance(t, str) or not t:
-        raise EmotraceError(f"temporal must be one of {', '.join(temporal_choices())} (got {t!r})")
-    base = (t[:-len("+lookahead")] or "auto") if t.endswith("+lookahead") else t
-    if base.startswith(("ema:", "hmm:")):
-        try:
-            tau = float(base.split(":", 1)[1])
-        except ValueError:
-            tau = float("nan")
-        if not (tau > 0 and tau < float("inf")):
-            what = ("the time constant must be a number of seconds above 0 (ema:0.4)" if base.startswith("ema:")
-                    else "the switch rate must be a number of label switches per second above 0 (hmm:1.0)")
-            raise EmotraceError(f"temporal {t!r}: {what}")
-    elif base not in ("auto", "ema", "hmm") and base not in temporal_choices() and not Path(base).expanduser().exists():
-        raise EmotraceError(f"temporal must be one of {', '.join(temporal_choices())} (got {t!r})")
+    TemporalSpec.parse(cfg.temporal)  # the grammar create_temporal reads too, so both refuse the same specs

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from emotrace.models import create_model
+from emotrace.models.manifest import manifest
 from emotrace.models.temporal.causal import RnnTemporal
 from emotrace.models.temporal.filters import EmaTemporal
 
@@ -94,27 +95,29 @@ def test_a_temporal_model_must_match_the_frame_model(monkeypatch):
             "gru-a": record("gru-a", "temporal", default=True, frame_model="frame-a")}
     monkeypatch.setattr(man, "manifest", lambda: fake)
     monkeypatch.setattr(factory, "weight_record", lambda n: fake[n])
-    monkeypatch.setattr(factory, "RnnTemporal", lambda n: f"rnn:{n}")
+    monkeypatch.setattr(factory.RnnTemporal, "load", classmethod(lambda cls, n, onnx=False: f"rnn:{n}"))
     assert factory.create_temporal("auto", frame_model="frame-a") == "rnn:gru-a"
     assert isinstance(factory.create_temporal("auto", frame_model="frame-b"), EmaTemporal)
     with pytest.raises(EmotraceError, match="reads frame-a embeddings"):
         factory.create_temporal("gru-a", frame_model="frame-b")
     with pytest.raises(EmotraceError, match="not a temporal model"):
         factory.create_temporal("frame-a", frame_model="frame-a")
-    with pytest.raises(EmotraceError, match="must be a number"):
+    with pytest.raises(EmotraceError, match="time constant must be a number"):
         factory.create_temporal("ema:fast")
 
 
-def test_the_onnx_temporal_step_matches_the_torch_one():
-    """The ONNX pipeline steps the shipped GRU on ONNX Runtime: same outputs as PyTorch, per track, as tracks come
-    and go."""
-    from emotrace.models.manifest import default_model
-    from emotrace.models.temporal.causal import OnnxRnnTemporal
+CAUSAL_SHIPPED = sorted(n for n, r in manifest().items() if r.role == "temporal" and not r.contract.offline
+                        and r.onnx_file)
 
-    name = default_model("temporal", default_model("frame"))
-    if name is None:
+
+@pytest.mark.parametrize("name", CAUSAL_SHIPPED or ["none"])
+def test_the_onnx_temporal_step_matches_the_torch_one(name):
+    """The ONNX pipeline steps a shipped causal model (plain or time-aware) on ONNX Runtime: same outputs as
+    PyTorch, per track, as tracks come and go (one stage class, two step backends)."""
+    if name == "none":
         pytest.skip("no shipped temporal model")
-    a, b = RnnTemporal(name), OnnxRnnTemporal(name)
+    a, b = RnnTemporal.load(name), RnnTemporal.load(name, onnx=True)
+    assert (a.description, a.time_aware) == (b.description, b.time_aware)
     assert a.has_valence_arousal == b.has_valence_arousal
     rng = np.random.default_rng(0)
     schedule = [[1], [1, 2], [2, 1], [3], [1, 3, 2], [2]]

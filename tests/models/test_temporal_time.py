@@ -93,7 +93,7 @@ def _stages():
         "timed": lambda: RnnTemporal.for_model(_timed(), "t"),
         "hmm": lambda: HmmTemporal(),
         "hmm-lookahead": lambda: LookaheadTemporal(RnnTemporal.for_model(_timed(), "t"), delay_s=0.2),
-        "offline": lambda: OfflineRnnTemporal(model=look, name="look"),
+        "offline": lambda: OfflineRnnTemporal.for_model(look, "look"),
     }
 
 
@@ -144,14 +144,14 @@ def test_offline_stage_gives_what_training_computes_including_a_gap():
     with torch.no_grad():
         whole, _ = m(torch.from_numpy(x)[None], torch.from_numpy(dt)[None])
     want = torch.softmax(whole["logits"][0], -1).numpy()
-    got = _run(OfflineRnnTemporal(model=m, name="look"), [1], times, x[:, None])[:, 0]
+    got = _run(OfflineRnnTemporal.for_model(m, "look"), [1], times, x[:, None])[:, 0]
     assert np.allclose(got, want, atol=1e-5)
 
 
 def test_offline_stage_holds_only_its_look_ahead():
     torch.manual_seed(0)
     m = create_model("emotrace-lookahead-gru", input_dim=D, hidden=8, proj=4, lookahead_s=0.2).eval()
-    stage = OfflineRnnTemporal(model=m, name="look")
+    stage = OfflineRnnTemporal.for_model(m, "look")
     x = _clip(300, 4)
     for k in range(300):
         stage.step(np.array([1]), k / 30, np.full((1, 7), 1 / 7, np.float32), x[k:k + 1])
@@ -204,7 +204,7 @@ def test_onnx_export_matches_pytorch(tmp_path, name):
 def test_shipped_look_ahead_model_runs_the_same_on_onnx_runtime():
     """Files use the look-ahead model's ONNX export (no torch import); it gives what the PyTorch stage gives, gaps
     and two interleaved tracks included."""
-    from emotrace.models.temporal.offline import OnnxOfflineTemporal, offline_model
+    from emotrace.models.temporal.offline import offline_model
 
     name = offline_model(None)
     if name is None:
@@ -228,7 +228,7 @@ def test_shipped_look_ahead_model_runs_the_same_on_onnx_runtime():
         return {tid: (np.stack([r["probs"][list(ids).index(tid)] for ids, r in outs]),
                       np.stack([r["valence_arousal"][list(ids).index(tid)] for ids, r in outs])) for tid in (1, 2)}
 
-    onnx, ref = run(OnnxOfflineTemporal(name)), run(OfflineRnnTemporal(name))
+    onnx, ref = run(OfflineRnnTemporal.load(name, onnx=True)), run(OfflineRnnTemporal.load(name))
     for tid in (1, 2):
         assert np.abs(onnx[tid][0] - ref[tid][0]).max() < 1e-4
         assert np.abs(onnx[tid][1] - ref[tid][1]).max() < 1e-4

@@ -31,6 +31,10 @@ class ModelContract:
     embedding_dim: int | None = None
     scaling: str = PIXEL_SCALING
     extra: dict[str, Any] = field(default_factory=dict)
+    # what the architecture's class states (`time_aware`: each step told the seconds since the last; `offline`: each
+    # output reads a look-ahead window), carried so the pipeline knows a shipped model's kind without torch
+    time_aware: bool = False
+    offline: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in INPUT_KINDS:
@@ -51,8 +55,8 @@ class ModelContract:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelContract:
-        known = {k: d[k] for k in ("kind", "size", "channels", "frames", "embedding_dim", "scaling", "extra")
-                 if k in d}
+        known = {k: d[k] for k in ("kind", "size", "channels", "frames", "embedding_dim", "scaling", "extra",
+                                   "time_aware", "offline") if k in d}
         return cls(classes=tuple(d.get("classes", ())), outputs=tuple(d.get("outputs", ("logits",))), **known)
 
 
@@ -70,4 +74,6 @@ def contract_of(model: Any, classes: tuple[str, ...] | list[str], outputs: tuple
     spec = input_spec_of(model)
     return ModelContract(kind=spec["kind"], size=spec.get("size"), channels=int(spec.get("channels") or 1),
                          frames=spec.get("frames"), classes=tuple(classes), outputs=tuple(outputs),
-                         embedding_dim=getattr(model, "embedding_dim", None), extra=extra)
+                         embedding_dim=getattr(model, "embedding_dim", None), extra=extra,
+                         time_aware=bool(getattr(model, "time_aware", False)),
+                         offline=bool(getattr(model, "offline", False)))

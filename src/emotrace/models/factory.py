@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from emotrace.models.manifest import verified_file, weight_record
-from emotrace.models.registry import builder, registered
+from emotrace.models.registry import builder, model_class, registered
 
 
 def _ensure_builtin() -> None:
@@ -24,6 +24,12 @@ def list_models() -> list[str]:
     """Every registered architecture name."""
     _ensure_builtin()
     return registered()
+
+
+def architecture_class(name: str) -> type | None:
+    """The class architecture `name` builds (`registry.model_class`), the built-in architectures registered first."""
+    _ensure_builtin()
+    return model_class(name)
 
 
 def create_model(name: str, pretrained: bool = False, **kwargs: Any) -> nn.Module:

@@ -6,6 +6,7 @@ that builds from here never import each other in a circle (timm's split of `_reg
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 from torch import nn
@@ -37,3 +38,13 @@ def builder(name: str) -> Callable[..., nn.Module]:
     if name not in _BUILDERS:
         raise EmotraceError(f"unknown model {name!r} (known: {', '.join(sorted(_BUILDERS))})")
     return _BUILDERS[name]
+
+
+def model_class(name: str) -> type | None:
+    """The class the builder of `name` returns (its return annotation), so what the class states of itself
+    (`time_aware`, `offline`, ...) is read without building a model; None where the annotation names no class."""
+    try:
+        ret = inspect.signature(builder(name), eval_str=True).return_annotation
+    except NameError:
+        return None
+    return ret if isinstance(ret, type) else None

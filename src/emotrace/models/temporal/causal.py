@@ -1,11 +1,11 @@
-"""Trained causal temporal stages: an LSTM/GRU from the registry stepped once per frame with per-track state (a
-time-aware one, `timed.py`, also told the seconds since the track's previous frame), on PyTorch (`RnnTemporal`) or
-as its ONNX export's step (`OnnxRnnTemporal`, so the ONNX pipeline never imports torch; same outputs within float
-rounding)."""
+"""The trained causal temporal stage: an LSTM/GRU stepped once per frame with per-track state (a time-aware one,
+`timed.py`, also told the seconds since the track's previous frame). One stage class, `RnnTemporal`; its per-frame
+step is a backend object with one call signature: `TorchRnnStep` (the model in PyTorch) or `OnnxRnnStep` (its
+ONNX export on ONNX Runtime, so the ONNX pipeline never imports torch; same outputs within float rounding)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -16,87 +16,69 @@ from emotrace.models.temporal.stage import FIRST_DT, TemporalStage
 if TYPE_CHECKING:
     import torch
 
+    from emotrace.models.checkpoint import LoadedModel
 
-class RnnTemporal(TemporalStage):
-    """A trained LSTM/GRU (shipped weights by name, or a training run folder), stepped per frame; all tracks of a
-    frame go through in one batch."""
 
-    def __init__(self, weights: str) -> None:
-        from emotrace.models.checkpoint import load_model
+class RnnStep(Protocol):
+    """One frame of a batch of tracks: embeddings (N, D), intervals dt (N,) (time-aware models only) and each
+    track's state (None for a new track) -> the heads as numpy arrays and each track's new state."""
 
-        loaded = load_model(weights)
-        self._bind(loaded.model, weights, "valence_arousal" in loaded.contract.outputs)
-        kind = "time-aware " if self.time_aware else ""
-        self.description = f"trained {kind}{loaded.arch} over frame embeddings (causal)"
+    arch: str
+    time_aware: bool
+    has_valence_arousal: bool
 
-    @classmethod
-    def for_model(cls, model: torch.nn.Module, name: str = "model") -> RnnTemporal:
-        """A stage over a model in memory (tests, benchmarks of a model not yet saved)."""
-        stage = cls.__new__(cls)
-        stage._bind(model.eval(), name, getattr(model, "va_head", None) is not None)
-        return stage
+    def __call__(self, embedding: np.ndarray, dt: np.ndarray | None,
+                 states: list[Any]) -> tuple[dict[str, np.ndarray], list[Any]]: ...
 
-    def _bind(self, model: torch.nn.Module, name: str, va: bool) -> None:
-        self.name = name
-        self.description = f"trained {type(model).__name__} over frame embeddings"
-        self.has_valence_arousal = va
-        self.model = model
+
+class TorchRnnStep:
+    """The model's `step` in PyTorch; a track's state is the model's own (tensors)."""
+
+    def __init__(self, model: torch.nn.Module, arch: str, va: bool) -> None:
+        self.model, self.arch, self.has_valence_arousal = model, arch, va
         self.time_aware = bool(getattr(model, "time_aware", False))
-        self._state: dict[int, object] = {}
-        self._last_t: dict[int, float] = {}
 
-    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+    def __call__(self, embedding: np.ndarray, dt: np.ndarray | None,
+                 states: list[Any]) -> tuple[dict[str, np.ndarray], list[Any]]:
         import torch
 
-        ids = track_ids.tolist()
-        states = [self._state.get(tid) for tid in ids]
-        if self.time_aware:
-            dt = torch.tensor([t - self._last_t[tid] if tid in self._last_t else FIRST_DT for tid in ids],
-                              dtype=torch.float32)
-            zero = self.model.init_state(1)
-            hidden = torch.cat([s if s is not None else zero for s in states])  # type: ignore[misc]
-            res, new = self.model.step(torch.from_numpy(embedding), dt, hidden)
-            for i, tid in enumerate(ids):
-                self._state[tid] = new[i:i + 1].clone()
-                self._last_t[tid] = t
-        else:
-            hidden = self._stack(states, len(ids))
-            res, new = self.model.step(torch.from_numpy(embedding), hidden)
-            for i, tid in enumerate(ids):
-                self._state[tid] = self._select(new, i)
-        out = {"probs": softmax(res["logits"].numpy()).astype(np.float32)}
-        if "valence_arousal" in res:
-            out["valence_arousal"] = res["valence_arousal"].numpy()
-        return out
+        with torch.no_grad():
+            if self.time_aware:
+                zero = self.model.init_state(1)
+                hidden = torch.cat([s if s is not None else zero for s in states])
+                res, new = self.model.step(torch.from_numpy(embedding), torch.from_numpy(dt), hidden)
+                kept = [new[i:i + 1].clone() for i in range(len(states))]
+            else:
+                res, new = self.model.step(torch.from_numpy(embedding), self._stack(states))
+                kept = [self._select(new, i) for i in range(len(states))]
+        return {k: v.numpy() for k, v in res.items()}, kept
 
-    def _stack(self, states: list[object], n: int) -> object:
+    def _stack(self, states: list[Any]) -> Any:
         import torch
 
         rnn = self.model.rnn
         zeros = torch.zeros(rnn.num_layers, 1, rnn.hidden_size)
         if isinstance(rnn, torch.nn.LSTM):
-            hs = [s[0] if s is not None else zeros for s in states]  # type: ignore[index]
-            cs = [s[1] if s is not None else zeros for s in states]  # type: ignore[index]
+            hs = [s[0] if s is not None else zeros for s in states]
+            cs = [s[1] if s is not None else zeros for s in states]
             return torch.cat(hs, 1), torch.cat(cs, 1)
-        return torch.cat([s if s is not None else zeros for s in states], 1)  # type: ignore[misc]
+        return torch.cat([s if s is not None else zeros for s in states], 1)
 
     @staticmethod
-    def _select(state: object, i: int) -> object:
+    def _select(state: Any, i: int) -> Any:
         if isinstance(state, tuple):
             return state[0][:, i:i + 1].clone(), state[1][:, i:i + 1].clone()
-        return state[:, i:i + 1].clone()  # type: ignore[index]
+        return state[:, i:i + 1].clone()
 
 
-class OnnxRnnTemporal(TemporalStage):
-    """A shipped causal model's exported step on ONNX Runtime, so the ONNX pipeline never imports torch. A plain
-    LSTM/GRU takes `embedding` and its state (`h`, and `c` for an LSTM) and gives the heads and `h_out`/`c_out`; a
-    time-aware one (`models/temporal/timed.py`) takes `embedding`, `dt` (seconds since the track's previous frame,
-    FIRST_DT at its first) and `state`, and gives the heads and `state_out`. Per-track state is a numpy array. One
-    thread: a step is a few small matrix products (0.07 ms on one thread, 0.12 ms on a pool of two)."""
+class OnnxRnnStep:
+    """A shipped causal model's exported step on ONNX Runtime. A plain LSTM/GRU takes `embedding` and its state (`h`,
+    and `c` for an LSTM) and gives the heads and `h_out`/`c_out`; a time-aware one takes `embedding`, `dt` and
+    `state`, and gives the heads and `state_out`. A track's state is a dict of numpy arrays. One thread: a step is a
+    few small matrix products (0.07 ms on one thread, 0.12 ms on a pool of two)."""
 
     def __init__(self, weights: str, threads: int = 1) -> None:
-        rec = weight_record(weights)
-        self.name = weights
+        self.arch = weight_record(weights).arch
         self._session = onnx_session(str(verified_file(weights, onnx=True)), threads)
         inputs = {i.name: i.shape for i in self._session.get_inputs()}
         self.time_aware = "dt" in inputs
@@ -105,30 +87,68 @@ class OnnxRnnTemporal(TemporalStage):
             self._state_shape = {"state": (int(inputs["state"][1]),)}
         else:
             self._state_shape = {k: (int(inputs[k][0]), int(inputs[k][2])) for k in self._state_names}  # layers, hidden
-        kind = "time-aware " if self.time_aware else ""
-        self.description = f"trained {kind}{rec.arch} over frame embeddings (causal)"
         self._heads = [o.name for o in self._session.get_outputs() if not o.name.endswith("_out")]
         self.has_valence_arousal = "valence_arousal" in self._heads
-        self._state: dict[int, dict[str, np.ndarray]] = {}
-        self._last_t: dict[int, float] = {}
 
-    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
-        ids = track_ids.tolist()
+    def __call__(self, embedding: np.ndarray, dt: np.ndarray | None,
+                 states: list[Any]) -> tuple[dict[str, np.ndarray], list[Any]]:
         feeds: dict[str, np.ndarray] = {"embedding": np.ascontiguousarray(embedding, np.float32)}
         axis = 0 if self.time_aware else 1  # (N, S) for a time-aware state, (layers, N, hidden) for an RNN's
         for k in self._state_names:
             zero = np.zeros(self._state_shape[k], np.float32)
-            feeds[k] = np.stack([self._state[tid][k] if tid in self._state else zero for tid in ids], axis)
-        if self.time_aware:
-            feeds["dt"] = np.array([t - self._last_t[tid] if tid in self._last_t else FIRST_DT for tid in ids],
-                                   np.float32)
+            feeds[k] = np.stack([s[k] if s is not None else zero for s in states], axis)
+        if dt is not None:
+            feeds["dt"] = dt
         names = self._heads + [k + "_out" for k in self._state_names]
         res = dict(zip(names, self._session.run(names, feeds), strict=True))
+        kept = [{k: (res[k + "_out"][i] if self.time_aware else res[k + "_out"][:, i]).copy()
+                 for k in self._state_names} for i in range(len(states))]
+        return {k: res[k] for k in self._heads}, kept
+
+
+class RnnTemporal(TemporalStage):
+    """A trained LSTM/GRU (shipped weights by name, or a training run folder), stepped per frame; all tracks of a
+    frame go through `step_fn` in one batch, whichever backend it is."""
+
+    def __init__(self, step_fn: RnnStep, name: str, description: str | None = None) -> None:
+        self.step_fn = step_fn
+        self.name = name
+        self.time_aware = step_fn.time_aware
+        self.has_valence_arousal = step_fn.has_valence_arousal
+        kind = "time-aware " if self.time_aware else ""
+        self.description = description or f"trained {kind}{step_fn.arch} over frame embeddings (causal)"
+        self._state: dict[int, Any] = {}
+        self._last_t: dict[int, float] = {}
+
+    @classmethod
+    def load(cls, weights: str, onnx: bool = False) -> RnnTemporal:
+        """Shipped weights or a run folder, on ONNX Runtime (`onnx`: shipped weights with an export) or PyTorch."""
+        if onnx:
+            return cls(OnnxRnnStep(weights), weights)
+        from emotrace.models.checkpoint import load_model
+
+        return cls.from_loaded(load_model(weights), weights)
+
+    @classmethod
+    def from_loaded(cls, loaded: LoadedModel, name: str) -> RnnTemporal:
+        """A stage over a model `load_model` gave (so a run folder is read once), on PyTorch."""
+        return cls(TorchRnnStep(loaded.model, loaded.arch, "valence_arousal" in loaded.contract.outputs), name)
+
+    @classmethod
+    def for_model(cls, model: torch.nn.Module, name: str = "model") -> RnnTemporal:
+        """A stage over a model in memory (tests, benchmarks of a model not yet saved)."""
+        step = TorchRnnStep(model.eval(), type(model).__name__, getattr(model, "va_head", None) is not None)
+        return cls(step, name, f"trained {type(model).__name__} over frame embeddings")
+
+    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+        ids = track_ids.tolist()
+        dt = (np.array([t - self._last_t[tid] if tid in self._last_t else FIRST_DT for tid in ids], np.float32)
+              if self.time_aware else None)
+        heads, new = self.step_fn(embedding, dt, [self._state.get(tid) for tid in ids])
         for i, tid in enumerate(ids):
-            self._state[tid] = {k: (res[k + "_out"][i] if self.time_aware else res[k + "_out"][:, i]).copy()
-                                for k in self._state_names}
+            self._state[tid] = new[i]
             self._last_t[tid] = t
-        out = {"probs": softmax(res["logits"]).astype(np.float32)}
-        if "valence_arousal" in res:
-            out["valence_arousal"] = res["valence_arousal"].astype(np.float32)
+        out = {"probs": softmax(heads["logits"]).astype(np.float32)}
+        if "valence_arousal" in heads:
+            out["valence_arousal"] = heads["valence_arousal"].astype(np.float32)
         return out

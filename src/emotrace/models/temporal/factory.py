@@ -1,30 +1,30 @@
-"""`create_temporal`: a temporal spec (auto | ema[:tau] | hmm[:rate] | shipped name | run folder, each optionally
-+lookahead) to the stage that runs it, on ONNX Runtime where the weights ship an export, else PyTorch."""
+"""`create_temporal`: a temporal spec (parsed by `TemporalSpec.parse`, the grammar the config check reads too) to
+the stage that runs it, on ONNX Runtime where the weights ship an export, else PyTorch."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from emotrace.errors import EmotraceError
 from emotrace.models.manifest import default_model, weight_record
-from emotrace.models.temporal.causal import OnnxRnnTemporal, RnnTemporal
-from emotrace.models.temporal.filters import LOOKAHEAD, LOOKAHEAD_SUFFIX, EmaTemporal, HmmTemporal, LookaheadTemporal
-from emotrace.models.temporal.offline import OFFLINE_ARCHS, OfflineRnnTemporal, OnnxOfflineTemporal, offline_model
+from emotrace.models.temporal.causal import RnnTemporal
+from emotrace.models.temporal.filters import LOOKAHEAD, EmaTemporal, HmmTemporal, LookaheadTemporal
+from emotrace.models.temporal.offline import OfflineRnnTemporal, offline_model
+from emotrace.models.temporal.spec import TemporalSpec
 from emotrace.models.temporal.stage import TemporalStage
 
 
-def _on_runtime(weights: str, runtime: str, onnx_stage: type[TemporalStage],
-                torch_stage: type[TemporalStage]) -> TemporalStage:
-    """`onnx_stage` where the runtime allows it, ONNX Runtime imports and the weights are shipped with an export
-    (so the ONNX pipeline never imports torch), else `torch_stage` (also for run folders). The ONNX stages run one
-    thread each: a step is a few small matrix products."""
+def _on_runtime(weights: str, runtime: str) -> bool:
+    """Whether `weights` run on ONNX Runtime: where the runtime allows it, ONNX Runtime imports and the weights are
+    shipped with an export (so the ONNX pipeline never imports torch); else PyTorch (also for run folders). The
+    ONNX steps run one thread each: a step is a few small matrix products."""
     if runtime != "torch" and not Path(weights).expanduser().exists() and weight_record(weights).onnx_file:
         try:
             import onnxruntime  # noqa: F401
         except ImportError:
-            pass
-        else:
-            return onnx_stage(weights)
-    return torch_stage(weights)
+            return False
+        return True
+    return False
 
 
 def create_temporal(name: str = "auto", frame_model: str | None = None, offline: bool = False,
@@ -32,49 +32,48 @@ def create_temporal(name: str = "auto", frame_model: str | None = None, offline:
     """`auto`: the shipped default temporal model trained on `frame_model`'s embeddings where one exists, else EMA
     smoothing (and the output says so); with `offline` (files) the shipped look-ahead model for that frame model
     where there is one. `NAME+lookahead` adds fixed-lag HMM decoding to any causal stage. A named temporal model
-    must match the frame model it reads. A shipped causal model runs on ONNX Runtime unless `runtime` is torch (so
-    the ONNX pipeline never imports torch for it)."""
-    if name.endswith(LOOKAHEAD_SUFFIX):
-        inner = _causal(name[:-len(LOOKAHEAD_SUFFIX)] or "auto", frame_model, runtime)
-        return LookaheadTemporal(inner, **LOOKAHEAD)
-    if offline and name == "auto":
+    must match the frame model it reads. A shipped model runs on ONNX Runtime unless `runtime` is torch (so the
+    ONNX pipeline never imports torch for it)."""
+    spec = TemporalSpec.parse(name)
+    if spec.lookahead:
+        return LookaheadTemporal(_stage(spec, frame_model, runtime), **LOOKAHEAD)
+    if offline and spec.kind == "auto":
         found = offline_model(frame_model)
         if found:
-            return _causal(found, frame_model, runtime)
-    return _causal(name, frame_model, runtime)
+            return _model(found, frame_model, runtime)
+    return _stage(spec, frame_model, runtime)
 
 
-def _causal(name: str, frame_model: str | None, runtime: str = "auto") -> TemporalStage:
-    from emotrace.errors import EmotraceError
-
-    if name == "auto":
+def _stage(spec: TemporalSpec, frame_model: str | None, runtime: str) -> TemporalStage:
+    """The stage of `spec` without its +lookahead (`auto`: the causal default)."""
+    if spec.kind == "auto":
         default = default_model("temporal", frame_model)
-        return _on_runtime(default, runtime, OnnxRnnTemporal, RnnTemporal) if default else EmaTemporal()
-    if name == "ema":
-        return EmaTemporal()
-    if name == "hmm":
-        return HmmTemporal()
-    if name.startswith(("ema:", "hmm:")):
-        try:
-            value = float(name.split(":", 1)[1])
-        except ValueError:
-            raise EmotraceError(f"temporal stage {name!r}: the parameter must be a number (ema:0.4, hmm:1.0)") from None
-        return EmaTemporal(tau_s=value) if name.startswith("ema:") else HmmTemporal(switch_rate=value)
+        return _model(default, frame_model, runtime) if default else EmaTemporal()
+    if spec.kind == "ema":
+        return EmaTemporal() if spec.value is None else EmaTemporal(tau_s=spec.value)
+    if spec.kind == "hmm":
+        return HmmTemporal() if spec.value is None else HmmTemporal(switch_rate=spec.value)
+    return _model(spec.ref, frame_model, runtime)
+
+
+def _model(name: str, frame_model: str | None, runtime: str) -> TemporalStage:
+    """A trained temporal model by shipped name or run folder, checked against the frame model it reads; causal or
+    look-ahead as the model states (a shipped record's contract, a run's loaded model)."""
+    loaded = None
     if Path(name).expanduser().exists():  # a training run folder or checkpoint, used before (or without) shipping
         from emotrace.models.checkpoint import load_model
 
         loaded = load_model(name)
         temporal, reads, what = loaded.task == "temporal", loaded.frame_model, f"trained by task {loaded.task!r}"
-        arch = loaded.arch
+        looks_ahead = bool(getattr(loaded.model, "offline", False))  # what the model's class states
     else:
         rec = weight_record(name)
         temporal, reads, what = rec.role == "temporal", rec.frame_model, f"its role is {rec.role!r}"
-        arch = rec.arch
+        looks_ahead = rec.contract.offline  # the same fact, carried by the record's contract
     if not temporal:
         raise EmotraceError(f"{name!r} is not a temporal model ({what})")
     if frame_model is not None and reads != frame_model:
         raise EmotraceError(f"temporal model {name} reads {reads} embeddings, "
                             f"not {frame_model}'s; pick that frame model or --temporal ema")
-    if arch in OFFLINE_ARCHS:
-        return _on_runtime(name, runtime, OnnxOfflineTemporal, OfflineRnnTemporal)
-    return _on_runtime(name, runtime, OnnxRnnTemporal, RnnTemporal)
+    stage = OfflineRnnTemporal if looks_ahead else RnnTemporal
+    return stage.from_loaded(loaded, name) if loaded is not None else stage.load(name, onnx=_on_runtime(name, runtime))

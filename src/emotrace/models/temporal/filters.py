@@ -137,5 +137,4 @@ class LookaheadTemporal(TemporalStage):
         self._last.clear()
 
 
-LOOKAHEAD_SUFFIX = "+lookahead"
 LOOKAHEAD = {"delay_s": 0.5, "switch_rate": 1.0, "sharpness": 0.5}  # chosen on FER+ Train sequences (docs/design.md)
