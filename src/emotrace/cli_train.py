@@ -122,7 +122,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"stopped early (max_steps); resume with: {command} --resume")
         return 0
     print_headline(ev)
-    print(f"outputs in {cfg.out_dir}: run.json, best.pt, final.pt, metrics.csv, metrics.json, report.md")
+    written = sorted(p.name for p in Path(cfg.out_dir).iterdir() if not p.name.startswith("."))
+    print(f"run folder {cfg.out_dir}: {', '.join(written)}")
     return 0
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from emotrace.data.npz import save_npz
 from emotrace.data.schema import Dataset, Media, Sample
 from emotrace.errors import EmotraceError
 from emotrace.native_log import MEDIAPIPE_QUIET_ENV, quiet_native_env
@@ -129,12 +130,7 @@ def _work(job: tuple[int, Media, str, str, bool]) -> tuple[int, str, int, int, s
     found = arrays["found"]
     if not found.any():
         return index, key, len(found), 0, "no face detected"
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-    with open(tmp, "wb") as fh:
-        np.savez_compressed(fh, **arrays)
-    os.replace(tmp, target)
+    save_npz(path, compressed=True, **arrays)
     return index, key, len(found), int(found.sum()), None
 
 

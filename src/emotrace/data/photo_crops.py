@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emotrace.data.npz import save_npz
 from emotrace.data.readers import open_dataset
 from emotrace.data.schema import Dataset, FrameFiles, ImageFile
 from emotrace.errors import EmotraceError
@@ -121,11 +122,8 @@ def load_photo_crops(root: str | Path, name: str | None = None, size: int = 48,
                     np.array([group_of(p, name) for p, _, _ in photos])[keep],
                     np.array([f == 1 for f in found])[keep], np.array([k for _, _, k in photos])[keep],
                     np.array([str(p) for p, _, _ in photos])[keep], tuple(ds.classes))
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".part.npz")
-    np.savez_compressed(tmp, images=pc.images, labels=pc.labels, groups=pc.groups, crop=pc.crop, kind=pc.kind,
-                        paths=pc.paths, classes=np.array(pc.classes))
-    tmp.replace(path)
+    save_npz(path, compressed=True, images=pc.images, labels=pc.labels, groups=pc.groups, crop=pc.crop,
+             kind=pc.kind, paths=pc.paths, classes=np.array(pc.classes))
     return pc
 
 

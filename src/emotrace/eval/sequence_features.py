@@ -3,7 +3,6 @@ model's scores on them: shared by temporal training and `emotrace evaluate`."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from emotrace.data.npz import save_npz
 from emotrace.data.synthetic import RenderedSequence
 from emotrace.eval.sequences import sequence_metrics
 from emotrace.labels import EMOTIONS
@@ -57,7 +57,7 @@ class SequenceFeatures:
     def save(self, path: Path) -> None:
         cps = np.array([np.asarray(c, np.int64) for c in self.change_points] + [np.zeros(0, np.int64)],
                        dtype=object)[:-1]
-        np.savez(path, embedding=self.embedding, frame_probs=self.frame_probs, targets=self.targets,
+        save_npz(path, embedding=self.embedding, frame_probs=self.frame_probs, targets=self.targets,
                  labels=self.labels, change_points=cps)
 
     @staticmethod
@@ -83,15 +83,11 @@ def feature_file(part: str, cfg: Mapping[str, Any]) -> str:
 
 
 def cached_features(path: Path, build: Callable[[], SequenceFeatures]) -> SequenceFeatures:
-    """The features at `path`, built and saved first if missing (through a name unique to this process, so two
-    processes filling one cache never write the same file)."""
+    """The features at `path`, built and saved first if missing."""
     if path.is_file():
         return SequenceFeatures.load(path)
     feats = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.part.npz")
-    feats.save(tmp)
-    os.replace(tmp, path)
+    feats.save(path)
     return feats
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from emotrace.data.npz import save_npz
 from emotrace.data.schema import Dataset, ImageArray, Sample
 from emotrace.errors import EmotraceError
 from emotrace.labels import EMOTIONS, FERPLUS_TO_EMOTION, FERPLUS_VOTE_COLUMNS, canonical
@@ -149,10 +150,7 @@ def _load_images(folder: Path, names: list[str], cache_dir: str | Path | None) -
             img = cv2.resize(img, (48, 48), interpolation=cv2.INTER_AREA)
         images[i] = img
         ok[i] = True
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_name(cache.stem + ".tmp.npz")
-    np.savez(tmp, images=images, ok=ok)
-    os.replace(tmp, cache)
+    save_npz(cache, images=images, ok=ok)
     return images, ok
 
 
