@@ -26,6 +26,10 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+def _file(name: str) -> property:
+    return property(lambda self: self.path / name, doc=f"the run's {name}")
+
+
 @dataclass(frozen=True)
 class RunFolder:
     """`RunFolder(path)`: the files of one training run (or one fold of a k-fold)."""
@@ -36,45 +40,16 @@ class RunFolder:
         object.__setattr__(self, "path", Path(path).expanduser())
 
     # -- file names, stated once
-    @property
-    def config(self) -> Path:
-        return self.path / "config.yaml"
-
-    @property
-    def info_file(self) -> Path:
-        return self.path / "run.json"
-
-    @property
-    def best(self) -> Path:
-        return self.path / "best.pt"
-
-    @property
-    def final(self) -> Path:
-        return self.path / "final.pt"
-
-    @property
-    def last(self) -> Path:
-        return self.path / "last.pt"
-
-    @property
-    def log(self) -> Path:
-        return self.path / "metrics.csv"
-
-    @property
-    def tensorboard(self) -> Path:
-        return self.path / "tensorboard"
-
-    @property
-    def metrics(self) -> Path:
-        return self.path / "metrics.json"
-
-    @property
-    def prior_file(self) -> Path:
-        return self.path / "prior.json"
-
-    @property
-    def crossval(self) -> Path:
-        return self.path / "crossval.json"
+    config = _file("config.yaml")  # the resolved config
+    info_file = _file("run.json")  # task, which checkpoint is the model, device, time, command, commit
+    best = _file("best.pt")
+    final = _file("final.pt")
+    last = _file("last.pt")  # the whole training state, for --resume
+    log = _file("metrics.csv")  # one row per epoch
+    tensorboard = _file("tensorboard")
+    metrics = _file("metrics.json")  # the run's evaluation
+    prior_file = _file("prior.json")
+    crossval = _file("crossval.json")  # a k-fold's summary
 
     def fold(self, k: int) -> RunFolder:
         """Fold k of a k-fold run kept in this folder."""
