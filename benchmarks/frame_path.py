@@ -14,8 +14,10 @@ structural, so the result does not depend on the machine's speed. Definitions:
   per-face arrays except `track_id` (the tracker hands that array on to the next frames, which coast on it), and
   its `FrameResult`.
 - **a call carries frame K** when one of its arguments (for a generator: its arguments at its first resume only,
-  since later resumes see the locals of earlier work), or the value it returns or yields, is one of K's objects,
-  directly or inside lists and tuples up to three deep (a model group is a list of (frame, faces, detected)).
+  since later resumes see the locals of earlier work) is one of K's objects, directly or inside lists and tuples up
+  to three deep (a model group is a list of (frame, faces, detected): a call that takes a batch works on each of
+  its frames), or when the value it returns or yields is one of K's objects itself. A list given back is a batch
+  handed on (the results a model group completes), made by calls that carry each item themselves.
 - **a call is on frame K's way** when it carries K, or when it carries no frame and the call it was made from is on
   K's way (the nearest enclosing call that carries a frame decides; a group's model batch is on the way of every
   frame of the group). Not seen: work a call does on K's data that it reaches through other objects (the look-ahead
@@ -126,7 +128,7 @@ class Tracer:
             self._stack.append(len(self.calls))
             self.calls.append(call)
         elif event == "return" and self._stack and self.calls[self._stack[-1]].frame_id == id(frame):
-            self._collect(arg, self.calls[self._stack.pop()].ids)
+            self._collect(arg, self.calls[self._stack.pop()].ids, depth=0)  # what it gives: the object itself
 
 
 def frame_objects(res: Any) -> list[Any]:
@@ -258,9 +260,9 @@ def report(tr: Trace, k: int) -> bool:
     ok = bool(steady) and k in steady
     for j in steady:
         p = tr.path(j)
-        worst = max(p.counts.items(), key=lambda kv: kv[1])
+        over = ", ".join(f"{m.removeprefix('emotrace.')} {n}x" for m, n in p.counts.items() if n > MAX_VISITS)
         print(f"  frame {j:3d} {'detected' if p.detected else 'coasted '}: {len(p.visits):2d} visits, most entered "
-              f"{worst[1]}x ({worst[0].removeprefix('emotrace.')}), climbs back {len(p.climbs)}")
+              f"{max(p.counts.values())}x, climbs back {len(p.climbs)}" + (f"; over twice: {over}" if over else ""))
         ok = ok and p.ok
     verdict = "PASS" if ok else "FAIL"
     print(f"{verdict}: each module entered at most {MAX_VISITS} times and no climb back, on every steady frame"
