@@ -146,7 +146,7 @@ def test_the_source_says_what_it_is_and_the_analyzer_decides(analyzer, tmp_path)
     assert photos.is_still and not photos.is_live
     desc = analyzer.start(photos)
     assert desc["temporal_stage"] == "none"
-    assert [r.faces.track_id.tolist() for r in analyzer.results(iter(photos))] == [[1], [2]]
+    assert [[r.faces.track_id.tolist() for r in g] for g in analyzer.result_groups(iter(photos))] == [[[1], [2]]]
     seq = open_source(frames)
     assert not seq.is_still
     assert analyzer.start(seq)["temporal_stage"] != "none"

@@ -47,7 +47,7 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
     locks = lock_folders(f for f in (s.output_folder() for s in sinks) if f is not None)  # one run per output folder
     src: Source | None = None
     reader: Prefetcher[Any] | None = None
-    results: Iterator[FrameResult] | None = None
+    results: Iterator[list[FrameResult]] | None = None
     writer: Worker[FrameResult] | None = None
     opened: list[Sink] = []
     written: list[Path] = []
@@ -77,18 +77,19 @@ def run(source: Any, analyzer: Analyzer, sinks: Sequence[Sink] = (), progress: b
             if opened:
                 writer = Worker(lambda res: _write_all(opened, res), depth=WRITE_BEHIND)
         n = 0
-        results = analyzer.results(frames, threaded=threaded)
-        for res in results:
-            raise_if_stopped()  # a stop whose raise Python dropped (errors.request_stop) ends the run here
-            n += 1
-            if writer is not None:
-                writer.submit(res)
-            else:
-                _write_all(opened, res)
-            if on_result is not None:
-                on_result(res)
-            if bar is not None:
-                bar.update(1)
+        results = analyzer.result_groups(frames, threaded=threaded)  # the results each group of frames completes
+        for group in results:
+            for res in group:
+                raise_if_stopped()  # a stop whose raise Python dropped (errors.request_stop) ends the run here
+                n += 1
+                if writer is not None:
+                    writer.submit(res)
+                else:
+                    _write_all(opened, res)
+                if on_result is not None:
+                    on_result(res)
+                if bar is not None:
+                    bar.update(1)
         if writer is not None:
             writer.finish()
         if n == 0:

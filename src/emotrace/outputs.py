@@ -84,8 +84,22 @@ def make_sink(name: str, out_dir: str | Path) -> Any:
 
 
 def build_sinks(out_dir: str | Path, outputs: Sequence[str]) -> list[Any]:
-    """The sinks for the requested outputs (none for an empty list), all inside `out_dir`."""
-    return [make_sink(name, out_dir) for name in (parse_outputs(outputs) if outputs else ())]
+    """The sinks for the requested outputs (none for an empty list), all inside `out_dir`. The table outputs share
+    one sink (`sinks.table.Tables`, where the first of them was asked for): a frame's rows are built once for all."""
+    sinks: list[Any] = []
+    tables: list[Any] = []
+    at = 0  # where the first table output was asked for
+    for name in parse_outputs(outputs) if outputs else ():
+        if OUTPUTS[name].sink == "TableSink":
+            at = at if tables else len(sinks)
+            tables.append(make_sink(name, out_dir))
+        else:
+            sinks.append(make_sink(name, out_dir))
+    if tables:
+        from emotrace.sinks import Tables
+
+        sinks.insert(at, Tables(tables))
+    return sinks
 
 
 def output_file(name: str, track: int | None = None) -> str:

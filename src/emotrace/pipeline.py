@@ -80,9 +80,12 @@ class Analyzer:
         self._stills = source.is_still
         return self.describe()
 
-    def results(self, frames: Iterable[Frame], threaded: bool = False) -> Iterator[FrameResult]:
-        """The results of the source `start` was given: `stills` for independent photos, else `stream`."""
-        return self.stills(frames) if self._stills else self.stream(frames, threaded=threaded)
+    def result_groups(self, frames: Iterable[Frame], threaded: bool = False) -> Iterator[list[FrameResult]]:
+        """The results of the source `start` was given (`stills`' way for independent photos, else `stream`'s), a
+        list per group of frames: a group is analysed in one go (faces, the model batch, the temporal steps) and
+        the results it completes leave together, so a frame's way enters the analyzer once for its group and once
+        more, at most, for the group that completes it (`benchmarks/frame_path.py`)."""
+        return self._still_groups(frames) if self._stills else self._stream_groups(frames, threaded)
 
     @property
     def has_valence_arousal(self) -> bool:
@@ -222,21 +225,30 @@ class Analyzer:
         share no state but the list of ended tracks, handed over with each group), same results. With an offline
         stage each result is held until the stage's look-ahead (`delay_s`) has passed, so its temporal columns are
         final."""
+        groups = self._stream_groups(frames, threaded)
+        try:
+            for results in groups:
+                yield from results
+        finally:
+            groups.close()  # at once when the caller stops early: the helper thread is joined
+
+    def _stream_groups(self, frames: Iterable[Frame], threaded: bool) -> Iterator[list[FrameResult]]:
+        """`stream`'s results, a list per group: the results the group completes (then those still held)."""
         held: deque[FrameResult] = deque()
         if not threaded:
             for group, drops in self._groups(frames):
-                yield from self._release(self._finish(group, drops=drops), held)
+                yield list(self._release(self._finish(group, drops=drops), held))
         else:
             from emotrace.concurrency import Prefetcher
 
             ahead = Prefetcher(self._groups(frames), depth=GROUPS_AHEAD, name="emotrace-faces")
             try:
                 for group, drops in ahead:
-                    yield from self._release(self._finish(group, drops=drops), held)
+                    yield list(self._release(self._finish(group, drops=drops), held))
             finally:
                 ahead.close()  # joined: no detection or tracking runs once the stream is left
         self.temporal.settle(float("inf"))
-        yield from held
+        yield list(held)
 
     def _release(self, results: Iterator[FrameResult], held: deque[FrameResult]) -> Iterator[FrameResult]:
         delay = self.temporal.delay_s
@@ -254,15 +266,20 @@ class Analyzer:
         """Results for photos that are independent of each other (a folder of photos, not a video's frames): each
         is detected on its own, its faces get ids no other photo shares, and no tracking or temporal state carries
         from one photo to the next. Faces of `batch_frames` photos still share one frame-model batch."""
+        for results in self._still_groups(frames):
+            yield from results
+
+    def _still_groups(self, frames: Iterable[Frame]) -> Iterator[list[FrameResult]]:
+        """`stills`' results, a list per group of `batch_frames` photos."""
         group: list[tuple[Frame, Detections, bool]] = []
         size = max(1, self.config.batch_frames)
         for frame in frames:
             group.append((frame, self._still_faces(frame), True))
             if len(group) >= size:
-                yield from self._finish(group, still=True)
+                yield list(self._finish(group, still=True))
                 group = []
         if group:
-            yield from self._finish(group, still=True)
+            yield list(self._finish(group, still=True))
 
     def close(self) -> None:
         self.photo_faces.close()

@@ -5,9 +5,9 @@ from emotrace.sinks.base import RunMeta, Sink, atomic_path
 from emotrace.sinks.report import ReportSink
 from emotrace.sinks.rows import arrow_schema, column_types, pandas_dtypes, result_rows, row_columns
 from emotrace.sinks.summary import SummarySink
-from emotrace.sinks.table import TableSink
+from emotrace.sinks.table import Tables, TableSink
 from emotrace.sinks.timeline import TimelineSink
 from emotrace.sinks.video import VideoSink
 
-__all__ = ["ReportSink", "RunMeta", "Sink", "SummarySink", "TableSink", "TimelineSink", "VideoSink", "arrow_schema",
-           "atomic_path", "column_types", "pandas_dtypes", "result_rows", "row_columns"]
+__all__ = ["ReportSink", "RunMeta", "Sink", "SummarySink", "TableSink", "Tables", "TimelineSink", "VideoSink",
+           "arrow_schema", "atomic_path", "column_types", "pandas_dtypes", "result_rows", "row_columns"]

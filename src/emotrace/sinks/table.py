@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,10 @@ class TableSink(Sink):
                 self._csv.writeheader()
 
     def write(self, result: FrameResult) -> None:
-        rows = result_rows(result, self.meta.classes, self.with_va)
+        self.write_rows(result_rows(result, self.meta.classes, self.with_va))
+
+    def write_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Write one frame's rows (`result_rows`; not modified here: `Tables` hands the same rows to every table)."""
         if self.prefix:
             rows = [{**self.prefix, **r} for r in rows]
         if self.fmt == "csv":
@@ -112,3 +116,46 @@ class TableSink(Sink):
         except Exception:
             pass
         discard(self.tmp)
+
+
+class Tables(Sink):
+    """The table outputs of one run (CSV, Parquet, JSON Lines) as one sink: a frame's rows are built once and go
+    to every table, so a frame enters the row schema once however many tables it is written to. All in one folder
+    (the folder `emotrace.api.run` locks)."""
+
+    def __init__(self, tables: Sequence[TableSink]) -> None:
+        if not tables or len({t.path.parent for t in tables}) != 1:
+            raise ValueError("Tables needs one or more tables in one folder")
+        self.tables = list(tables)
+        self.path = self.tables[0].path  # its folder is the output folder
+
+    def open(self, meta: RunMeta) -> None:
+        super().open(meta)
+        self.with_va = bool(meta.analyzer.get("valence_arousal"))
+        for t in self.tables:
+            t.open(meta)
+
+    def write(self, result: FrameResult) -> None:
+        rows = result_rows(result, self.meta.classes, self.with_va)
+        for t in self.tables:
+            t.write_rows(rows)
+
+    def close(self) -> list[Path]:
+        written: list[Path] = []
+        try:
+            for t in self.tables:
+                written += t.close()
+        except BaseException:
+            discard(*written)  # all or nothing: the tables already published go too (the caller aborts the rest)
+            raise
+        return written
+
+    def abort(self) -> None:
+        error: BaseException | None = None
+        for t in self.tables:
+            try:
+                t.abort()
+            except BaseException as exc:  # abort the others still (a second Ctrl-C), then raise the first
+                error = error or exc
+        if error is not None:
+            raise error
