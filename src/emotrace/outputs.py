@@ -30,6 +30,7 @@ class Output:
     sink: str
     description: str
     web: bool = True
+    in_all: bool = True  # written by `--outputs all` (not an output that needs an option set)
 
 
 OUTPUTS: dict[str, Output] = {o.name: o for o in (
@@ -45,11 +46,14 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in (
     # The web app's results page is its interactive view already, and its pages allow no inline scripts.
     Output("report", "report.html", "text/html", "ReportSink",
            "self-contained page with an interactive, zoomable timeline per person", web=False),
+    Output("landmarks", "landmarks.parquet", "application/vnd.apache.parquet", "LandmarksSink",
+           "478 face-mesh landmarks per measured face (needs --signals; not part of 'all')", web=False,
+           in_all=False),
     # Not chosen with --outputs: the web worker writes it for a photo job (a one-frame video shows as a 0:00 clip).
     Output("image", "annotated.png", "image/png", "", "an image job's photo with boxes, track ids and labels"),
 )}
 ALL_OUTPUTS: tuple[str, ...] = tuple(n for n, o in OUTPUTS.items() if o.sink)
-WEB_OUTPUTS: tuple[str, ...] = tuple(n for n in ALL_OUTPUTS if OUTPUTS[n].web)
+WEB_OUTPUTS: tuple[str, ...] = tuple(n for n in ALL_OUTPUTS if OUTPUTS[n].web)  # landmarks: too large to serve
 
 # What a summary's per-track brief holds (a batch item's record, the web results page, `analyze`'s report), in order.
 SUMMARY_TRACK_KEYS = ("track_id", "file", "frames", "start_s", "end_s", "dominant_emotion", "label_distribution")
@@ -58,7 +62,8 @@ SUMMARY_TRACK_KEYS = ("track_id", "file", "frames", "start_s", "end_s", "dominan
 def parse_outputs(text: str | Sequence[str]) -> tuple[str, ...]:
     """'all' or a comma list (or a sequence) of output names -> validated names, in the order given."""
     if isinstance(text, str):
-        names = list(ALL_OUTPUTS) if text.strip() == "all" else [x.strip() for x in text.split(",") if x.strip()]
+        names = ([n for n in ALL_OUTPUTS if OUTPUTS[n].in_all] if text.strip() == "all"
+                 else [x.strip() for x in text.split(",") if x.strip()])
     else:
         names = list(text)
     bad = [n for n in names if n not in ALL_OUTPUTS]

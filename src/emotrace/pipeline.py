@@ -23,6 +23,7 @@ from emotrace.faces.detectors import create_detector
 from emotrace.faces.mask import MeshMasker, apply_oval
 from emotrace.faces.photo import PhotoFaceFinder, large_enough
 from emotrace.faces.shotcut import ShotCutDetector
+from emotrace.faces.signals import SignalReader
 from emotrace.faces.tracker import Tracker
 from emotrace.models.runtime import FrameModelRunner
 from emotrace.models.temporal.factory import create_temporal
@@ -58,6 +59,7 @@ class Analyzer:
         self.temporal = self.causal  # the stage in use; `select_temporal` switches it per source
         self.classes = self.model.classes
         self._masker = MeshMasker() if cfg.mask == "mesh" else None
+        self.signals = SignalReader(every=cfg.signals) if cfg.signals else None
         self.reset()
 
     def describe(self) -> dict[str, Any]:
@@ -67,6 +69,8 @@ class Analyzer:
                 "temporal_description": self.temporal.description, "temporal_mode": self.temporal.mode,
                 "mask": self.config.mask,
                 "valence_arousal": self.has_valence_arousal}
+        if self.signals is not None:
+            desc["signals"] = self.signals.every
         if self._stills:
             desc.update(temporal_stage="none", temporal_description="independent photos: no temporal stage, the "
                         "temporal columns are the frame model's")
@@ -114,6 +118,8 @@ class Analyzer:
         self.tracker = Tracker(max_lost_s=self.config.max_lost_s)
         self.cuts = ShotCutDetector(self.config.shot_cut_threshold) if self.config.shot_cut_threshold > 0 else None
         self.temporal.reset()
+        if self.signals is not None:
+            self.signals.reset()
         self._stills = False  # the current source is independent photos (set by `start`)
         self._since_detect = 0
         self._last_ids = np.zeros(0, np.int64)
@@ -125,19 +131,31 @@ class Analyzer:
         """Detect (or carry tracked faces on skipped frames) and assign track ids."""
         every = max(1, self.config.detect_every)
         if self.cuts is not None and self.cuts.is_cut(frame.image):
-            self._drops.extend(self.tracker.end_all())
+            self._end(self.tracker.end_all())
             self._last_ids = np.zeros(0, np.int64)
             self._since_detect = 0
         if self._since_detect % every != 0 and len(self._last_ids):
             self._since_detect += 1
-            return self.tracker.coast(self._last_ids, frame.timestamp), False
+            return self._with_signals(frame, self.tracker.coast(self._last_ids, frame.timestamp)), False
         self._since_detect = 1
         dets = self._detect(frame)
         dets = self.tracker.update(dets, frame.timestamp)
         if self.tracker.ended:
-            self._drops.extend(self.tracker.ended)
+            self._end(self.tracker.ended)
         self._last_ids = dets.track_id if dets.track_id is not None else np.zeros(0, np.int64)
-        return dets, True
+        return self._with_signals(frame, dets), True
+
+    def _end(self, tracks: list[int]) -> None:
+        """Tracks that ended: their temporal state goes with the next group (`_drops`), their signal count now."""
+        self._drops.extend(tracks)
+        if self.signals is not None:
+            self.signals.drop(list(tracks))
+
+    def _with_signals(self, frame: Frame, faces: Detections, still: bool = False) -> Detections:
+        """The faces with their signals read (on the faces' side of the pipeline, so in the detection thread)."""
+        if self.signals is not None:
+            faces.signals = self.signals.read(frame.image, faces, still=still)
+        return faces
 
     def _detect(self, frame: Frame) -> Detections:
         return large_enough(self.detector.detect(frame.image), self.config.min_face_px)
@@ -148,7 +166,7 @@ class Analyzer:
         dets = self.photo_faces.find(frame.image, assume_crop=self.config.assume_crop)
         dets.track_id = np.arange(self._next_still_id, self._next_still_id + len(dets), dtype=np.int64)
         self._next_still_id += len(dets)
-        return dets
+        return self._with_signals(frame, dets, still=True)
 
     def _crops(self, frame: Frame, faces: Detections) -> np.ndarray:
         crops = self.aligner.crops(frame.image, faces.boxes, faces.keypoints)
@@ -282,5 +300,7 @@ class Analyzer:
             yield list(self._finish(group, still=True))
 
     def close(self) -> None:
+        if self.signals is not None:
+            self.signals.close()
         self.photo_faces.close()
         self.detector.close()

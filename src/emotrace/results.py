@@ -16,20 +16,35 @@ import numpy as np
 from emotrace.types import Detections, Frame
 
 # Decimal digits each kind of value is written with.
-TIME_DIGITS, BOX_DIGITS, SCORE_DIGITS, PROB_DIGITS = 6, 1, 4, 5
+TIME_DIGITS, BOX_DIGITS, SCORE_DIGITS, PROB_DIGITS, ANGLE_DIGITS = 6, 1, 4, 5, 2
 
 FRAME_FIELDS = ("file", "frame", "timestamp", "n_faces")
+POSE_FIELDS = ("yaw", "pitch", "roll")
 
 
-def face_fields(classes: list[str], with_va: bool = False) -> list[str]:
+def blendshape_fields() -> list[str]:
+    """`bs_<name>` for each of the landmarker's 52 blendshapes (`_neutral` as `bs_neutral`)."""
+    from emotrace.faces.signal_names import BLENDSHAPES
+
+    return [f"bs_{name.lstrip('_')}" for name in BLENDSHAPES]
+
+
+def face_fields(classes: list[str], with_va: bool = False, with_signals: bool = False) -> list[str]:
     """The names of a face's fields, in table order: `frame_*` the frame model's probabilities, `temporal_*` the
-    temporal model's, `label` its top class and `label_prob` that class's probability."""
+    temporal model's, `label` its top class and `label_prob` that class's probability; with signals, whether they
+    were measured on this frame (`signals`), quality flags, head pose and the blendshapes."""
     cols = ["track_id", "x1", "y1", "x2", "y2", "det_score", "detected", "crop"]
     cols += [f"frame_{c}" for c in classes] + [f"temporal_{c}" for c in classes]
     cols += ["label", "label_prob", "frame_label"]
     if with_va:
         cols += ["valence", "arousal"]
+    if with_signals:
+        cols += ["signals", "signals_quality", *POSE_FIELDS, *blendshape_fields()]
     return cols
+
+
+def _rounded(values: np.ndarray, digits: int) -> list[float | None]:
+    return [None if np.isnan(v) else round(float(v), digits) for v in values]
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,7 @@ class FaceRecord:
     frame_probs: np.ndarray
     temporal_probs: np.ndarray
     valence_arousal: np.ndarray | None
+    signals: tuple[np.ndarray, np.ndarray, str, str] | None = None  # blendshapes, pose, status, quality
 
     @property
     def top(self) -> int:
@@ -55,9 +71,9 @@ class FaceRecord:
         """Index of the frame model's top class."""
         return int(np.argmax(self.frame_probs))
 
-    def fields(self, classes: list[str], with_va: bool = False) -> dict[str, Any]:
+    def fields(self, classes: list[str], with_va: bool = False, with_signals: bool = False) -> dict[str, Any]:
         """The face as named, rounded values (`face_fields` order); valence and arousal are None where the model
-        has no such head."""
+        has no such head, signal values None where the face was not measured."""
         x1, y1, x2, y2 = (round(float(v), BOX_DIGITS) for v in self.box)
         fp, tp, top = self.frame_probs, self.temporal_probs, self.top
         row: dict[str, Any] = {"track_id": self.track_id, "x1": x1, "y1": y1, "x2": x2, "y2": y2,
@@ -71,6 +87,15 @@ class FaceRecord:
             va = self.valence_arousal
             row["valence"] = None if va is None else round(float(va[0]), PROB_DIGITS)
             row["arousal"] = None if va is None else round(float(va[1]), PROB_DIGITS)
+        if with_signals:
+            names = blendshape_fields()
+            if self.signals is None:
+                row.update(dict.fromkeys(["signals", "signals_quality", *POSE_FIELDS, *names]))
+            else:
+                bs, pose, status, quality = self.signals
+                row.update({"signals": status, "signals_quality": quality})
+                row.update(zip(POSE_FIELDS, _rounded(pose, ANGLE_DIGITS), strict=True))
+                row.update(zip(names, _rounded(bs, SCORE_DIGITS), strict=True))
         return row
 
 
@@ -92,8 +117,11 @@ class FrameResult:
     def records(self) -> list[FaceRecord]:
         """Every face of the frame as a record."""
         f = self.faces
-        va = f.valence_arousal
+        va, sig = f.valence_arousal, f.signals
         return [FaceRecord(track_id=int(f.track_id[i]), box=f.boxes[i], det_score=float(f.scores[i]),
                            detected=bool(self.detected), crop=bool(f.crop[i]) if f.crop is not None else False,
                            frame_probs=f.frame_probs[i], temporal_probs=f.temporal_probs[i],
-                           valence_arousal=None if va is None else va[i]) for i in range(len(f))]
+                           valence_arousal=None if va is None else va[i],
+                           signals=None if sig is None else (sig.blendshapes[i], sig.pose[i], str(sig.status[i]),
+                                                             str(sig.quality[i])))
+                for i in range(len(f))]

@@ -24,12 +24,36 @@ class Frame:
 
 
 @dataclass
+class Signals:
+    """The face signals of a frame's faces (`faces/signals.py`), parallel arrays: NaN where a face was not
+    measured, and `status` says why (`measured`, `skipped` on frames between a track's readings, `too_small`,
+    `no_fit` where the landmarker found no face in the crop)."""
+
+    blendshapes: np.ndarray  # (N, 52) scores in [0, 1]
+    pose: np.ndarray  # (N, 3) yaw, pitch, roll in degrees
+    landmarks: np.ndarray  # (N, 478, 3) x, y in frame pixels, z in the same scale (relative depth)
+    status: np.ndarray  # (N,) str
+    quality: np.ndarray  # (N,) str: profile | looking_down | eyes_closed, joined by |; empty when fine
+
+    @classmethod
+    def empty(cls, n: int, n_blendshapes: int, n_landmarks: int) -> Signals:
+        return cls(np.full((n, n_blendshapes), np.nan, np.float32), np.full((n, 3), np.nan, np.float32),
+                   np.full((n, n_landmarks, 3), np.nan, np.float32), np.full(n, "", dtype=object),
+                   np.full(n, "", dtype=object))
+
+    def take(self, sel: np.ndarray) -> Signals:
+        return Signals(self.blendshapes[sel], self.pose[sel], self.landmarks[sel], self.status[sel],
+                       self.quality[sel])
+
+
+@dataclass
 class Detections:
     """All faces of one frame, as parallel arrays (in the manner of supervision's Detections).
 
     Each stage adds to it rather than inventing a per-face type: the detector fills boxes, scores and keypoints;
     the tracker fills `track_id`; the frame model `frame_probs` and `embedding`; the temporal stage
-    `temporal_probs` and, where a model has that head, `valence_arousal`. `data` holds stage-private extras.
+    `temporal_probs` and, where a model has that head, `valence_arousal`; the signal reader `signals`. `data`
+    holds stage-private extras.
     """
 
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))  # x1, y1, x2, y2 in pixels
@@ -41,6 +65,7 @@ class Detections:
     temporal_probs: np.ndarray | None = None  # (N, C) after the temporal stage (the frame model's on photos)
     valence_arousal: np.ndarray | None = None  # (N, 2) in [-1, 1], where a model has the head
     crop: np.ndarray | None = None  # (N,) bool: a photo taken as a face crop (faces.photo), not found by the detector
+    signals: Signals | None = None  # blendshapes, head pose, landmarks (faces/signals.py), when asked for
     data: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -62,4 +87,5 @@ class Detections:
         return Detections(boxes=self.boxes[sel], scores=self.scores[sel], keypoints=pick(self.keypoints),
                           track_id=pick(self.track_id), frame_probs=pick(self.frame_probs),
                           embedding=pick(self.embedding), temporal_probs=pick(self.temporal_probs),
-                          valence_arousal=pick(self.valence_arousal), crop=pick(self.crop), data=data)
+                          valence_arousal=pick(self.valence_arousal), crop=pick(self.crop),
+                          signals=None if self.signals is None else self.signals.take(sel), data=data)

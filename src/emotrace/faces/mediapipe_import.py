@@ -110,3 +110,11 @@ def face_detection_module() -> Any:
     """`mediapipe.python.solutions.face_detection`, imported without matplotlib."""
     _install()
     return importlib.import_module(f"{_PACKAGE}.face_detection")
+
+
+def vision_tasks() -> tuple[Any, Any]:
+    """`mediapipe.tasks.python.vision` and `mediapipe.Image` (the Face Landmarker's API), imported without
+    matplotlib."""
+    _install()
+    vision = importlib.import_module(f"{_TASKS}.vision")
+    return vision, importlib.import_module("mediapipe").Image

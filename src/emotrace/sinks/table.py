@@ -16,7 +16,7 @@ from typing import Any
 
 from emotrace.results import FrameResult
 from emotrace.sinks.base import RunMeta, Sink, atomic_path, discard, publish
-from emotrace.sinks.rows import arrow_schema, result_rows, row_columns
+from emotrace.sinks.rows import arrow_schema, result_rows, row_columns, row_shape
 
 FORMATS = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl"}
 BATCH_ROWS = 256  # Parquet: dict rows held before they become an Arrow record batch
@@ -43,14 +43,14 @@ class TableSink(Sink):
 
     def open(self, meta: RunMeta) -> None:
         super().open(meta)
-        self.with_va = bool(meta.analyzer.get("valence_arousal"))
-        self.columns = list(self.prefix) + row_columns(meta.classes, self.with_va)
+        self.shape = row_shape(meta.analyzer)
+        self.columns = list(self.prefix) + row_columns(meta.classes, **self.shape)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.fmt == "parquet":
             import pyarrow as pa  # here, not at the top: CSV and JSON Lines runs never load pyarrow
             import pyarrow.parquet as pq
 
-            base = arrow_schema(meta.classes, self.with_va)
+            base = arrow_schema(meta.classes, **self.shape)
             fields = self.prefix_fields or [pa.field(k, pa.string()) for k in self.prefix]
             self.schema = pa.schema(list(fields) + list(base),
                                     metadata={b"emotrace": json.dumps(meta.provenance).encode()})
@@ -62,7 +62,7 @@ class TableSink(Sink):
                 self._csv.writeheader()
 
     def write(self, result: FrameResult) -> None:
-        self.write_rows(result_rows(result, self.meta.classes, self.with_va))
+        self.write_rows(result_rows(result, self.meta.classes, **self.shape))
 
     def write_rows(self, rows: list[dict[str, Any]]) -> None:
         """Write one frame's rows (`result_rows`; not modified here: `Tables` hands the same rows to every table)."""
@@ -131,12 +131,12 @@ class Tables(Sink):
 
     def open(self, meta: RunMeta) -> None:
         super().open(meta)
-        self.with_va = bool(meta.analyzer.get("valence_arousal"))
+        self.shape = row_shape(meta.analyzer)
         for t in self.tables:
             t.open(meta)
 
     def write(self, result: FrameResult) -> None:
-        rows = result_rows(result, self.meta.classes, self.with_va)
+        rows = result_rows(result, self.meta.classes, **self.shape)
         for t in self.tables:
             t.write_rows(rows)
 

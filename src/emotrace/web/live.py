@@ -77,12 +77,14 @@ class SocketGate:
         self.open = max(0, self.open - 1)
 
 
-def result_message(res: Any, classes: list[str], seq: int, server_ms: float, with_va: bool) -> dict[str, Any]:
+def result_message(res: Any, classes: list[str], seq: int, server_ms: float, with_va: bool,
+                   with_signals: bool = False) -> dict[str, Any]:
     """The JSON answer for one frame: every face as its table row's face fields (same names and precision as the
     table outputs: `x1..y2`, `det_score`, `label`, `label_prob`, `frame_*`, `temporal_*`, ...)."""
     h, w = res.frame.image.shape[:2]
     return {"type": "result", "seq": seq, "width": int(w), "height": int(h), "detected": bool(res.detected),
-            "server_ms": round(server_ms, 2), "faces": [r.fields(classes, with_va) for r in res.records()]}
+            "server_ms": round(server_ms, 2),
+            "faces": [r.fields(classes, with_va, with_signals) for r in res.records()]}
 
 
 class LiveSession:
@@ -113,7 +115,7 @@ class LiveSession:
         frame = Frame(index=self.seq - 1, timestamp=time.monotonic() - self.t0, image=img, source="live")
         res = self.analyzer.process_frame(frame)
         return result_message(res, self.analyzer.classes, self.seq, (time.perf_counter() - t) * 1000,
-                              self.analyzer.has_valence_arousal)
+                              self.analyzer.has_valence_arousal, self.analyzer.signals is not None)
 
 
 def _is_reset(text: str) -> bool:
