@@ -34,7 +34,7 @@ MIN_FACE_PX = 24  # a box smaller than this carries too few pixels for 478 landm
 CROP_SCALE = 1.8  # the crop's side over the box's longer side: the landmarker's own detector wants some margin
 CROP_PX = 256  # the crop is resized to this side (the landmark model's input size)
 # Quality flags: a pose or state where expression readings (ours and the frame model's) are less trustworthy.
-PROFILE_YAW, DOWN_PITCH, CLOSED_BLINK = 45.0, -25.0, 0.5
+PROFILE_YAW, DOWN_PITCH, CLOSED_BLINK, GAZE_DOWN = 45.0, -25.0, 0.5, 0.5
 
 
 def task_path() -> Path:
@@ -62,14 +62,18 @@ def head_pose(matrix: np.ndarray) -> np.ndarray:
 
 
 def quality_flags(pose: np.ndarray, blendshapes: np.ndarray) -> str:
-    """`profile`, `looking_down` and/or `eyes_closed`, joined by `|`; empty for a frontal, open-eyed face."""
+    """`profile`, `looking_down` and/or `eyes_closed`, joined by `|`; empty for a frontal, open-eyed face. Eyes
+    that look down read as half closed to the landmarker too: that face is looking down, not blinking."""
+    def both(name: str) -> float:
+        return float(min(blendshapes[BLENDSHAPES.index(f"{name}Left")], blendshapes[BLENDSHAPES.index(f"{name}Right")]))
+
     flags = []
     if abs(float(pose[0])) > PROFILE_YAW:
         flags.append("profile")
-    if float(pose[1]) < DOWN_PITCH:
+    gaze_down = both("eyeLookDown") > GAZE_DOWN
+    if float(pose[1]) < DOWN_PITCH or gaze_down:
         flags.append("looking_down")
-    blink = [BLENDSHAPES.index("eyeBlinkLeft"), BLENDSHAPES.index("eyeBlinkRight")]
-    if float(np.min(blendshapes[blink])) > CLOSED_BLINK:
+    if both("eyeBlink") > CLOSED_BLINK and not gaze_down:
         flags.append("eyes_closed")
     return "|".join(flags)
 

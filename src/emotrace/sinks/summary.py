@@ -41,6 +41,8 @@ class SummarySink(Sink):
             tr["frames"] += 1
             tr["counts"][face.top] += 1
             tr["sum"] += face.temporal_probs
+            if face.signals is not None:
+                _add_signals(tr, face.signals, face.top, len(self.meta.classes))
 
     def build(self) -> dict[str, Any]:
         classes = self.meta.classes
@@ -57,6 +59,8 @@ class SummarySink(Sink):
                 "label_distribution": dist,
                 "mean_probabilities": {c: round(float(tr["sum"][k] / n), 4) for k, c in enumerate(classes)},
             })
+            if "signals" in tr:
+                tracks[-1]["signals"] = _signals_brief(tr["signals"], classes)
         return {"source": self.meta.source, "frames": self.frames, "frames_with_faces": self.frames_with_faces,
                 "duration_s": round(self.last_t, 3), "complete": self.meta.incomplete is None,
                 "incomplete_reason": self.meta.incomplete, "tracks": tracks, "analyzer": self.meta.analyzer,
@@ -70,3 +74,38 @@ class SummarySink(Sink):
 
     def abort(self) -> None:
         discard(atomic_path(self.path))
+
+
+def _add_signals(tr: dict[str, Any], signals: tuple[np.ndarray, np.ndarray, str, str], top: int, k: int) -> None:
+    """Running per-track signal counts: readings, quality flags (a reading's flags hold until the next reading),
+    pose and blendshape sums, and the labels of frames whose face was clear (no flag)."""
+    bs, pose, status, quality = signals
+    st = tr.setdefault("signals", {"measured": 0, "flags": {}, "pose": np.zeros(3), "bs": np.zeros(len(bs)),
+                                   "quality": None, "clear_counts": np.zeros(k, np.int64)})
+    if status == "measured":
+        st["measured"] += 1
+        st["pose"] += pose
+        st["bs"] += bs
+        st["quality"] = quality
+        for flag in filter(None, quality.split("|")):
+            st["flags"][flag] = st["flags"].get(flag, 0) + 1
+    if st["quality"] == "":
+        st["clear_counts"][top] += 1
+
+
+def _signals_brief(st: dict[str, Any], classes: list[str]) -> dict[str, Any]:
+    """A track's signals in summary.json: how often read, the share of readings with each quality flag, the mean
+    pose, the five strongest mean blendshapes, and the dominant emotion over frames whose face was clear."""
+    from emotrace.results import POSE_FIELDS, blendshape_fields
+
+    n = st["measured"]
+    out: dict[str, Any] = {"readings": n, "flag_shares": {f: round(c / n, 4) for f, c in sorted(st["flags"].items())}}
+    if n:
+        out["mean_pose_deg"] = {k: round(float(v / n), 2) for k, v in zip(POSE_FIELDS, st["pose"], strict=True)}
+        means = st["bs"] / n
+        names = blendshape_fields()
+        out["top_blendshapes"] = {names[i]: round(float(means[i]), 4) for i in np.argsort(-means)[:5]}
+    clear = st["clear_counts"]
+    out["clear_frames"] = int(clear.sum())
+    out["dominant_emotion_clear_frames"] = classes[int(np.argmax(clear))] if clear.sum() else None
+    return out
