@@ -6,14 +6,23 @@ import pytest
 
 import emotrace
 from emotrace.errors import EmotraceError
-from emotrace.outputs import ALL_OUTPUTS, OUTPUTS, WEB_OUTPUTS, build_sinks, output_file, parse_outputs, track_of
+from emotrace.outputs import (
+    ALL_OUTPUTS,
+    IN_ALL,
+    OUTPUTS,
+    WEB_OUTPUTS,
+    build_sinks,
+    output_file,
+    parse_outputs,
+    track_of,
+)
 from emotrace.sinks import column_types, row_columns
 from emotrace.web.results import RESULT_FILES, available_formats, timeline_tracks
 from tests.helpers import astronaut_frames
 
 
 def test_parse_outputs():
-    assert parse_outputs("all") == ALL_OUTPUTS
+    assert parse_outputs("all") == IN_ALL == tuple(n for n in ALL_OUTPUTS if n != "landmarks")
     assert parse_outputs(" csv, summary,csv") == ("csv", "summary")
     with pytest.raises(EmotraceError, match="unknown output 'pdf'"):
         parse_outputs("csv,pdf")

@@ -53,6 +53,7 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in (
     Output("image", "annotated.png", "image/png", "", "an image job's photo with boxes, track ids and labels"),
 )}
 ALL_OUTPUTS: tuple[str, ...] = tuple(n for n, o in OUTPUTS.items() if o.sink)
+IN_ALL: tuple[str, ...] = tuple(n for n in ALL_OUTPUTS if OUTPUTS[n].in_all)  # what `--outputs all` writes
 WEB_OUTPUTS: tuple[str, ...] = tuple(n for n in ALL_OUTPUTS if OUTPUTS[n].web)  # landmarks: too large to serve
 
 # What a summary's per-track brief holds (a batch item's record, the web results page, `analyze`'s report), in order.
@@ -62,8 +63,7 @@ SUMMARY_TRACK_KEYS = ("track_id", "file", "frames", "start_s", "end_s", "dominan
 def parse_outputs(text: str | Sequence[str]) -> tuple[str, ...]:
     """'all' or a comma list (or a sequence) of output names -> validated names, in the order given."""
     if isinstance(text, str):
-        names = ([n for n in ALL_OUTPUTS if OUTPUTS[n].in_all] if text.strip() == "all"
-                 else [x.strip() for x in text.split(",") if x.strip()])
+        names = list(IN_ALL) if text.strip() == "all" else [x.strip() for x in text.split(",") if x.strip()]
     else:
         names = list(text)
     bad = [n for n in names if n not in ALL_OUTPUTS]
