@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from emotrace.analyzer_config import AnalyzerConfig
 from emotrace.concurrency import Prefetcher, Worker
 from emotrace.errors import EmotraceError, raise_if_stopped
-from emotrace.outputs import ALL_OUTPUTS, build_sinks, parse_outputs
+from emotrace.outputs import ALL_OUTPUTS, IN_ALL, build_sinks, parse_outputs
 from emotrace.pipeline import Analyzer
 from emotrace.provenance import provenance
 from emotrace.results import FrameResult
@@ -131,7 +131,7 @@ def _write_all(sinks: Sequence[Sink], res: FrameResult) -> None:
         s.write(res)
 
 
-def analyze(source: Any, out_dir: str | Path | None = None, outputs: Sequence[str] = ALL_OUTPUTS,
+def analyze(source: Any, out_dir: str | Path | None = None, outputs: Sequence[str] = IN_ALL,
             config: AnalyzerConfig | None = None, progress: bool = False, analyzer: Analyzer | None = None,
             sequence: bool = False, **options: Any) -> pd.DataFrame:
     """Analyse an image, folder, video, URL, webcam index or numpy frames; one row per (frame, face).
