@@ -15,6 +15,7 @@ from emotrace.errors import EmotraceError
 from emotrace.pipeline import Analyzer
 from emotrace.sinks import RunMeta, VideoSink
 from emotrace.sinks.draw import draw_result
+from emotrace.sinks.draw_signals import SignalHold
 from emotrace.sources import open_source
 
 log = logging.getLogger("emotrace")
@@ -89,6 +90,7 @@ def run_live(source: Any, analyzer: Analyzer, output: str | Path | None = None, 
         sink = VideoSink(output)
         sink.open(RunMeta(source=src.name, classes=analyzer.classes, fps=src.fps, analyzer=analyzer.describe()))
     lat: list[float] = []
+    hold = SignalHold()  # the window keeps a track's last signals between readings, as the video does
     n = 0
     t_start = time.perf_counter()
     try:
@@ -98,7 +100,7 @@ def run_live(source: Any, analyzer: Analyzer, output: str | Path | None = None, 
             lat.append((time.perf_counter() - t0) * 1000)
             n += 1
             if window is not None:
-                window.show(draw_result(frame.image, res, analyzer.classes))
+                window.show(draw_result(frame.image, res, analyzer.classes, signals=hold.update(res)))
                 if window.closed:
                     break
             if sink is not None:

@@ -130,6 +130,8 @@ OPERATIONS = {
         "timeline_api_v1_jobs__job_id__timelines__track_id__get", "200 401 404 409 422", "path:track_id path:job_id"),
     ("get", "/api/v1/jobs/{job_id}/table"): ("table_api_v1_jobs__job_id__table_get", "200 401 404 409 422",
                                              "path:job_id query:offset query:limit"),
+    ("get", "/api/v1/jobs/{job_id}/signals"): ("signals_api_v1_jobs__job_id__signals_get", "200 401 404 409 422",
+                                               "path:job_id query:names"),
 }
 
 
@@ -155,7 +157,7 @@ def test_schema_pins_every_operation(tmp_path, token):
     assert list(spec["paths"]) == list(dict.fromkeys(p for _, p in OPERATIONS))  # the order clients list them in
     schemas = spec["components"]["schemas"]
     assert set(schemas) == {"Body_submit_api_v1_jobs_post", "ErrorOut", "Health", "JobOut", "Progress", "TablePage",
-                            "Timeline"}
+                            "Timeline", "SignalSeries", "SignalTrack"}
     assert schemas["JobOut"]["required"] == [
         "id", "status", "filename", "kind", "media", "size_bytes", "created", "started", "finished", "progress",
         "queue_position", "processing_s", "error", "warnings", "results", "timelines", "tracks"]

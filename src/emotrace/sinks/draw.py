@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import cv2
 import numpy as np
 
 from emotrace.results import FrameResult
+from emotrace.sinks.draw_signals import Shown, draw_all_signals
 
 # One fixed colour per emotion (BGR) so a label reads the same in every output.
 COLORS = {
@@ -31,8 +34,11 @@ def label_scale(w: int, h: int) -> float:
     return max(0.4, min(w, h) / 720)
 
 
-def draw_result(image: np.ndarray, res: FrameResult, classes: list[str], bars: bool = True) -> np.ndarray:
-    """A copy of the frame with every face annotated."""
+def draw_result(image: np.ndarray, res: FrameResult, classes: list[str], bars: bool = True,
+                signals: Mapping[int, Shown] | None = None) -> np.ndarray:
+    """A copy of the frame with every face annotated; faces with signals also get a pose gauge and their top
+    blendshapes (`signals`: what to show per track, a `SignalHold`'s; None: what each face measured on this
+    frame), drawn after every box so no label covers them."""
     out = image.copy()
     h, w = out.shape[:2]
     scale = label_scale(w, h)
@@ -52,6 +58,7 @@ def draw_result(image: np.ndarray, res: FrameResult, classes: list[str], bars: b
         if bars:
             _bars(out, probs, classes, x2 + 4 if x2 + 4 + 110 * scale < w else max(0, x1 - int(114 * scale)), y1,
                   scale)
+    draw_all_signals(out, res, signals, scale)
     return out
 
 

@@ -1,6 +1,7 @@
 """report.html for one run: a self-contained page (no network, no external scripts) with every person's track and
 an interactive timeline per track: each emotion's share per window as a stacked area, the dominant label as a
-strip; the mouse wheel zooms, dragging pans, a double click resets, hovering shows the window's shares."""
+strip; the mouse wheel zooms, dragging pans, a double click resets, hovering shows the window's shares. A run
+with face signals adds, per track, charts of a few blendshapes and the head pose (`report_signals.py`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from emotrace.results import FrameResult
-from emotrace.sinks.base import Sink, atomic_path, discard, publish
+from emotrace.sinks import report_signals
+from emotrace.sinks.base import RunMeta, Sink, atomic_path, discard, publish
 from emotrace.sinks.draw import COLORS
 from emotrace.sinks.series import TrackSeries
 from emotrace.sinks.windows import windows
@@ -89,6 +91,12 @@ class ReportSink(Sink):
         self._series: dict[int, TrackSeries] = {}
         self._file: dict[int, str] = {}
         self.frames = 0
+        self._signals: report_signals.SignalTracks | None = None
+
+    def open(self, meta: RunMeta) -> None:
+        super().open(meta)
+        if meta.analyzer.get("signals"):
+            self._signals = report_signals.SignalTracks()
 
     def write(self, result: FrameResult) -> None:
         self.frames += 1
@@ -99,6 +107,8 @@ class ReportSink(Sink):
                 series = self._series[tid] = TrackSeries(len(self.meta.classes))
             series.append(float(result.frame.timestamp), face.temporal_probs)
             self._file.setdefault(tid, result.frame.source)
+            if self._signals is not None:
+                self._signals.add(float(result.frame.timestamp), face)
 
     def build(self) -> str:
         classes = self.meta.classes
@@ -124,6 +134,10 @@ class ReportSink(Sink):
                f"{e(str(prov.get('emotrace_version')))}, commit {e(str(prov.get('commit')))}; "
                f"command <code>{e(str(prov.get('command')))}</code></p>",
                legend]
+        sig, sig_tracks = self._signals, []
+        if sig is not None:
+            out[0] = out[0].replace("</style>", report_signals.CSS + "</style>", 1)
+            out.append(report_signals.legend())
         if not tracks:
             out.append("<p>No face was found.</p>")
         for tr in tracks[:200]:
@@ -133,11 +147,16 @@ class ReportSink(Sink):
             out.append(f"<h2>Track {tr['id']}{where}: mostly {e(tr['label'])}</h2><p class='muted'>"
                        f"{tr['start']:.2f}–{tr['end']:.2f} s, {tr['frames']} frames; {e(top)}; window "
                        f"{tr['w']:g} s</p><canvas id='c{tr['id']}'></canvas><div class='tip' id='t{tr['id']}'></div>")
+            if sig is not None:
+                chart = sig.track(tr["id"], tr["t0"], tr["t0"] + len(tr["shares"]) * tr["w"], tr["w"])
+                sig_tracks += [chart] if chart is not None else []
+                out.append(report_signals.track_html(chart, tr["id"]))
         if len(tracks) > 200:
             out.append(f"<p>{len(tracks) - 200} more tracks are in summary.json.</p>")
         data["tracks"] = tracks[:200]
         blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-        out.append(f'<script type="application/json" id="data">{blob}</script><script>{_JS}</script></body></html>')
+        out.append(f'<script type="application/json" id="data">{blob}</script><script>{_JS}</script>'
+                   + (report_signals.script(sig_tracks) if sig is not None else "") + "</body></html>")
         return "\n".join(out)
 
     def close(self) -> list[Path]:

@@ -17,6 +17,7 @@ import numpy as np
 from emotrace.results import FrameResult
 from emotrace.sinks.base import RunMeta, Sink, atomic_path, discard, publish
 from emotrace.sinks.draw import draw_result
+from emotrace.sinks.draw_signals import SignalHold
 
 
 def encoder_threads() -> int:
@@ -38,6 +39,7 @@ class VideoSink(Sink):
         self.threads = threads or encoder_threads()
         self._writer = None
         self._size: tuple[int, int] | None = None
+        self._hold = SignalHold()  # signals read every N frames stay on screen between readings
 
     def open(self, meta: RunMeta) -> None:
         super().open(meta)
@@ -57,7 +59,7 @@ class VideoSink(Sink):
         self._writer.send(None)
 
     def write(self, result: FrameResult) -> None:
-        img = draw_result(result.frame.image, result, self.meta.classes)
+        img = draw_result(result.frame.image, result, self.meta.classes, signals=self._hold.update(result))
         h, w = img.shape[:2]
         if self._writer is None:
             self._start(w, h)

@@ -31,13 +31,14 @@ def window_size(duration_s: float, max_windows: int = 300, min_s: float = 0.0) -
     return next((s for s in steps if s >= need), float(np.ceil(need / 600) * 600))
 
 
-def windows(t: np.ndarray, probs: np.ndarray, max_windows: int = 300) -> Windows:
-    """Aggregate per-frame probabilities `probs` (N, K) at times `t` (N,) into windows."""
+def windows(t: np.ndarray, probs: np.ndarray, max_windows: int = 300, width: float | None = None) -> Windows:
+    """Aggregate per-frame probabilities `probs` (N, K) at times `t` (N,) into windows (of `width` s where
+    given, so another series of the same track can share a chart's windows)."""
     t = np.asarray(t, np.float64)
     probs = np.asarray(probs, np.float64)
     t0 = float(t.min()) if len(t) else 0.0
     dur = float(t.max() - t0) if len(t) else 0.0
-    w = window_size(dur, max_windows)
+    w = window_size(dur, max_windows) if width is None else width
     start0 = np.floor(t0 / w) * w
     idx = ((t - start0) / w).astype(np.int64)
     n = int(idx.max()) + 1 if len(t) else 0

@@ -149,6 +149,7 @@ async def run_session(ws: Any, settings: ServerSettings, gate: SocketGate, pool:
         analyzer = await asyncio.to_thread(pool.acquire)
         session = LiveSession(analyzer, settings.max_frame_side)
         await ws.send_json({"type": "ready", "classes": list(analyzer.classes),
+                            "signals": int(getattr(analyzer.config, "signals", 0)),
                             "max_frame_bytes": settings.max_frame_bytes, "max_frame_side": settings.max_frame_side,
                             "idle_timeout_s": settings.ws_idle_s})
         while True:

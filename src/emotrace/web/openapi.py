@@ -15,15 +15,17 @@ Face-emotion analysis of uploaded images and videos (jobs), and of live frames o
 `status` is `done` or `failed` (`queue_position` says how many jobs are ahead, `warnings` what to know about a
 finished one, such as a truncated upload or no face found); then fetch
 `results/{csv|parquet|jsonl|json|summary|video|image}` (`image`: the annotated picture of an image job), `table`
-pages and per-track `timelines/{track_id}` charts. `DELETE` removes a job and its files, stopping it if it runs.
+pages, per-track `timelines/{track_id}` charts and, for a server run with `--signals`, `signals` (chosen
+blendshapes and the head pose per track over time). `DELETE` removes a job and its files, stopping it if it runs.
 Limits: uploads over `max_upload_bytes` get 413, non-media content 415, a full queue 503 (see `/api/v1/health`).
 
 **Live stream** (WebSocket, not listed below): `ws://HOST/api/v1/live[?token=...]`. The server first sends
-`{"type": "ready", "classes": [...]}`. Send each frame as one binary message (JPEG, PNG or WebP); each gets one
-JSON answer `{"type": "result", "seq", "width", "height", "detected", "server_ms", "faces": [...]}`, each face with
-the table's face columns, names and precision (`track_id`, `x1`..`y2`, `det_score`, `detected`, `crop`, `frame_*`,
-`temporal_*`, `label`, `label_prob`, `frame_label`, and `valence`, `arousal` where the model has them), or
-`{"type": "error", "status", "detail"}`.
+`{"type": "ready", "classes": [...], "signals": N}` (face signals every N frames of a track, 0 off). Send each
+frame as one binary message (JPEG, PNG or WebP); each gets one JSON answer `{"type": "result", "seq", "width",
+"height", "detected", "server_ms", "faces": [...]}`, each face with the table's face columns, names and precision
+(`track_id`, `x1`..`y2`, `det_score`, `detected`, `crop`, `frame_*`, `temporal_*`, `label`, `label_prob`,
+`frame_label`, and `valence`, `arousal` where the model has them; with signals on, `signals` (measured or skipped),
+`signals_quality`, `yaw`, `pitch`, `roll` and `bs_*`), or `{"type": "error", "status", "detail"}`.
 Send the next frame after the answer. Text `{"type": "reset"}` forgets all tracks. Past `max_sockets` sessions
 the server sends an error with status 503 and closes with code 1013 (try again later); a wrong token gets 401 and
 code 1008; no frame for `ws_idle_s` closes the socket.

@@ -95,3 +95,46 @@ def summary_tracks(out_dir: Path) -> list[dict[str, Any]]:
     except (OSError, ValueError):
         return []
     return track_briefs(data)
+
+
+# The blendshapes the results page plots until the user picks others (smiles, frowning brows, an open jaw, a blink).
+DEFAULT_BLENDSHAPES = ("mouthSmileLeft", "mouthSmileRight", "browDownLeft", "browDownRight", "jawOpen",
+                       "eyeBlinkLeft")
+
+
+def signal_columns(parquet: Path) -> list[str]:
+    """The blendshape names (without `bs_`) of a job's table; empty when it was run without signals."""
+    import pyarrow.parquet as pq
+
+    names = pq.ParquetFile(parquet).schema_arrow.names
+    return [c[3:] for c in names if c.startswith("bs_")] if "signals" in names else []
+
+
+def signal_series(parquet: Path, names: list[str], max_windows: int = 400) -> dict[str, Any]:
+    """Per track, the chosen blendshapes and the head pose over time: means of the measured frames in windows
+    sized to the track's duration (at most `max_windows`; empty windows left out), reading only those columns."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from emotrace.results import POSE_FIELDS
+    from emotrace.sinks.windows import windows
+
+    series = [*names, *POSE_FIELDS]
+    cols = ["track_id", "timestamp", "signals", *(f"bs_{n}" for n in names), *POSE_FIELDS]
+    tbl = pq.read_table(parquet, columns=cols).to_pydict()
+    keep = [i for i, s in enumerate(tbl["signals"]) if s == "measured"]
+    tid = np.array([tbl["track_id"][i] for i in keep], np.int64)
+    t = np.array([tbl["timestamp"][i] for i in keep], np.float64)
+    values = np.array([[np.nan if tbl[c][i] is None else tbl[c][i] for c in cols[3:]] for i in keep],
+                      np.float64).reshape(len(keep), len(series))
+    tracks = []
+    for track in np.unique(tid):
+        sel = tid == track
+        w = windows(t[sel], values[sel], max_windows)
+        full = w.frames > 0
+        mid = (w.start + w.end) / 2
+        tracks.append({"track_id": int(track), "window_s": w.width_s,
+                       "t": [round(float(x), 3) for x in mid[full]],
+                       "values": {n: [_clean(round(float(v), 3)) for v in w.shares[full, k]]
+                                  for k, n in enumerate(series)}})
+    return {"blendshapes": signal_columns(parquet), "names": series, "tracks": tracks}

@@ -25,15 +25,18 @@ from emotrace.version import __version__
 from emotrace.web.jobs import JobManager
 from emotrace.web.live import AnalyzerPool, SocketGate, run_session
 from emotrace.web.results import (
+    DEFAULT_BLENDSHAPES,
     RESULT_FILES,
     RESULT_MEDIA_TYPES,
     available_formats,
     json_array,
+    signal_columns,
+    signal_series,
     table_page,
     timeline_file,
     timeline_tracks,
 )
-from emotrace.web.schemas import ErrorOut, Health, JobOut, TablePage, errors, job_out
+from emotrace.web.schemas import ErrorOut, Health, JobOut, SignalSeries, TablePage, errors, job_out
 from emotrace.web.security import (
     SNIFF_BYTES,
     TOKEN_MISSING,
@@ -217,6 +220,23 @@ def table(svc: Svc, job_id: str = job_id_param, offset: int = Query(0, ge=0, le=
     if "parquet" not in available_formats(job.outputs):
         raise HTTPException(404, f"job {job_id} has no table")
     return TablePage(**table_page(out / RESULT_FILES["parquet"][0], offset, limit))
+
+
+@secured.get("/jobs/{job_id}/signals", response_model=SignalSeries, tags=["results"],
+             responses=errors(401, 404, 409))
+def signals(svc: Svc, job_id: str = job_id_param,
+            names: str = Query(",".join(DEFAULT_BLENDSHAPES), max_length=2000, pattern=r"^[A-Za-z,]*$",
+                               description="comma list of blendshapes (jawOpen, ...); the pose always comes")
+            ) -> SignalSeries:
+    """Face signals per track over time, for a job run with signals: the blendshapes asked for and the head pose,
+    as means of the measured frames in windows sized to the track (unknown names are left out)."""
+    job, out = finished(svc, job_id)
+    table = out / RESULT_FILES["parquet"][0]
+    have = signal_columns(table) if "parquet" in available_formats(job.outputs) else []
+    if not have:
+        raise HTTPException(404, f"job {job_id} has no face signals (the server runs without --signals)")
+    chosen = [n for n in dict.fromkeys(names.split(",")) if n in have]
+    return SignalSeries(**signal_series(table, chosen))
 
 
 @api.websocket("/live")

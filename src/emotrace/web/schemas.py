@@ -71,6 +71,19 @@ class TablePage(BaseModel):
     total: int
 
 
+class SignalTrack(BaseModel):
+    track_id: int
+    window_s: float  # the track's windows: each point is the mean of the frames measured in one
+    t: list[float]  # window centres (s)
+    values: dict[str, list[float | None]]  # name (a blendshape, yaw, pitch, roll) -> one mean per window
+
+
+class SignalSeries(BaseModel):
+    blendshapes: list[str]  # every blendshape the job's table has (what a client may ask for)
+    names: list[str]  # the series of each track: the blendshapes asked for, then yaw, pitch, roll
+    tracks: list[SignalTrack]
+
+
 class Health(BaseModel):
     status: str
     version: str

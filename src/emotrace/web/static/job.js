@@ -1,5 +1,5 @@
 // Results page: live progress while the job runs, then the annotated video, one chart per person, the per-frame
-// table (paged from the server) and the downloads.
+// table (paged from the server), face signals where the job has them (signals.js) and the downloads.
 "use strict";
 (() => {
   const id = location.pathname.split("/").filter(Boolean).pop();
@@ -66,6 +66,8 @@
     { key: "temporal", label: "temporal stage probabilities", test: (c) => c.startsWith("temporal_"), on: true },
     { key: "frame", label: "frame model probabilities", test: (c) => c.startsWith("frame_") && c !== "frame_label" },
     { key: "va", label: "valence / arousal", test: (c) => c === "valence" || c === "arousal", on: true },
+    { key: "pose", label: "head pose", test: (c) => /^(signals|signals_quality|yaw|pitch|roll)$/.test(c), on: true },
+    { key: "bs", label: "blendshapes", test: (c) => c.startsWith("bs_") },
   ];
   const visible = new Set(GROUPS.filter((g) => g.fixed || g.on).map((g) => g.key));
   let lastPage = null;
@@ -104,7 +106,10 @@
     try { page = await Emo.api(`${base}/table?offset=${offset}&limit=${PAGE}`); }
     catch (e) { $("error").textContent = e.message; return; }
     total = page.total;
-    if (lastPage === null) chooser(page.columns);
+    if (lastPage === null) {
+      chooser(page.columns);
+      if (page.columns.includes("signals")) EmoSignals.show(base, $("signals"), (m) => { $("error").textContent = m; });
+    }
     lastPage = page;
     render(page);
     $("table-range").textContent = total ? `rows ${offset + 1}-${offset + page.rows.length} of ${total}` : "no rows";

@@ -18,6 +18,7 @@
   let count = 0;
   let ready = false;
   let classes = [];  // the server's emotion names, in its order (the "ready" message)
+  let held = new Map();  // track id -> its last measured face signals (read every N frames: shown in between)
   const latencies = [];
   const arrivals = [];
 
@@ -103,7 +104,8 @@
     if (msg.type === "ready") {
       ready = true;
       classes = msg.classes;
-      status("connected: analysing");
+      held = new Map();
+      status("connected: analysing" + (msg.signals ? `, face signals every ${msg.signals} frames` : ""));
       pump();
       return;
     }
@@ -132,8 +134,10 @@
     ctx.clearRect(0, 0, overlay.width, overlay.height);
     const font = Math.max(14, Math.round(overlay.width / 40));
     ctx.font = `600 ${font}px system-ui, sans-serif`;
+    held = holdSignals(msg.faces);
     for (const f of msg.faces) {
       const [x1, y1, x2, y2] = [f.x1, f.y1, f.x2, f.y2].map((v) => v * s);
+      if (held.has(f.track_id)) drawSignals(ctx, held.get(f.track_id), x1, y2, font);
       const color = Emo.COLORS[f.label] || "#ffffff";
       ctx.lineWidth = 3;
       ctx.strokeStyle = color;
@@ -148,8 +152,42 @@
     }
     overlay.dataset.faces = String(msg.faces.length);
     $("faces").replaceChildren(...msg.faces.map((f) => Emo.el("li", { "data-track": f.track_id, "data-label": f.label },
-      Emo.el("strong", {}, `#${f.track_id} ${f.label} ${f.label_prob.toFixed(2)}`), Emo.bars(temporal(f)))));
+      Emo.el("strong", {}, `#${f.track_id} ${f.label} ${f.label_prob.toFixed(2)}`), Emo.bars(temporal(f)),
+      held.has(f.track_id) ? Emo.el("div", { class: "signals muted" }, signalLines(held.get(f.track_id)).join(" · "))
+        : null)));
     $("no-face").classList.toggle("hidden", msg.faces.length > 0);
+  }
+
+  /** Each face's signals: measured on this frame, or its track's last reading while it is skipped. */
+  function holdSignals(faces) {
+    const next = new Map();
+    for (const f of faces) {
+      if (f.signals === "measured") next.set(f.track_id, f);
+      else if (f.signals === "skipped" && held.has(f.track_id)) next.set(f.track_id, held.get(f.track_id));
+    }
+    return next;
+  }
+
+  /** Head pose, then the top three blendshapes (`bs_*` fields, neutral left out). */
+  function signalLines(f) {
+    const deg = (v) => (v >= 0 ? "+" : "") + Math.round(v) + "°";
+    const top = Object.keys(f).filter((k) => k.startsWith("bs_") && k !== "bs_neutral" && f[k] !== null)
+      .sort((a, b) => f[b] - f[a]).slice(0, 3).map((k) => `${k.slice(3)} ${f[k].toFixed(2)}`);
+    const pose = f.yaw === null ? [] : [`yaw ${deg(f.yaw)} pitch ${deg(f.pitch)} roll ${deg(f.roll)}`];
+    return [...pose, ...top];
+  }
+
+  /** The signal lines under a face box, on a dark backing so they read over any video. */
+  function drawSignals(ctx, f, x, y, font) {
+    const lines = signalLines(f), size = Math.round(font * 0.75), row = size + 4;
+    ctx.font = `${size}px system-ui, sans-serif`;
+    const w = Math.max(...lines.map((l) => ctx.measureText(l).width)) + 8;
+    const top = Math.min(y + 4, overlay.height - row * lines.length - 4);
+    ctx.fillStyle = "rgba(32, 32, 32, 0.85)";
+    ctx.fillRect(x, top, w, row * lines.length + 4);
+    ctx.fillStyle = "#f0f0f0";
+    lines.forEach((l, i) => ctx.fillText(l, x + 4, top + (i + 1) * row));
+    ctx.font = `600 ${font}px system-ui, sans-serif`;
   }
 
   /** A face's temporal probabilities by emotion name (its `temporal_<emotion>` fields, as in the tables). */
