@@ -135,9 +135,12 @@ class SignalReader:
         if not res.face_landmarks:
             out.status[i] = "no_fit"
             return
+        scores = res.face_blendshapes[0]
+        if tuple(c.category_name for c in scores) != BLENDSHAPES:  # the columns are named by position
+            raise EmotraceError("the Face Landmarker's blendshapes are not the 52 emotrace names, in its order")
         lm = np.array([(p.x, p.y, p.z) for p in res.face_landmarks[0]], np.float32)
         out.landmarks[i] = np.column_stack([x0 + lm[:, 0] * side, y0 + lm[:, 1] * side, lm[:, 2] * side])
-        out.blendshapes[i] = [c.score for c in res.face_blendshapes[0]]
+        out.blendshapes[i] = [c.score for c in scores]
         out.pose[i] = head_pose(np.asarray(res.facial_transformation_matrixes[0]))
         out.status[i] = "measured"
         out.quality[i] = quality_flags(out.pose[i], out.blendshapes[i])
