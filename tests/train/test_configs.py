@@ -107,10 +107,6 @@ def test_config_trains_evaluates_and_exports(tmp_path, config, crop_cache, featu
 
         assert prior.shape == (len(load_model(out).classes),) and (prior >= 0).all()
         assert prior.sum() == pytest.approx(1.0)
-    if config == "temporal-gru.yaml":  # the CK+ root, as `emotrace evaluate` says a temporal model takes it
-        assert main(["-q", "evaluate", str(out), str(CKPLUS), "--out", str(tmp_path / "ck")]) == 0
-        ck = json.loads((tmp_path / "ck" / "metrics.json").read_text())
-        assert ck["kind"] == "ckplus_seen_subjects" and ck["sequences"] > 100
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ import numpy as np
 
 from emotrace.models.manifest import verified_file, weight_record
 from emotrace.models.runtime import onnx_session, softmax
-from emotrace.models.temporal.stage import FIRST_DT, TemporalStage
+from emotrace.models.temporal.stage import FIRST_DT, TrainedStage
 
 if TYPE_CHECKING:
     import torch
@@ -106,9 +106,11 @@ class OnnxRnnStep:
         return {k: res[k] for k in self._heads}, kept
 
 
-class RnnTemporal(TemporalStage):
+class RnnTemporal(TrainedStage):
     """A trained LSTM/GRU (shipped weights by name, or a training run folder), stepped per frame; all tracks of a
     frame go through `step_fn` in one batch, whichever backend it is."""
+
+    onnx_step = OnnxRnnStep
 
     def __init__(self, step_fn: RnnStep, name: str, description: str | None = None) -> None:
         self.step_fn = step_fn
@@ -119,15 +121,6 @@ class RnnTemporal(TemporalStage):
         self.description = description or f"trained {kind}{step_fn.arch} over frame embeddings (causal)"
         self._state: dict[int, Any] = {}
         self._last_t: dict[int, float] = {}
-
-    @classmethod
-    def load(cls, weights: str, onnx: bool = False) -> RnnTemporal:
-        """Shipped weights or a run folder, on ONNX Runtime (`onnx`: shipped weights with an export) or PyTorch."""
-        if onnx:
-            return cls(OnnxRnnStep(weights), weights)
-        from emotrace.models.checkpoint import load_model
-
-        return cls.from_loaded(load_model(weights), weights)
 
     @classmethod
     def from_loaded(cls, loaded: LoadedModel, name: str) -> RnnTemporal:

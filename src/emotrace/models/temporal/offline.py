@@ -11,7 +11,7 @@ import numpy as np
 
 from emotrace.models.manifest import verified_file, weight_record
 from emotrace.models.runtime import onnx_session, softmax
-from emotrace.models.temporal.stage import FIRST_DT, TemporalStage
+from emotrace.models.temporal.stage import FIRST_DT, TrainedStage
 
 if TYPE_CHECKING:
     import torch
@@ -115,11 +115,13 @@ class OnnxLookaheadStep:
         return res["logits"], res.get("valence_arousal")
 
 
-class OfflineRnnTemporal(TemporalStage):
+class OfflineRnnTemporal(TrainedStage):
     """A trained look-ahead model (`models/temporal/lookahead.py`): the forward state advances with every frame;
     a frame's output is computed once `delay_s` (the model's look-ahead) of its track has followed, or the track
     ended, and written in place into the arrays `step` returned. Holds at most `delay_s` of frames per track.
     The model runs through `model`, a PyTorch or ONNX Runtime backend: same outputs."""
+
+    onnx_step = OnnxLookaheadStep
 
     mode = "offline"
 
@@ -131,15 +133,6 @@ class OfflineRnnTemporal(TemporalStage):
         self._zero = np.zeros(model.state_size, np.float32)
         self._state: dict[int, tuple[float, np.ndarray]] = {}
         self._held: dict[int, list[_Held]] = {}
-
-    @classmethod
-    def load(cls, weights: str, onnx: bool = False) -> OfflineRnnTemporal:
-        """Shipped weights or a run folder, on ONNX Runtime (`onnx`: shipped weights with an export) or PyTorch."""
-        if onnx:
-            return cls(OnnxLookaheadStep(weights), weights)
-        from emotrace.models.checkpoint import load_model
-
-        return cls.from_loaded(load_model(weights), weights)
 
     @classmethod
     def from_loaded(cls, loaded: LoadedModel, name: str) -> OfflineRnnTemporal:

@@ -3,6 +3,8 @@ stage says of itself (`name`, `description`, `mode`, `delay_s`), so outputs neve
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 FIRST_DT = 1.0 / 30.0  # the interval a time-aware model is told at a track's first frame (its state is zero then)
@@ -36,3 +38,24 @@ class TemporalStage:
 
     def _tables(self) -> list[dict]:
         return [t for t in (getattr(self, "_state", None), getattr(self, "_last_t", None)) if isinstance(t, dict)]
+
+
+class TrainedStage(TemporalStage):
+    """A stage around a trained model, whose per-frame step runs on ONNX Runtime (`onnx_step`, shipped weights with
+    an export) or PyTorch (`from_loaded`, also for run folders)."""
+
+    onnx_step: Any = None  # the ONNX Runtime step class: built from a shipped weights name
+
+    @classmethod
+    def load(cls, weights: str, onnx: bool = False) -> TrainedStage:
+        """Shipped weights or a run folder, on ONNX Runtime (`onnx`: shipped weights with an export) or PyTorch."""
+        if onnx:
+            return cls(cls.onnx_step(weights), weights)  # type: ignore[call-arg]
+        from emotrace.models.checkpoint import load_model
+
+        return cls.from_loaded(load_model(weights), weights)
+
+    @classmethod
+    def from_loaded(cls, loaded: Any, name: str) -> TrainedStage:
+        """A stage over a model `load_model` gave (so a run folder is read once), on PyTorch."""
+        raise NotImplementedError

@@ -90,6 +90,11 @@ class FrameTask(Task):
         self.read_data()
         self.load_teachers()
 
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The main head's classes: the seven emotions, and contempt last with `include_contempt`."""
+        return tuple(EMOTIONS) + (("contempt",) if self.cfg.include_contempt else ())
+
     def valid_split(self) -> FerPlusSplit:
         """FER+ Valid, capped at `max_eval` rows: what validation and the run's own evaluation score."""
         if not hasattr(self, "valid"):
@@ -112,7 +117,6 @@ class FrameTask(Task):
         keep_on = self.storage_device()
         self.x = torch.from_numpy(x).to(keep_on)
         self.y = {k: torch.from_numpy(v).to(keep_on) for k, v in y.items()}
-        self.classes = tuple(EMOTIONS) + (("contempt",) if cfg.include_contempt else ())
         fer_main = y["main"]
         self.ferplus_prior = (np.nanmean(fer_main, 0) if len(fer_main) and not np.isnan(fer_main).all()
                               else np.full(len(self.classes), 1.0 / len(self.classes)))

@@ -79,13 +79,10 @@ class MixTask(FrameTask):
         if "ferplus" in cfg.exclude:
             xs, ys, sources, self.dataset_names = [], [], [], []
         for name, root in cfg.extra.items():
-            pc = load_photo_crops(root, name, cache_dir=Path(cfg.crop_cache))
-            pc = self._map_labels(pc)
-            held = group_holdout(pc.groups, cfg.holdout_fraction, cfg.holdout_seed)
-            if name in cfg.exclude:
-                self.holdouts[name] = pc
-                continue
+            pc, held = self._photo_set(name, root)
             self.holdouts[name] = pc.subset(np.flatnonzero(held))
+            if name in cfg.exclude:
+                continue
             tr = pc.subset(np.flatnonzero(~held))
             xs.append(tr.images)
             ys.append(self._targets(tr))
@@ -108,6 +105,15 @@ class MixTask(FrameTask):
         self.log_prior = torch.log(torch.from_numpy(self.prior).float().clamp_min(1e-4)).to(self.device)
 
     # -- data
+    def _photo_set(self, name: str, root: str) -> tuple[PhotoCrops, np.ndarray]:
+        """A photo set's crops with labels mapped to this model's classes, and which rows are held out: the
+        hold-out groups, or every row of a set left out of training (`exclude`)."""
+        cfg = self.cfg
+        pc = self._map_labels(load_photo_crops(root, name, cache_dir=Path(cfg.crop_cache)))
+        if name in cfg.exclude:
+            return pc, np.ones(len(pc), bool)
+        return pc, group_holdout(pc.groups, cfg.holdout_fraction, cfg.holdout_seed)
+
     def _map_labels(self, pc: PhotoCrops) -> PhotoCrops:
         """The dataset's labels as indices into this model's classes (rows of other classes dropped)."""
         names = [c if c == "contempt" else canonical(c) for c in pc.classes]
@@ -240,8 +246,11 @@ class MixTask(FrameTask):
 
     def evaluate_own(self, loaded: LoadedModel) -> Evaluation:
         """FER+ Valid as the frame task scores it, and each held-out group set (contempt folded away)."""
-        if not hasattr(self, "holdouts"):
-            self.setup(torch.device("cpu"))
+        if not hasattr(self, "holdouts"):  # made from a run's config: only the held-out rows are read
+            self.holdouts = {}
+            for name, root in self.cfg.extra.items():
+                pc, held = self._photo_set(name, root)
+                self.holdouts[name] = pc.subset(np.flatnonzero(held))
         ev = super().evaluate_own(loaded)
         ev.metrics["holdout"] = self.holdout_metrics(loaded.model)
         ev.headline.update({f"{n}_holdout_{k}": m[k] for n, m in ev.metrics["holdout"].items()
