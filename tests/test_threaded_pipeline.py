@@ -70,3 +70,27 @@ def test_a_failing_sink_still_aborts_every_output_when_threaded(analyzer, tmp_pa
     with pytest.raises(OSError, match="disk full"):
         run(str(MEDIA / "WolfgangLanger_Pexels.mp4"), analyzer, sinks, threaded=True)
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".emotrace")] == []
+
+
+def test_signals_in_their_own_thread_give_the_single_threaded_readings(tmp_path):
+    """With signals on, the reader is a stage of its own: same readings, same every-N pattern per track, the
+    counts of ended tracks freed, on a clip with a cut (the astronaut twice, a blank between)."""
+    import numpy as np
+
+    from tests.helpers import astronaut_frames
+
+    images = astronaut_frames(10)
+    images = images[:5] + [np.zeros_like(images[0])] * 2 + images[5:]
+    analyzer = Analyzer(signals=3, detect_every=1)
+
+    def rows(threaded: bool) -> list[dict]:
+        out: list[dict] = []
+        run(images, analyzer, threaded=threaded,
+            on_result=lambda r: out.extend(result_rows(r, analyzer.classes, True, with_signals=True)))
+        return out
+
+    single, threaded = rows(False), rows(True)
+    assert single == threaded
+    statuses = [r["signals"] for r in single if r["track_id"] is not None]
+    assert statuses[:3] == ["measured", "skipped", "skipped"] and "measured" in statuses[3:]
+    assert analyzer.signals._seen == {} or all(k in {r["track_id"] for r in single} for k in analyzer.signals._seen)

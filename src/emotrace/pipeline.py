@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("emotrace")
 
 GROUPS_AHEAD = 2  # frame groups found and tracked ahead of the models when `stream(threaded=True)`
+GroupAndDrops = tuple[list[tuple[Frame, Detections, bool]], list[int]]  # frames with faces; tracks ended in them
 
 
 class Analyzer:
@@ -131,31 +132,35 @@ class Analyzer:
         """Detect (or carry tracked faces on skipped frames) and assign track ids."""
         every = max(1, self.config.detect_every)
         if self.cuts is not None and self.cuts.is_cut(frame.image):
-            self._end(self.tracker.end_all())
+            self._drops.extend(self.tracker.end_all())
             self._last_ids = np.zeros(0, np.int64)
             self._since_detect = 0
         if self._since_detect % every != 0 and len(self._last_ids):
             self._since_detect += 1
-            return self._with_signals(frame, self.tracker.coast(self._last_ids, frame.timestamp)), False
+            return self.tracker.coast(self._last_ids, frame.timestamp), False
         self._since_detect = 1
         dets = self._detect(frame)
         dets = self.tracker.update(dets, frame.timestamp)
         if self.tracker.ended:
-            self._end(self.tracker.ended)
+            self._drops.extend(self.tracker.ended)
         self._last_ids = dets.track_id if dets.track_id is not None else np.zeros(0, np.int64)
-        return self._with_signals(frame, dets), True
+        return dets, True
 
-    def _end(self, tracks: list[int]) -> None:
-        """Tracks that ended: their temporal state goes with the next group (`_drops`), their signal count now."""
-        self._drops.extend(tracks)
-        if self.signals is not None:
-            self.signals.drop(list(tracks))
-
-    def _with_signals(self, frame: Frame, faces: Detections, still: bool = False) -> Detections:
-        """The faces with their signals read (on the faces' side of the pipeline, so in the detection thread)."""
-        if self.signals is not None:
+    def _read_signals(self, group: list[tuple[Frame, Detections, bool]], drops: list[int],
+                      still: bool = False) -> None:
+        """The face signals of a group's faces, in frame order; the counts of tracks that ended in it go after."""
+        if self.signals is None:
+            return
+        for frame, faces, _ in group:
             faces.signals = self.signals.read(frame.image, faces, still=still)
-        return faces
+        self.signals.drop(drops)
+
+    def _signal_groups(self, groups: Iterable[GroupAndDrops]) -> Iterator[GroupAndDrops]:
+        """Groups with their signals read: a stage of its own (its own thread when threaded), since one face's
+        reading costs more than detecting and tracking a frame."""
+        for group, drops in groups:
+            self._read_signals(group, drops)
+            yield group, drops
 
     def _detect(self, frame: Frame) -> Detections:
         return large_enough(self.detector.detect(frame.image), self.config.min_face_px)
@@ -166,7 +171,7 @@ class Analyzer:
         dets = self.photo_faces.find(frame.image, assume_crop=self.config.assume_crop)
         dets.track_id = np.arange(self._next_still_id, self._next_still_id + len(dets), dtype=np.int64)
         self._next_still_id += len(dets)
-        return self._with_signals(frame, dets, still=True)
+        return dets
 
     def _crops(self, frame: Frame, faces: Detections) -> np.ndarray:
         crops = self.aligner.crops(frame.image, faces.boxes, faces.keypoints)
@@ -222,9 +227,11 @@ class Analyzer:
         if self.temporal.mode != "causal":
             self.select_temporal(live=True)
         faces, detected = self._faces(frame)
-        return next(self._finish([(frame, faces, detected)], drops=self._take_drops()))
+        group, drops = [(frame, faces, detected)], self._take_drops()
+        self._read_signals(group, drops)
+        return next(self._finish(group, drops=drops))
 
-    def _groups(self, frames: Iterable[Frame]) -> Iterator[tuple[list[tuple[Frame, Detections, bool]], list[int]]]:
+    def _groups(self, frames: Iterable[Frame]) -> Iterator[GroupAndDrops]:
         """Frames with their faces found and tracked, `batch_frames` at a time, with the tracks that ended."""
         group: list[tuple[Frame, Detections, bool]] = []
         size = max(1, self.config.batch_frames)
@@ -254,17 +261,20 @@ class Analyzer:
         """`stream`'s results, a list per group: the results the group completes (then those still held)."""
         held: deque[FrameResult] = deque()
         if not threaded:
-            for group, drops in self._groups(frames):
+            for group, drops in self._signal_groups(self._groups(frames)):
                 yield list(self._release(self._finish(group, drops=drops), held))
         else:
             from emotrace.concurrency import Prefetcher
 
-            ahead = Prefetcher(self._groups(frames), depth=GROUPS_AHEAD, name="emotrace-faces")
+            stages = [Prefetcher(self._groups(frames), depth=GROUPS_AHEAD, name="emotrace-faces")]
+            if self.signals is not None:
+                stages.append(Prefetcher(self._signal_groups(stages[0]), depth=GROUPS_AHEAD, name="emotrace-signals"))
             try:
-                for group, drops in ahead:
+                for group, drops in stages[-1]:
                     yield list(self._release(self._finish(group, drops=drops), held))
             finally:
-                ahead.close()  # joined: no detection or tracking runs once the stream is left
+                for stage in reversed(stages):
+                    stage.close()  # joined: no detection, tracking or reading runs once the stream is left
         self.temporal.settle(float("inf"))
         yield list(held)
 
@@ -294,9 +304,11 @@ class Analyzer:
         for frame in frames:
             group.append((frame, self._still_faces(frame), True))
             if len(group) >= size:
+                self._read_signals(group, [], still=True)
                 yield list(self._finish(group, still=True))
                 group = []
         if group:
+            self._read_signals(group, [], still=True)
             yield list(self._finish(group, still=True))
 
     def close(self) -> None:
