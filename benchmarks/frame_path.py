@@ -36,6 +36,8 @@ structural, so the result does not depend on the machine's speed. Definitions:
 - **not counted as visits**: `emotrace.types` and `emotrace.results`, the frame and its result themselves
   (dataclasses with their views: `records`, `fields`, `frame_fields`): they are what travels, not a station; their
   calls still count for climbs (a call from them into any layer is one).
+- **not traced**: calls the import system makes while a module is first imported mid-run (a meta-path finder such
+  as `faces.mediapipe_import`'s, consulted for every import of every module), and the calls under them.
 
 A frame is steady when it is past the first model group (`batch_frames`) and reaches the sinks before the source's
 last frame is read (not in the end-of-stream flush). PASS: every steady frame enters each module at most twice and
@@ -95,6 +97,7 @@ class Tracer:
         self._stack: list[int] = []
         self._keep: list[Any] = []  # every object whose id was recorded: no id is reused while the trace lives
         self._started: dict[int, FrameType] = {}  # generator frames already resumed once (kept: ids stay unique)
+        self._imports: set[int] = set()  # frames of calls the import system made, and of the calls they made
         from emotrace.results import FrameResult
         from emotrace.types import Detections, Frame
 
@@ -109,6 +112,12 @@ class Tracer:
                 self._collect(v, out, depth - 1)
 
     def __call__(self, frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call" and self._by_import_system(frame):
+            self._imports.add(id(frame))
+            return
+        if event == "return" and id(frame) in self._imports:
+            self._imports.discard(id(frame))
+            return
         if event == "call":
             module = frame.f_globals.get("__name__", "")
             if not module.startswith("emotrace"):
@@ -129,6 +138,14 @@ class Tracer:
             self.calls.append(call)
         elif event == "return" and self._stack and self.calls[self._stack[-1]].frame_id == id(frame):
             self._collect(arg, self.calls[self._stack.pop()].ids, depth=0)  # what it gives: the object itself
+
+
+    def _by_import_system(self, frame: FrameType) -> bool:
+        """A call the import system made (a meta-path finder consulted while some module is first imported, e.g.
+        `faces.mediapipe_import`'s), or one made under it: not the frame's way, whatever frame is being handled."""
+        back = frame.f_back
+        return back is not None and (id(back) in self._imports
+                                     or back.f_code.co_filename.startswith("<frozen importlib"))
 
 
 def frame_objects(res: Any) -> list[Any]:

@@ -125,7 +125,8 @@ class Analyzer:
         self._since_detect = 0
         self._last_ids = np.zeros(0, np.int64)
         self._next_still_id = 1
-        self._drops: list[int] = []  # tracks ended by `_faces`, freed by the next `_finish` before its steps
+        self._drops: list[int] = []  # tracks ended by `_faces`, handed to the next `_finish` with its group
+        self._ended: list[int] = []  # tracks whose temporal state the next temporal step frees first
 
     # -- stages -------------------------------------------------------------------------------------------------
     def _faces(self, frame: Frame) -> tuple[Detections, bool]:
@@ -189,10 +190,11 @@ class Analyzer:
                 drops: list[int] | None = None) -> Iterator[FrameResult]:
         """Run the frame model on all faces of the group at once, then the temporal model frame by frame (not on
         independent photos: there the temporal columns are the frame model's). `drops`: tracks that ended while
-        the group's faces were found; their temporal state goes first, as when `_faces` freed it at once (results
-        unchanged), and again at the end."""
-        if drops:
-            self.temporal.drop(drops)
+        the group's faces were found; their temporal state goes with the group's first step (before it, as when
+        `_faces` freed it at once: results unchanged), and again with the next group's first step, since frames of
+        this group before a track's end stepped it again (ids are never reused, so nothing reads it meanwhile). The
+        drops travel inside the step, so a frame's way enters the stage once for its step."""
+        self._ended.extend(drops or [])
         crops = [self._crops(f, d) for f, d, _ in group]
         counts = [len(c) for c in crops]
         batch = np.concatenate(crops) if sum(counts) else np.zeros((0, self.aligner.size, self.aligner.size), np.uint8)
@@ -205,7 +207,8 @@ class Analyzer:
             faces.frame_probs = probs
             faces.embedding = emb
             if n and not still:
-                tout = self.temporal.step(faces.track_id, frame.timestamp, probs, emb)
+                ended, self._ended = self._ended, []
+                tout = self.temporal.step(faces.track_id, frame.timestamp, probs, emb, ended=ended)
                 faces.temporal_probs = tout["probs"]
                 if "valence_arousal" in tout:
                     faces.valence_arousal = tout["valence_arousal"]
@@ -216,10 +219,7 @@ class Analyzer:
                 if "valence_arousal" in out:
                     faces.valence_arousal = out["valence_arousal"][offset - n:offset]
             yield FrameResult(frame=frame, faces=faces, detected=detected)
-        if drops:
-            # Frames of this group before the end of a track (a shot cut) stepped it again after the drop above;
-            # drop it once more so no state of an ended track outlives its group (ids are never reused).
-            self.temporal.drop(drops)
+        self._ended.extend(drops or [])
 
     # -- public -------------------------------------------------------------------------------------------------
     def process_frame(self, frame: Frame) -> FrameResult:
@@ -262,7 +262,7 @@ class Analyzer:
         held: deque[FrameResult] = deque()
         if not threaded:
             for group, drops in self._signal_groups(self._groups(frames)):
-                yield list(self._release(self._finish(group, drops=drops), held))
+                yield self._release(self._finish(group, drops=drops), held)
         else:
             from emotrace.concurrency import Prefetcher
 
@@ -271,24 +271,33 @@ class Analyzer:
                 stages.append(Prefetcher(self._signal_groups(stages[0]), depth=GROUPS_AHEAD, name="emotrace-signals"))
             try:
                 for group, drops in stages[-1]:
-                    yield list(self._release(self._finish(group, drops=drops), held))
+                    yield self._release(self._finish(group, drops=drops), held)
             finally:
                 for stage in reversed(stages):
                     stage.close()  # joined: no detection, tracking or reading runs once the stream is left
+        ended, self._ended = self._ended, []
+        self.temporal.drop(ended)  # no state of an ended track outlives the stream
         self.temporal.settle(float("inf"))
         yield list(held)
 
-    def _release(self, results: Iterator[FrameResult], held: deque[FrameResult]) -> Iterator[FrameResult]:
+    def _release(self, results: Iterator[FrameResult], held: deque[FrameResult]) -> list[FrameResult]:
+        """The results of a group that are final: every one with a causal stage; with a look-ahead stage, those
+        whose look-ahead (`delay_s`) has passed by the group's last frame, settled in one call (the others wait in
+        `held`). One settle per group, not per frame: a frame's window holds only frames within `delay_s` of it,
+        so when it is finished does not change its values."""
+        done = list(results)
         delay = self.temporal.delay_s
-        for res in results:
-            if not delay:
-                yield res
-                continue
-            held.append(res)
-            before = res.frame.timestamp - delay
-            self.temporal.settle(before)
-            while held and held[0].frame.timestamp <= before:
-                yield held.popleft()
+        if not delay:
+            return done
+        held.extend(done)
+        if not held:
+            return []
+        before = held[-1].frame.timestamp - delay
+        self.temporal.settle(before)
+        out = []
+        while held and held[0].frame.timestamp <= before:
+            out.append(held.popleft())
+        return out
 
     def stills(self, frames: Iterable[Frame]) -> Iterator[FrameResult]:
         """Results for photos that are independent of each other (a folder of photos, not a video's frames): each

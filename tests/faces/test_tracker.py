@@ -1,6 +1,7 @@
 import numpy as np
 
-from emotrace.faces.tracker import Tracker, iou_matrix
+from emotrace.faces.boxes import iou_matrix
+from emotrace.faces.tracker import Tracker
 from emotrace.types import Detections
 
 

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from emotrace.errors import EmotraceError
+from emotrace.faces.boxes import iou_matrix
 from emotrace.faces.mediapipe_import import face_detection_module
 from emotrace.native_log import MEDIAPIPE_QUIET_ENV, quiet_native_env
 from emotrace.types import Detections
@@ -123,8 +124,6 @@ class BlazeFaceDetector(FaceDetector):
 
 def merge(parts: list[Detections], iou: float) -> Detections:
     """Concatenate detections and drop overlaps (IoU > `iou`), keeping the higher score."""
-    from emotrace.faces.tracker import iou_matrix
-
     parts = [p for p in parts if len(p)]
     if not parts:
         return Detections.empty()

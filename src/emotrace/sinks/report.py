@@ -15,7 +15,7 @@ from emotrace.results import FrameResult
 from emotrace.sinks import report_signals
 from emotrace.sinks.base import RunMeta, Sink, atomic_path, discard, publish
 from emotrace.sinks.draw import COLORS
-from emotrace.sinks.series import TrackSeries
+from emotrace.sinks.series import TrackSeries, add_frame
 from emotrace.sinks.windows import windows
 
 FINE_WINDOWS = 2000  # per track; zooming shows them down to one window per few pixels
@@ -100,13 +100,10 @@ class ReportSink(Sink):
 
     def write(self, result: FrameResult) -> None:
         self.frames += 1
-        for face in result.records():
-            tid = face.track_id
-            series = self._series.get(tid)
-            if series is None:
-                series = self._series[tid] = TrackSeries(len(self.meta.classes))
-            series.append(float(result.frame.timestamp), face.temporal_probs)
-            self._file.setdefault(tid, result.frame.source)
+        faces = result.records()
+        add_frame(self._series, len(self.meta.classes), float(result.frame.timestamp), faces)
+        for face in faces:
+            self._file.setdefault(face.track_id, result.frame.source)
             if self._signals is not None:
                 self._signals.add(float(result.frame.timestamp), face)
 

@@ -8,7 +8,12 @@ the lists gave (same dtypes and values), so the charts do not change.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from emotrace.results import FaceRecord
 
 
 class TrackSeries:
@@ -51,3 +56,13 @@ class TrackSeries:
     def labels(self) -> np.ndarray:
         """(n,) int64."""
         return self._label[:self.n].astype(np.int64)
+
+
+def add_frame(series: dict[int, TrackSeries], width: int, t: float, faces: list[FaceRecord]) -> None:
+    """One frame's faces into their tracks' series (a new track gets one): each face's temporal probabilities and
+    the frame model's top label. One call a frame, whatever the number of faces."""
+    for face in faces:
+        track = series.get(face.track_id)
+        if track is None:
+            track = series[face.track_id] = TrackSeries(width)
+        track.append(t, face.temporal_probs, face.frame_top)

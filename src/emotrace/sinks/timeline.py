@@ -12,7 +12,7 @@ import numpy as np
 from emotrace.results import FrameResult
 from emotrace.sinks.base import Sink, atomic_path, discard, publish
 from emotrace.sinks.draw import COLORS
-from emotrace.sinks.series import TrackSeries
+from emotrace.sinks.series import TrackSeries, add_frame
 from emotrace.sinks.windows import windows
 
 LINE_MAX_FRAMES = 600  # above this, lines overlap into a wall: aggregate into windows
@@ -35,11 +35,7 @@ class TimelineSink(Sink):
         self._tmp: Path | None = None  # the chart being saved, for abort
 
     def write(self, result: FrameResult) -> None:
-        for face in result.records():
-            series = self._series.get(face.track_id)
-            if series is None:
-                series = self._series[face.track_id] = TrackSeries(len(self.meta.classes))
-            series.append(float(result.frame.timestamp), face.temporal_probs, face.frame_top)
+        add_frame(self._series, len(self.meta.classes), float(result.frame.timestamp), result.records())
 
     def close(self) -> list[Path]:
         import matplotlib

@@ -5,13 +5,14 @@ ONNX export on ONNX Runtime, so the ONNX pipeline never imports torch; same outp
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from emotrace.models.manifest import verified_file, weight_record
-from emotrace.models.runtime import onnx_session, softmax
-from emotrace.models.temporal.stage import FIRST_DT, TrainedStage
+from emotrace.models.runtime import onnx_session
+from emotrace.models.temporal.stage import FIRST_DT, TrainedStage, softmax
 
 if TYPE_CHECKING:
     import torch
@@ -133,7 +134,10 @@ class RnnTemporal(TrainedStage):
         step = TorchRnnStep(model.eval(), type(model).__name__, getattr(model, "va_head", None) is not None)
         return cls(step, name, f"trained {type(model).__name__} over frame embeddings")
 
-    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray,
+             ended: Sequence[int] = ()) -> dict[str, np.ndarray]:
+        if ended:
+            self.drop(list(ended))
         ids = track_ids.tolist()
         dt = (np.array([t - self._last_t[tid] if tid in self._last_t else FIRST_DT for tid in ids], np.float32)
               if self.time_aware else None)

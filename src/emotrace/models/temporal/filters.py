@@ -5,6 +5,7 @@ forward-backward decoding, for files, where a result may come `delay_s` late (`A
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -23,7 +24,10 @@ class EmaTemporal(TemporalStage):
         self.description = f"exponential smoothing of frame probabilities (tau={tau_s}s); not a trained model"
         self._state: dict[int, tuple[float, np.ndarray]] = {}
 
-    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray,
+             ended: Sequence[int] = ()) -> dict[str, np.ndarray]:
+        if ended:
+            self.drop(list(ended))
         out = np.empty_like(probs)
         for i, tid in enumerate(track_ids.tolist()):
             prev = self._state.get(tid)
@@ -48,7 +52,10 @@ class HmmTemporal(TemporalStage):
                             "not a trained model")
         self._state: dict[int, tuple[float, np.ndarray]] = {}
 
-    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray,
+             ended: Sequence[int] = ()) -> dict[str, np.ndarray]:
+        if ended:
+            self.drop(list(ended))
         out = np.empty_like(probs)
         for i, tid in enumerate(track_ids.tolist()):
             prev = self._state.get(tid)
@@ -89,7 +96,10 @@ class LookaheadTemporal(TemporalStage):
         self._tracks: dict[int, list[_Pending]] = {}
         self._last: dict[int, tuple[float, np.ndarray]] = {}  # time and forward message of each track's last frame
 
-    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray,
+             ended: Sequence[int] = ()) -> dict[str, np.ndarray]:
+        if ended:
+            self.drop(list(ended))
         res = self.inner.step(track_ids, t, probs, embedding)
         causal = res["probs"]
         out = causal.copy()  # provisional; final values are written in place within delay_s

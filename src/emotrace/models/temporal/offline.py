@@ -5,13 +5,14 @@ torch; same outputs within float rounding). `offline_model` finds the shipped on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from emotrace.models.manifest import verified_file, weight_record
-from emotrace.models.runtime import onnx_session, softmax
-from emotrace.models.temporal.stage import FIRST_DT, TrainedStage
+from emotrace.models.runtime import onnx_session
+from emotrace.models.temporal.stage import FIRST_DT, TrainedStage, softmax
 
 if TYPE_CHECKING:
     import torch
@@ -144,7 +145,10 @@ class OfflineRnnTemporal(TrainedStage):
         """A stage over a model in memory (tests, benchmarks of a model not yet saved)."""
         return cls(TorchLookaheadStep(model, "look-ahead model in memory"), name)
 
-    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray,
+             ended: Sequence[int] = ()) -> dict[str, np.ndarray]:
+        if ended:
+            self.drop(list(ended))
         ids = track_ids.tolist()
         prev_t = [self._state.get(tid) for tid in ids]
         dt = np.array([t - p[0] if p is not None else FIRST_DT for p in prev_t], np.float32)

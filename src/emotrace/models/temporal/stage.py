@@ -3,9 +3,17 @@ stage says of itself (`name`, `description`, `mode`, `delay_s`), so outputs neve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Probabilities of a stage's logits (the stages' own, so a step never calls back into the frame runtime)."""
+    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
 
 FIRST_DT = 1.0 / 30.0  # the interval a time-aware model is told at a track's first frame (its state is zero then)
 
@@ -22,7 +30,10 @@ class TemporalStage:
     def settle(self, before_t: float) -> None:
         """Make final every output of frames at or before `before_t` (offline stages)."""
 
-    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray) -> dict[str, np.ndarray]:
+    def step(self, track_ids: np.ndarray, t: float, probs: np.ndarray, embedding: np.ndarray,
+             ended: Sequence[int] = ()) -> dict[str, np.ndarray]:
+        """Outputs for one frame's faces; `ended` tracks are dropped first (`drop`), in the same call, so a frame's
+        way enters the stage once for its step."""
         raise NotImplementedError
 
     def drop(self, track_ids: list[int]) -> None:
