@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -170,6 +171,36 @@ def test_missing_ray_is_a_clear_message(tmp_path, capsys, monkeypatch):
     code, _, err = batch(capsys, str(tmp_path / "pics"), "-o", str(tmp_path / "out"), "--engine", "ray")
     assert code == 2 and 'pip install "emotrace[ray]"' in err
     assert not (tmp_path / "out").exists()
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 with nothing listening (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_ray_address_with_nothing_there_fails_at_once(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("ray", reason="Ray is not installed")
+    from emotrace.batch import engines
+
+    monkeypatch.setattr(engines, "ADDRESS_TIMEOUT_S", 1.0)  # (refused at once on 127.0.0.1 anyway)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    media.photos(tmp_path / "pics", 1)
+    port = _closed_port()
+    for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
+        code, _, err = batch(capsys, str(tmp_path / "pics"), "-o", str(tmp_path / "out"), "--engine", "ray",
+                             "--address", address)
+        assert code == 2 and err.strip().count("\n") == 0, err
+        assert f"no Ray cluster answers at 127.0.0.1:{port} (connection refused)" in err
+        assert not (tmp_path / "out").exists()
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{port}")  # what ray.init would join when --address is auto
+    code, _, err = batch(capsys, str(tmp_path / "pics"), "-o", str(tmp_path / "out"), "--engine", "ray",
+                         "--address", "auto")
+    assert code == 2 and "no Ray cluster answers" in err
+    code, _, err = batch(capsys, str(tmp_path / "pics"), "-o", str(tmp_path / "out"), "--engine", "ray",
+                         "--address", "127.0.0.1:notaport")
+    assert code == 2 and "not host:port" in err
 
 
 def test_photos_never_share_a_track(tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import socket
 from collections import Counter, deque
 from collections.abc import Iterator
 from typing import Any
@@ -164,6 +165,55 @@ class LocalEngine:
 
 
 # -- ray engine ---------------------------------------------------------------------------------------------
+ADDRESS_TIMEOUT_S = 5.0  # a cluster that does not accept a TCP connection within this is not there
+RAY_GCS_PORT, RAY_CLIENT_PORT = 6379, 10001  # Ray's defaults when an address names no port
+
+
+def _host_port(text: str, default_port: int) -> tuple[str, int]:
+    """'host', 'host:port' or '[v6]:port' as (host, port); a bad port is the user's one-line error."""
+    host, port = text, str(default_port)
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else port
+    elif text.count(":") == 1:
+        host, _, port = text.partition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise EmotraceError(f"--address {text}: not host:port")
+    return host, int(port)
+
+
+def check_ray_address(address: str | None, timeout: float | None = None) -> None:
+    """Fail in seconds, with one line, when nothing answers at the cluster's address: Ray itself retries a dead GCS
+    address for minutes (issue 24). Checks host:port (a GCS) and ray://host:port (Ray Client) with one TCP connect;
+    `auto` and other schemes are Ray's to resolve (it fails fast there); None or 'local' start a Ray here."""
+    env = os.environ.get("RAY_ADDRESS")
+    if env and address in (None, "auto"):
+        address = env  # what ray.init would join
+    if address in (None, "", "auto", "local"):
+        return
+    assert address is not None
+    if address.startswith("ray://"):
+        host, port = _host_port(address[len("ray://"):].rstrip("/"), RAY_CLIENT_PORT)
+    elif "://" in address:
+        return
+    else:
+        host, port = _host_port(address, RAY_GCS_PORT)
+    limit = ADDRESS_TIMEOUT_S if timeout is None else timeout
+    try:
+        with socket.create_connection((host, port), timeout=limit):
+            return
+    except TimeoutError:
+        why = f"no answer within {limit:g} s"
+    except ConnectionRefusedError:
+        why = "connection refused"
+    except socket.gaierror:
+        why = f"unknown host {host}"
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+    raise EmotraceError(f"--address {address}: no Ray cluster answers at {host}:{port} ({why}); start one there "
+                        "(ray start --head) or check the address")
+
+
 class RayEngine:
     """One actor per worker on a Ray cluster (`address`: 'auto', 'ray://host:10001', or None for a Ray started
     here with this machine's CPUs)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from emotrace.analyzer_config import AnalyzerConfig
 from emotrace.batch.collection import collection_rows, write_collection
-from emotrace.batch.engines import LocalEngine, RayEngine
+from emotrace.batch.engines import LocalEngine, RayEngine, check_ray_address
 from emotrace.batch.inputs import collect_items
 from emotrace.batch.options import ENGINES, BatchOptions
 from emotrace.batch.process import Task
@@ -62,6 +62,7 @@ def make_engine(opts: BatchOptions, config: AnalyzerConfig) -> Any:
     if opts.engine == "ray":
         engine = RayEngine(config, opts.workers, opts.address, opts.cpus_per_worker, opts.gpus_per_worker)
         engine._import_ray()  # a clear message before any work when Ray is missing
+        check_ray_address(opts.address)  # and when nothing answers at the address (Ray would retry for minutes)
         return engine
     raise EmotraceError(f"unknown engine {opts.engine!r} (choose {' or '.join(ENGINES)})")
 
