@@ -138,6 +138,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         print(f"failed: {rec['path']}: {rec.get('reason')}", file=sys.stderr)
     if len(result.failed_items) > 20:
         print(f"... and {len(result.failed_items) - 20} more failed items (see collection.json)", file=sys.stderr)
+    for rec in result.incomplete_items[:20]:  # done, with the readable part: said, not failed (as `analyze`)
+        print(f"incomplete: {rec['path']}: {rec.get('incomplete_reason')}", file=sys.stderr)
     print(result.line())
     return result.exit_code
 

@@ -3,11 +3,12 @@ face), a corrupt file and a truncated video."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import cv2
 
-from tests.helpers import astronaut_frames, write_video
+from tests.helpers import astronaut_frames, ffmpeg, write_video
 
 
 def videos(folder: Path, n: int, frames: int = 12) -> list[Path]:
@@ -40,4 +41,17 @@ def truncated(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_video(path, astronaut_frames(30), codec=["-c:v", "mjpeg"])
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    return path
+
+
+def truncated_copy(video: Path, path: Path, keep: float = 0.5) -> Path:
+    """A real video cut off part way, as an interrupted copy leaves it: remuxed with the index first (faststart,
+    so the frames before the cut still decode), then only the first `keep` of its bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    whole = path.with_name(f"whole-{path.name}")
+    subprocess.run([ffmpeg(), "-y", "-loglevel", "error", "-i", str(video), "-an", "-c", "copy",
+                    "-movflags", "+faststart", str(whole)], check=True)
+    data = whole.read_bytes()
+    whole.unlink()
+    path.write_bytes(data[: int(len(data) * keep)])
     return path

@@ -15,7 +15,7 @@ import pytest
 
 from emotrace.cli import main
 from tests.batch import media
-from tests.helpers import REPO
+from tests.helpers import MEDIA, REPO, needs_shared
 
 
 def batch(capsys, *args):
@@ -34,20 +34,24 @@ def test_mixed_folder_statuses_exit_code_and_collection_files(tmp_path, capsys):
     out = tmp_path / "out"
     code, stdout, err = batch(capsys, str(src), "-o", str(out), "--workers", "2")
     assert code == 3, err  # some items failed
-    assert "7 items: 5 done, 2 failed, 0 skipped" in stdout
+    assert "7 items: 6 done, 1 failed, 0 skipped" in stdout and "1 incomplete" in stdout
     coll = pd.read_parquet(out / "collection.parquet").set_index("path")
     assert len(coll) == 7
     for p in vids + pics:
         assert coll.loc[str(p.resolve()), "status"] == "done"
+        assert coll.loc[str(p.resolve()), "complete"]
     assert "not a readable image" in coll.loc[str(bad.resolve()), "reason"]
-    assert "truncated" in coll.loc[str(cut.resolve()), "reason"]
+    assert coll.loc[str(cut.resolve()), "status"] == "done"  # a truncated video: its readable part, marked
+    assert not coll.loc[str(cut.resolve()), "complete"]
+    assert "truncated" in coll.loc[str(cut.resolve()), "incomplete_reason"]
     assert coll.loc[str(vids[1].resolve()), "frames"] == 13
     assert coll.loc[str(pics[0].resolve()), "frames"] == 1
-    for line in err.strip().splitlines():  # one line per failed item, each naming it
-        assert line.startswith("failed: ") and ("broken.jpg" in line or "cut.avi" in line), err
+    lines = err.strip().splitlines()  # one line per failed or incomplete item, each naming it
+    assert len(lines) == 2 and lines[0].startswith("failed: ") and "broken.jpg" in lines[0], err
+    assert lines[1].startswith("incomplete: ") and "cut.avi" in lines[1], err
     # the rows dataset: one row per (item, frame, face); failed items have no rows
     rows = pd.read_parquet(out / "rows")
-    assert set(rows["path"]) == {str(p.resolve()) for p in vids + pics}
+    assert set(rows["path"]) == {str(p.resolve()) for p in [*vids, *pics, cut]}
     assert rows.groupby("path").size()[str(vids[0].resolve())] >= 12
     assert (rows["file"] == rows["path"]).all()
     # per-item outputs: the same files `analyze` writes, and the record
@@ -58,13 +62,14 @@ def test_mixed_folder_statuses_exit_code_and_collection_files(tmp_path, capsys):
     rec = json.loads((out / "items" / done["item_id"].iloc[0] / "item.json").read_text())
     assert rec["track_results"] and "label_distribution" in rec["track_results"][0]
     report = (out / "report.html").read_text()
-    assert "Failed items (2)" in report and "broken.jpg" in report and "items/" in report
+    assert "Failed items (1)" in report and "broken.jpg" in report and "items/" in report
+    assert "Incomplete items (1)" in report and "cut.avi" in report
     js = json.loads((out / "collection.json").read_text())
     assert len(js["items"]) == 7 and js["batch"]["provenance"]["command"]
     assert not [p for p in (out / "items").iterdir() if p.name.startswith(".")]
     # rerun: everything is skipped, failures stay failed; --retry-failed tries them again
     code, stdout, _ = batch(capsys, str(src), "-o", str(out), "--workers", "1")
-    assert code == 3 and "0 done, 2 failed, 5 skipped" in stdout
+    assert code == 3 and "0 done, 1 failed, 6 skipped" in stdout
     bad.unlink()
     cut.unlink()
     code, stdout, _ = batch(capsys, str(src), "-o", str(out), "--workers", "1", "--retry-failed", "--prune")
@@ -171,6 +176,37 @@ def test_missing_ray_is_a_clear_message(tmp_path, capsys, monkeypatch):
     code, _, err = batch(capsys, str(tmp_path / "pics"), "-o", str(tmp_path / "out"), "--engine", "ray")
     assert code == 2 and 'pip install "emotrace[ray]"' in err
     assert not (tmp_path / "out").exists()
+
+
+@needs_shared
+def test_a_truncated_video_keeps_its_readable_part_as_analyze_does(tmp_path, capsys):
+    cut = media.truncated_copy(MEDIA / "single_face.mp4", tmp_path / "study" / "cut.mp4")
+    out = tmp_path / "out"
+    code, stdout, err = batch(capsys, str(tmp_path / "study"), "-o", str(out), "--workers", "1",
+                              "--outputs", "csv,summary")
+    assert code == 0, err  # done, not failed
+    assert "1 done, 0 failed" in stdout and "1 incomplete" in stdout
+    assert err.strip().startswith(f"incomplete: {cut.resolve()}: decoding stopped at frame "), err
+    assert err.strip().count("\n") == 0, err
+    rec = pd.read_parquet(out / "collection.parquet").iloc[0]
+    assert rec["status"] == "done" and not rec["complete"] and rec["reason"] is None
+    assert rec["incomplete_reason"].startswith("decoding stopped at frame ")
+    # the same frames, rows and reason as `analyze` on the same file
+    assert main(["-q", "analyze", str(cut), "-o", str(tmp_path / "one"), "--outputs", "csv,summary"]) == 0
+    capsys.readouterr()
+    summary = json.loads((tmp_path / "one" / "summary.json").read_text())
+    assert summary["complete"] is False and summary["incomplete_reason"] == rec["incomplete_reason"]
+    assert 0 < rec["frames"] == summary["frames"]
+    rows = pd.read_parquet(out / "rows")
+    assert len(rows) == len(pd.read_csv(tmp_path / "one" / "emotions.csv"))
+    assert rows["frame"].nunique() == rec["frames"]
+    item = json.loads((out / "items" / rec["item_id"] / "item.json").read_text())
+    assert item["complete"] is False and item["incomplete_reason"] == rec["incomplete_reason"]
+    report = (out / "report.html").read_text()
+    assert "Incomplete items (1)" in report and "decoding stopped at frame" in report
+    code, stdout, _ = batch(capsys, str(tmp_path / "study"), "-o", str(out), "--workers", "1",
+                            "--outputs", "csv,summary")
+    assert code == 0 and "0 done, 0 failed, 1 skipped" in stdout  # a result like any other: not redone
 
 
 def _closed_port() -> int:

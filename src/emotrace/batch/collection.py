@@ -12,8 +12,9 @@ import pandas as pd
 
 from emotrace.batch.store import BatchStore
 
-ITEM_FIELDS = ["item_id", "path", "status", "reason", "frames", "faces", "tracks", "duration_s", "seconds",
-               "dominant_emotion"]
+# `complete` False: a truncated video whose readable part was analysed (`incomplete_reason` says where it stopped)
+ITEM_FIELDS = ["item_id", "path", "status", "reason", "complete", "incomplete_reason", "frames", "faces", "tracks",
+               "duration_s", "seconds", "dominant_emotion"]
 
 
 def collection_rows(store: BatchStore) -> tuple[list[dict[str, Any]], list[str]]:
@@ -33,6 +34,8 @@ def collection_rows(store: BatchStore) -> tuple[list[dict[str, Any]], list[str]]
         row: dict[str, Any] = {"item_id": r["id"], "path": r["path"], **(r.get("meta") or {}), "status": status}
         for k in ITEM_FIELDS[3:]:
             row[k] = r.get(k)
+        if row["complete"] is None and r.get("status") == "done":
+            row["complete"] = True  # a record written before items could be incomplete
         counts = r.get("label_counts") or {}
         total = sum(counts.values())
         for c in classes:

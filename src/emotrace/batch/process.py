@@ -1,8 +1,9 @@
 """One item, start to finish, inside a worker: fingerprint, analyse through the same runner as `analyze`
 (`emotrace.api.run` into the registry's sinks), and publish the outputs, the record and the collection rows.
 
-Whatever goes wrong with the item (unreadable, truncated, no frames, a decoder error) becomes a failed record with
-a one-line reason; the worker goes on with the next item.
+Whatever goes wrong with the item (unreadable, no frames, a decoder error) becomes a failed record with a one-line
+reason; the worker goes on with the next item. A truncated video follows `analyze`'s rule (`sources/video.truncated`):
+the frames that decoded are kept, and the record says `complete: false` with the reason.
 """
 
 from __future__ import annotations
@@ -73,7 +74,6 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
     from emotrace.api import run
     from emotrace.outputs import build_sinks, output_file, summary_tracks
     from emotrace.sinks import SummarySink, TableSink
-    from emotrace.sources.video import truncated
 
     store = BatchStore(task.out)
     t0 = time.monotonic()
@@ -108,15 +108,13 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
             frames += 1
 
         run(src, analyzer, sinks, on_result=count, sequence=task.sequence)
-        read, total = getattr(src, "frames_read", None), getattr(src, "frame_count", None)
-        if read is not None and truncated(read, total) and not path.is_dir():  # a failed item (issue 24: keep it)
-            raise SourceError(f"truncated or damaged: decoding stopped at frame {read} of {total}")
-        s = stats.build()
+        s = stats.build()  # `complete` / `incomplete_reason`: the source's word (a truncated video), as `analyze`'s
         counts = np.zeros(len(analyzer.classes), np.int64)  # faces per temporal label, over all tracks
         for tr in stats.tracks.values():
             counts += tr["counts"]
-        rec.update(status="done", frames=frames, faces=int(counts.sum()), frames_with_faces=s["frames_with_faces"],
-                   tracks=len(s["tracks"]), duration_s=s["duration_s"], fps=getattr(src, "fps", None),
+        rec.update(status="done", complete=s["complete"], incomplete_reason=s["incomplete_reason"], frames=frames,
+                   faces=int(counts.sum()), frames_with_faces=s["frames_with_faces"], tracks=len(s["tracks"]),
+                   duration_s=s["duration_s"], fps=getattr(src, "fps", None),
                    dominant_emotion=analyzer.classes[int(np.argmax(counts))] if counts.sum() else None,
                    label_counts={c: int(counts[k]) for k, c in enumerate(analyzer.classes)},
                    track_results=summary_tracks(s), skipped_files=list(getattr(src, "skipped", [])),

@@ -87,6 +87,13 @@ def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], met
         out += [f'<tr><td>{_e(r["path"])}</td><td class="failed">{_e(r["reason"])}</td></tr>'
                 for r in failed[:MAX_LISTED]]
         out.append("</table>")
+    incomplete = [r for r in done if r.get("complete") is False]
+    if incomplete:
+        out.append(f"<h2>Incomplete items ({len(incomplete)})</h2><p>Truncated or damaged: the frames that decoded "
+                   "are analysed and in the rows.</p><table><tr><th>path</th><th>frames</th><th>why</th></tr>")
+        out += [f'<tr><td>{_e(r["path"])}</td><td class="num">{_e(r["frames"])}</td>'
+                f'<td>{_e(r.get("incomplete_reason"))}</td></tr>' for r in incomplete[:MAX_LISTED]]
+        out.append("</table>")
     slow = sorted(done, key=lambda r: -(r["seconds"] or 0))[:15]
     if slow:
         out.append("<h2>Slowest items</h2><table><tr><th>path</th><th>seconds</th><th>frames</th>"

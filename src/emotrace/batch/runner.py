@@ -38,6 +38,7 @@ class BatchResult:
     skipped: int = 0  # already done with the same content and settings
     failed: int = 0  # failed in this run, or earlier and not retried
     pending: int = 0
+    incomplete_items: list[dict[str, Any]] = field(default_factory=list)  # done in this run, from a truncated file
     frames: int = 0  # analysed in this run
     seconds: float = 0.0
     failed_items: list[dict[str, Any]] = field(default_factory=list)
@@ -51,6 +52,8 @@ class BatchResult:
         fps = self.frames / self.seconds if self.seconds > 0 else 0.0
         return (f"{self.items} items: {self.done} done, {self.failed} failed, {self.skipped} skipped (already done)"
                 + (f", {self.pending} pending" if self.pending else "")
+                + (f", {len(self.incomplete_items)} incomplete (truncated: the frames read are kept)"
+                   if self.incomplete_items else "")
                 + f"; {self.frames} frames in {self.seconds:.1f} s ({fps:.1f} frames/s); collection in {self.out}/")
 
 
@@ -124,6 +127,8 @@ def _execute(engine: Any, tasks: list[Task], result: BatchResult, progress: bool
             if rec["status"] == "done":
                 result.done += 1
                 result.frames += rec.get("frames") or 0
+                if rec.get("complete") is False:
+                    result.incomplete_items.append(rec)
             elif rec["status"] == "skipped":
                 result.skipped += 1
             else:
