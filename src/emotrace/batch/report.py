@@ -1,5 +1,6 @@
-"""report.html: one self-contained page for a collection (no scripts or styles fetched from anywhere): counts,
-emotion distributions, the slowest and the failed items, and links to every item's outputs."""
+"""report.html: one self-contained page for a collection (its own inline style and script, nothing fetched):
+counts, emotion distributions, folder (or manifest column) against predicted label, the slowest, failed and
+incomplete items, and every item with links to its outputs (`report_items.py`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from emotrace.batch.report_items import CSS as ITEMS_CSS
+from emotrace.batch.report_items import SCRIPT, breakdown_html, group_columns, items_table, sort_items
 from emotrace.outputs import output_file
 from emotrace.sinks.report import css_color
 
@@ -19,7 +22,7 @@ td,th{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;vertical-alig
 .num{text-align:right}.bar{display:flex;height:18px;border-radius:3px;overflow:hidden;min-width:300px}
 .bar span{display:block;height:100%}.failed{color:#b00020}.kv td:first-child{color:#666;width:220px}
 .legend span{display:inline-block;width:11px;height:11px;margin:0 4px 0 12px;vertical-align:middle}
-code{font-size:12px;background:#f4f4f4;padding:1px 3px}"""
+code{font-size:12px;background:#f4f4f4;padding:1px 3px}td.path{overflow-wrap:anywhere}"""
 
 
 def _e(v: Any) -> str:
@@ -35,11 +38,6 @@ def _bar(shares: dict[str, float]) -> str:
 def _legend(classes: list[str]) -> str:
     return '<p class="legend">' + "".join(f'<span style="background:{css_color(c)}"></span>{_e(c)}'
                                           for c in classes) + "</p>"
-
-
-def _links(row: dict[str, Any], outputs: list[str]) -> str:
-    base = f"items/{row['item_id']}/"
-    return " ".join(f'<a href="{_e(base + o)}">{_e(o)}</a>' for o in outputs)
 
 
 def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], meta: dict[str, Any]) -> Path:
@@ -61,7 +59,7 @@ def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], met
     face_total = sum(totals.values())
     shares = {c: totals[c] / face_total for c in classes} if face_total else {}
     out: list[str] = [f"<!doctype html><html><head><meta charset='utf-8'><title>emotrace collection: "
-                      f"{_e(root.name)}</title><style>{_CSS}</style></head><body>",
+                      f"{_e(root.name)}</title><style>{_CSS}\n{ITEMS_CSS}</style></head><body>",
                       f"<h1>emotrace collection — {_e(root.name)}</h1>"]
     prov = meta.get("provenance", {})
     kv = [("items", len(rows)), ("done", len(done)), ("failed", len(failed)), ("pending (rerun to finish)",
@@ -82,39 +80,37 @@ def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], met
                    + "".join(f'<td class="num">{by_item[c]}</td>' for c in classes) + "</tr></table>")
     else:
         out.append("<p>No faces in any finished item.</p>")
+    for column in group_columns(rows):
+        out.append(f"<h2>Predicted label by {_e(column)}</h2><p>Items by their dominant emotion; the share is of "
+                   "the group's finished items (those with no face included).</p>"
+                   + breakdown_html(rows, column, classes, css_color))
     if failed:
         out.append(f"<h2>Failed items ({len(failed)})</h2><table><tr><th>path</th><th>reason</th></tr>")
-        out += [f'<tr><td>{_e(r["path"])}</td><td class="failed">{_e(r["reason"])}</td></tr>'
+        out += [f'<tr><td class="path">{_e(r["path"])}</td><td class="failed">{_e(r["reason"])}</td></tr>'
                 for r in failed[:MAX_LISTED]]
         out.append("</table>")
     incomplete = [r for r in done if r.get("complete") is False]
     if incomplete:
         out.append(f"<h2>Incomplete items ({len(incomplete)})</h2><p>Truncated or damaged: the frames that decoded "
                    "are analysed and in the rows.</p><table><tr><th>path</th><th>frames</th><th>why</th></tr>")
-        out += [f'<tr><td>{_e(r["path"])}</td><td class="num">{_e(r["frames"])}</td>'
+        out += [f'<tr><td class="path">{_e(r["path"])}</td><td class="num">{_e(r["frames"])}</td>'
                 f'<td>{_e(r.get("incomplete_reason"))}</td></tr>' for r in incomplete[:MAX_LISTED]]
         out.append("</table>")
     slow = sorted(done, key=lambda r: -(r["seconds"] or 0))[:15]
     if slow:
         out.append("<h2>Slowest items</h2><table><tr><th>path</th><th>seconds</th><th>frames</th>"
                    "<th>frames/s</th></tr>")
-        out += [f'<tr><td>{_e(r["path"])}</td><td class="num">{r["seconds"]:.2f}</td>'
+        out += [f'<tr><td class="path">{_e(r["path"])}</td><td class="num">{r["seconds"]:.2f}</td>'
                 f'<td class="num">{r["frames"]}</td><td class="num">'
                 f'{(r["frames"] or 0) / max(r["seconds"] or 1e-9, 1e-9):.1f}</td></tr>' for r in slow]
         out.append("</table>")
     more = f" (first {MAX_LISTED}; all are in collection.parquet)" if len(rows) > MAX_LISTED else ""
-    out.append(f"<h2>Items{more}</h2>" + _legend(classes) + "<table><tr><th>path</th><th>status</th>"
-               "<th>frames</th><th>faces</th><th>tracks</th><th>dominant</th><th>labels</th><th>outputs</th></tr>")
-    for r in rows[:MAX_LISTED]:
-        sh = {c: r.get(f"share_{c}") or 0 for c in classes}
-        out.append(f'<tr><td>{_e(r["path"])}</td><td class="{_e(r["status"])}">{_e(r["status"])}</td>'
-                   f'<td class="num">{_e(r["frames"])}</td><td class="num">{_e(r["faces"])}</td>'
-                   f'<td class="num">{_e(r["tracks"])}</td><td>{_e(r.get("dominant_emotion"))}</td>'
-                   f'<td>{_bar(sh) if any(sh.values()) else ""}</td>'
-                   f'<td>{_links(r, r.get("outputs") or [])}</td></tr>')
-    out.append("</table><p>Files: <code>collection.parquet</code> / <code>collection.json</code> (one row per item), "
+    out.append(f"<h2>Items{more}</h2>" + _legend(classes)
+               + items_table(sort_items(rows)[:MAX_LISTED], classes, _bar))
+    out.append("<p>Files: <code>collection.parquet</code> / <code>collection.json</code> (one row per item), "
                "<code>rows/</code> (Parquet dataset, one row per item, frame and face), <code>items/&lt;id&gt;/"
-               "</code> (each item's outputs and record).</p></body></html>")
+               "</code> (each item's outputs and record).</p>")
+    out.append(f"<script>{SCRIPT}</script></body></html>")
     path = root / output_file("report")  # the collection's page, named like a run's report (the registry's name)
     tmp = path.with_name(f".{path.name}.part")
     tmp.write_text("\n".join(out), encoding="utf-8")
