@@ -53,6 +53,7 @@ STATIC = Path(__file__).with_name("static")
 JOB_ID = r"^[0-9a-f]{32}$"
 MAX_OFFSET = 1_000_000_000  # beyond any real table or job list; keeps every number inside SQLite's 64-bit range
 MAX_TRACK_ID = 2**31 - 1
+TOTAL_HEADER = "X-Total-Count"  # on the job list: every job, not just the page
 
 
 @dataclass
@@ -160,10 +161,17 @@ async def submit(svc: Svc, file: Annotated[UploadFile, File(description="an imag
     return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/jobs/{job_id}"})
 
 
-@secured.get("/jobs", response_model=list[JobOut], tags=["jobs"], responses=errors(401))
-def list_jobs(svc: Svc, limit: int = Query(50, ge=1, le=500),
-              offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> list[JobOut]:
-    """Jobs, newest first."""
+@secured.get("/jobs", response_model=list[JobOut], tags=["jobs"],
+             responses={200: {"description": "a page of jobs, newest first",
+                              "headers": {TOTAL_HEADER: {"description": "how many jobs there are in all (for paging)",
+                                                         "schema": {"type": "integer", "minimum": 0}}}},
+                        **errors(401)})
+def list_jobs(response: Response, svc: Svc, limit: int = Query(50, ge=1, le=500, description="jobs per page"),
+              offset: int = Query(0, ge=0, le=MAX_OFFSET, description="jobs to skip (newest first)")
+              ) -> list[JobOut]:
+    """Jobs, newest first, a page at a time: `limit` and `offset` pick the page, the X-Total-Count header says
+    how many there are in all (a bare list keeps older clients working)."""
+    response.headers[TOTAL_HEADER] = str(svc.store.total())
     return [job_out(j, svc.manager.job_dir(j.id) / "out", svc.store) for j in svc.store.list(limit, offset)]
 
 
