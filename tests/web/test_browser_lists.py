@@ -1,7 +1,7 @@
 """Issue 24 (web 3, 4, 5, 6) in headless Chromium: a long file name no longer pushes the job list's status and
 delete columns off screen (ellipsis, full name in a tooltip); the list says how many jobs there are and pages
 through them; the results page shows a colour legend by the player, no file column for a one-file job, and its
-download links save rather than open the file."""
+download links save rather than open the file, one of them a zip of everything."""
 
 from __future__ import annotations
 
@@ -69,5 +69,6 @@ def test_long_names_paging_legend_and_downloads(server, tmp_path):
         assert "happy" in legend and "neutral" in legend
         links = driver.find_elements("css selector", "#downloads a")
         assert links and all(a.get_attribute("download") is not None for a in links)
+        assert {"image", "csv", "zip"} <= {a.get_attribute("data-format") for a in links}  # zip: every file at once
     finally:
         driver.quit()

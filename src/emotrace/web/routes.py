@@ -28,6 +28,7 @@ from emotrace.web.results import (
     DEFAULT_BLENDSHAPES,
     RESULT_FILES,
     RESULT_MEDIA_TYPES,
+    archive,
     available_formats,
     json_array,
     signal_columns,
@@ -208,6 +209,20 @@ def result(svc: Svc, fmt: Literal["csv", "parquet", "jsonl", "json", "summary", 
         return StreamingResponse(json_array(out / name), media_type=media_type,
                                  headers={"Content-Disposition": disposition})
     return FileResponse(out / name, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+@secured.get("/jobs/{job_id}/archive", tags=["results"], response_class=FileResponse,
+             responses={200: {"content": {"application/zip": {}}, "description": "every result file in one zip"},
+                        **errors(401, 404, 409)})
+async def results_archive(svc: Svc, job_id: str = job_id_param) -> FileResponse:
+    """Every file the job wrote (tables, summary, annotated video or image, charts, report) in one zip."""
+    job, out = finished(svc, job_id)
+    if not job.outputs:
+        raise HTTPException(404, f"job {job_id} has no result files")
+    path = await asyncio.to_thread(archive, out, job.outputs)
+    stem = Path(job.filename).stem[:60] or "emotrace"
+    return FileResponse(path, media_type="application/zip",
+                        headers={"Content-Disposition": content_disposition("attachment", f"{stem}_results.zip")})
 
 
 @secured.get("/jobs/{job_id}/timelines/{track_id}", tags=["results"], response_class=FileResponse,

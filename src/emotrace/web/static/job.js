@@ -49,7 +49,9 @@
                     video: "video (MP4)", image: "image (PNG)" };
     // `download`: save the file (the server names it) rather than open the video or image in this tab.
     $("downloads").replaceChildren("Download: ", ...Object.entries(job.results).map(([fmt, url]) =>
-      Emo.el("a", { href: Emo.withToken(url), textContent: names[fmt] || fmt, "data-format": fmt, download: "" })));
+      Emo.el("a", { href: Emo.withToken(url), textContent: names[fmt] || fmt, "data-format": fmt, download: "" })),
+      Emo.el("a", { href: Emo.withToken(base + "/archive"), textContent: "everything (zip)", "data-format": "zip",
+                    download: "" }));
     $("tracks").tBodies[0].replaceChildren(...job.tracks.map((t) => Emo.el("tr", {},
       Emo.el("td", {}, "#" + t.track_id), Emo.el("td", {}, t.start_s.toFixed(2)), Emo.el("td", {}, t.end_s.toFixed(2)),
       Emo.el("td", {}, String(t.frames)), Emo.el("td", {}, t.dominant_emotion))));
