@@ -49,3 +49,22 @@ def test_web_colours_are_generated_from_the_drawing_table():
         html = page.read_text()
         if "common.js" in html:
             assert 0 <= html.find("/static/colors.js") < html.find("/static/common.js"), page.name
+
+
+def test_bar_labels_have_a_filled_backing_on_a_white_frame():
+    """Issue 24 (6): the bar labels are white text; on a white door they vanished. Each label now sits on a dark
+    filled backing, so the label column beside the face holds dark pixels around the white text."""
+    from emotrace.sinks.draw import BAR_BACKING
+
+    w, h = 1280, 720
+    img = np.full((h, w, 3), 255, np.uint8)
+    box = np.array([[400, 200, 600, 500]], np.float32)
+    faces = Detections(boxes=box, scores=np.ones(1, np.float32), keypoints=np.zeros((1, 5, 2), np.float32),
+                       track_id=np.array([1]))
+    p = np.full((1, len(EMOTIONS)), 0.05, np.float32)
+    faces.temporal_probs = faces.frame_probs = p
+    res = FrameResult(frame=Frame(index=0, timestamp=0.0, image=img), faces=faces)
+    out = draw_result(img, res, list(EMOTIONS), bars=True)
+    labels = out[200: 200 + 14 * len(EMOTIONS), 604: 604 + 30]  # the label column right of the box (scale 1.0)
+    assert (labels == BAR_BACKING).all(axis=2).mean() > 0.5  # mostly backing
+    assert (labels.min(axis=2) > 200).any()  # and the white text on it

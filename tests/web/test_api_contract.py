@@ -3,7 +3,9 @@ an OpenAPI schema that says what the server does (bounds, error bodies, status c
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from urllib.parse import quote
 
 import cv2
@@ -92,6 +94,12 @@ def test_non_ascii_names_download_intact_and_no_server_paths(server, client):
     summary = client.get(job["results"]["summary"])
     assert summary.json()["source"] == name
     assert str(server.data_dir) not in summary.text and "/jobs/" not in summary.text
+    archive = client.get(f"/api/v1/jobs/{job['id']}/archive")  # issue 24: every result in one zip
+    assert archive.headers["content-type"] == "application/zip"
+    assert archive.headers["content-disposition"].startswith("attachment; ")
+    assert quote("ñandú café_results.zip") in archive.headers["content-disposition"]
+    names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
+    assert {"emotions.csv", "summary.json"} <= set(names) and not any("/" in n or "input" in n for n in names)
     image = client.get(job["results"]["image"])  # an image job's result is an annotated image, not a 0:00 video
     assert image.headers["content-type"] == "image/png"
     decoded = cv2.imdecode(np.frombuffer(image.content, np.uint8), cv2.IMREAD_COLOR)
@@ -126,6 +134,8 @@ OPERATIONS = {
                                           "path:job_id"),
     ("get", "/api/v1/jobs/{job_id}/results/{fmt}"): ("result_api_v1_jobs__job_id__results__fmt__get",
                                                      "200 206 416 401 404 409 422", "path:fmt path:job_id"),
+    ("get", "/api/v1/jobs/{job_id}/archive"): ("results_archive_api_v1_jobs__job_id__archive_get",
+                                               "200 401 404 409 422", "path:job_id"),
     ("get", "/api/v1/jobs/{job_id}/timelines/{track_id}"): (
         "timeline_api_v1_jobs__job_id__timelines__track_id__get", "200 401 404 409 422", "path:track_id path:job_id"),
     ("get", "/api/v1/jobs/{job_id}/table"): ("table_api_v1_jobs__job_id__table_get", "200 401 404 409 422",
@@ -173,6 +183,22 @@ def test_schema_pins_every_operation(tmp_path, token):
     limit, offset = ops["/api/v1/jobs"]["get"]["parameters"]
     assert (limit["schema"]["minimum"], limit["schema"]["maximum"], offset["schema"]["maximum"]) == (1, 500, 10**9)
     assert list(ops["/api/v1/jobs"]["post"]["requestBody"]["content"]) == ["multipart/form-data"]
+    # Issue 24 (web 9): the upload is a non-empty binary of the media types the server recognises, and the job
+    # list says its total; the submission links to every operation on the job (so fuzzers reach them all).
+    from emotrace.web.security import ACCEPTED_MEDIA_TYPES
+
+    form = ops["/api/v1/jobs"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert form["encoding"]["file"]["contentType"].split(", ") == list(ACCEPTED_MEDIA_TYPES)
+    part = schemas["Body_submit_api_v1_jobs_post"]["properties"]["file"]
+    assert (part["type"], part["format"], part["minLength"]) == ("string", "binary", 1)
+    links = ops["/api/v1/jobs"]["post"]["responses"]["202"]["links"]
+    on_job = {op["operationId"] for path, o in ops.items() if "{job_id}" in path for op in o.values()}
+    assert {link["operationId"] for link in links.values()} == on_job
+    assert all(link["parameters"] == {"job_id": "$response.body#/id"} for link in links.values())
+    assert set(ops["/api/v1/jobs"]["get"]["responses"]["200"]["headers"]) == {"X-Total-Count"}
+    if token:
+        assert spec["components"]["securitySchemes"]["bearer"] == {
+            "type": "http", "scheme": "bearer", "description": "the server's --token as `Authorization: Bearer TOKEN`"}
 
 
 @pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")  # in-process calls

@@ -49,3 +49,24 @@ def test_summary_tracks(tmp_path):
                                          "dominant_emotion": "sad", "label_distribution": {}}]
     s.write_text("{not json")
     assert summary_tracks(tmp_path) == []
+
+
+def test_archive_holds_every_output_once(tmp_path):
+    """Issue 24 (suggestion): all of a job's results in one zip, built once; names only, never paths."""
+    import zipfile
+
+    from emotrace.web.results import ARCHIVE, archive
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "emotions.csv").write_text("frame\n0\n")
+    (out / "annotated.mp4").write_bytes(b"\0" * 100)
+    (tmp_path / "input.mp4").write_bytes(b"secret upload")
+    path = archive(out, ["emotions.csv", "annotated.mp4", "../input.mp4", "missing.json"])
+    assert path == tmp_path / ARCHIVE
+    with zipfile.ZipFile(path) as zf:
+        assert sorted(zf.namelist()) == ["annotated.mp4", "emotions.csv"]
+        assert zf.read("emotions.csv") == b"frame\n0\n"
+        assert zf.getinfo("annotated.mp4").compress_type == zipfile.ZIP_STORED
+    assert archive(out, []) == path  # built once
+    assert not list(tmp_path.glob("*.part"))

@@ -62,15 +62,21 @@ def draw_result(image: np.ndarray, res: FrameResult, classes: list[str], bars: b
     return out
 
 
+BAR_BACKING = (32, 32, 32)  # BGR: behind the bar labels, so the white text reads on any background
+
+
 def _bars(img: np.ndarray, probs: np.ndarray, classes: list[str], x: int, y: int, scale: float) -> None:
+    """One row per class: its name on a dark filled backing (white text alone vanishes on a white wall), then
+    the probability bar."""
     bar_w, row = int(70 * scale), max(10, int(14 * scale))
+    bx = x + int(30 * scale)
     for k, c in enumerate(classes):
         yy = y + k * row
         if yy + row > img.shape[0]:
             break
-        cv2.putText(img, c[:3], (x, yy + row - 3), cv2.FONT_HERSHEY_SIMPLEX, 0.38 * scale, (255, 255, 255), 1,
+        cv2.rectangle(img, (x, yy), (bx - 1, yy + row - 1), BAR_BACKING, -1)
+        cv2.putText(img, c[:3], (x + 1, yy + row - 3), cv2.FONT_HERSHEY_SIMPLEX, 0.38 * scale, (255, 255, 255), 1,
                     cv2.LINE_AA)
-        bx = x + int(30 * scale)
         cv2.rectangle(img, (bx, yy + 2), (bx + bar_w, yy + row - 2), (60, 60, 60), -1)
         cv2.rectangle(img, (bx, yy + 2), (bx + int(bar_w * float(probs[k])), yy + row - 2),
                       COLORS.get(c, (255, 255, 255)), -1)

@@ -27,7 +27,7 @@ from emotrace.web.config import analyzer_config
 from emotrace.web.jobs import JobManager
 from emotrace.web.live import AnalyzerPool, SocketGate
 from emotrace.web.openapi import API_DESCRIPTION, openapi
-from emotrace.web.routes import STATIC, Services, api, pages, secured
+from emotrace.web.routes import STATIC, TOTAL_HEADER, Services, api, pages, secured
 from emotrace.web.security import BodyLimitMiddleware, OriginGuardMiddleware, TokenGateMiddleware
 from emotrace.web.settings import ServerSettings
 from emotrace.web.store import JobStore
@@ -72,7 +72,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
                        open_paths=("/api/v1/health", "/api/v1/openapi.json"))
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
-                           allow_headers=["Authorization", "Content-Type"])
+                           allow_headers=["Authorization", "Content-Type"],
+                           expose_headers=[TOTAL_HEADER, "Location"])  # readable by the other origin's page
     app.add_middleware(OriginGuardMiddleware, allowed=settings.cors_origins)
     return app
 

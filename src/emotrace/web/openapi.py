@@ -14,9 +14,12 @@ Face-emotion analysis of uploaded images and videos (jobs), and of live frames o
 **Jobs.** `POST /api/v1/jobs` with a multipart `file` queues a job (202). Poll `GET /api/v1/jobs/{id}` until
 `status` is `done` or `failed` (`queue_position` says how many jobs are ahead, `warnings` what to know about a
 finished one, such as a truncated upload or no face found); then fetch
-`results/{csv|parquet|jsonl|json|summary|video|image}` (`image`: the annotated picture of an image job), `table`
-pages, per-track `timelines/{track_id}` charts and, for a server run with `--signals`, `signals` (chosen
-blendshapes and the head pose per track over time). `DELETE` removes a job and its files, stopping it if it runs.
+`results/{csv|parquet|jsonl|json|summary|video|image}` (`image`: the annotated picture of an image job), or
+`archive` (every file the job wrote, in one zip), `table` pages, per-track `timelines/{track_id}` charts and,
+for a server run with `--signals`, `signals` (chosen blendshapes and the head pose per track over time).
+`DELETE` removes a job and its files, stopping it if it runs.
+`GET /api/v1/jobs` pages with `limit` and `offset` (newest first); its `X-Total-Count` header counts every job.
+The 202 answer of a submission carries OpenAPI links to every operation on the new job.
 Limits: uploads over `max_upload_bytes` get 413, non-media content 415, a full queue 503 (see `/api/v1/health`).
 
 **Live stream** (WebSocket, not listed below): `ws://HOST/api/v1/live[?token=...]`. The server first sends
@@ -51,8 +54,13 @@ def openapi(app: FastAPI, secured_token: bool) -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     if secured_token:
-        comps["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"},
-                                    "query": {"type": "apiKey", "in": "query", "name": "token"}}
+        comps["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "the server's --token as `Authorization: Bearer TOKEN`"},
+            "query": {"type": "apiKey", "in": "query", "name": "token",
+                      "description": "the same token as `?token=TOKEN` (for <video>, <img> and links)"}}
+    _declare_upload(spec)
+    _link_submission(spec)
     for path, ops in spec.get("paths", {}).items():
         for op in ops.values():
             for code, resp in op.get("responses", {}).items():
@@ -64,3 +72,43 @@ def openapi(app: FastAPI, secured_token: bool) -> dict[str, Any]:
                 op.get("responses", {}).pop("401", None)
     app.openapi_schema = spec
     return spec
+
+
+def _declare_upload(spec: dict[str, Any]) -> None:
+    """The upload as the server takes it: a non-empty binary part of one of the media types it recognises by
+    content (an empty part gets 400, other bytes 415; both answers are documented), so that schema-driven
+    clients send a file, not any string."""
+    from emotrace.web.security import ACCEPTED_MEDIA_TYPES
+
+    op = spec["paths"]["/api/v1/jobs"]["post"]
+    form = op["requestBody"]["content"]["multipart/form-data"]
+    ref = form["schema"]["$ref"].rsplit("/", 1)[-1]
+    part = spec["components"]["schemas"][ref]["properties"]["file"]
+    part.pop("contentMediaType", None)
+    part.update({"type": "string", "format": "binary", "minLength": 1,
+                 "description": "an image or a video, recognised by its content: " + ", ".join(ACCEPTED_MEDIA_TYPES)})
+    form["encoding"] = {"file": {"contentType": ", ".join(ACCEPTED_MEDIA_TYPES)}}
+    op["responses"]["400"]["description"] = "the uploaded file is empty"
+    op["responses"]["415"]["description"] = "the file is not an image or a video by its content"
+
+
+# OpenAPI links from a submission (its `id`) to every operation on that job, so that schema-driven clients and the
+# fuzzer's stateful phase reach them with a real job rather than only a random id's 404.
+JOB_LINKS = {"GetJob": "job_status_api_v1_jobs__job_id__get",
+             "GetResult": "result_api_v1_jobs__job_id__results__fmt__get",
+             "GetArchive": "results_archive_api_v1_jobs__job_id__archive_get",
+             "GetTimeline": "timeline_api_v1_jobs__job_id__timelines__track_id__get",
+             "GetTable": "table_api_v1_jobs__job_id__table_get",
+             "GetSignals": "signals_api_v1_jobs__job_id__signals_get",
+             "DeleteJob": "delete_job_api_v1_jobs__job_id__delete"}
+
+
+def _link_submission(spec: dict[str, Any]) -> None:
+    """Put `JOB_LINKS` on the 202 answer of `POST /api/v1/jobs` (the job id from the body)."""
+    known = {op["operationId"] for ops in spec["paths"].values() for op in ops.values()}
+    missing = set(JOB_LINKS.values()) - known
+    if missing:  # a renamed route: fail loudly here, not as a link to nowhere
+        raise RuntimeError(f"OpenAPI links name unknown operations: {sorted(missing)}")
+    accepted = spec["paths"]["/api/v1/jobs"]["post"]["responses"]["202"]
+    accepted["links"] = {name: {"operationId": oid, "parameters": {"job_id": "$response.body#/id"},
+                                "description": "the submitted job"} for name, oid in JOB_LINKS.items()}

@@ -41,6 +41,35 @@ def timeline_file(out_dir: Path, track_id: int) -> Path:
     return out_dir / output_file("timeline", track_id)
 
 
+ARCHIVE = "results.zip"  # beside the job's out/ folder, so it is never one of its own entries
+_PACKED = (".mp4", ".png", ".parquet")  # compressed already: stored as they are, not deflated again
+
+
+def archive(out_dir: Path, outputs: list[str]) -> Path:
+    """Every file the job wrote, in one zip (built once, on first request; the job's files never change once it
+    is done). Written to a temporary name and renamed, so a second request meanwhile never reads half a zip."""
+    import os
+    import tempfile
+    import zipfile
+
+    target = out_dir.parent / ARCHIVE
+    if target.exists():
+        return target
+    fd, tmp = tempfile.mkstemp(dir=out_dir.parent, suffix=".zip.part")
+    try:
+        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w") as zf:
+            for name in sorted(set(outputs)):
+                path = out_dir / Path(name).name  # the worker's names are plain file names; never a path
+                if path.is_file():
+                    packed = path.suffix in _PACKED
+                    zf.write(path, path.name, zipfile.ZIP_STORED if packed else zipfile.ZIP_DEFLATED)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
 def json_array(jsonl: Path, chunk_rows: int = 2048) -> Iterator[bytes]:
     """Stream JSON Lines as one JSON array without loading the table into memory."""
     yield b"["

@@ -28,6 +28,7 @@ from emotrace.web.results import (
     DEFAULT_BLENDSHAPES,
     RESULT_FILES,
     RESULT_MEDIA_TYPES,
+    archive,
     available_formats,
     json_array,
     signal_columns,
@@ -53,6 +54,7 @@ STATIC = Path(__file__).with_name("static")
 JOB_ID = r"^[0-9a-f]{32}$"
 MAX_OFFSET = 1_000_000_000  # beyond any real table or job list; keeps every number inside SQLite's 64-bit range
 MAX_TRACK_ID = 2**31 - 1
+TOTAL_HEADER = "X-Total-Count"  # on the job list: every job, not just the page
 
 
 @dataclass
@@ -160,10 +162,17 @@ async def submit(svc: Svc, file: Annotated[UploadFile, File(description="an imag
     return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/jobs/{job_id}"})
 
 
-@secured.get("/jobs", response_model=list[JobOut], tags=["jobs"], responses=errors(401))
-def list_jobs(svc: Svc, limit: int = Query(50, ge=1, le=500),
-              offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> list[JobOut]:
-    """Jobs, newest first."""
+@secured.get("/jobs", response_model=list[JobOut], tags=["jobs"],
+             responses={200: {"description": "a page of jobs, newest first",
+                              "headers": {TOTAL_HEADER: {"description": "how many jobs there are in all (for paging)",
+                                                         "schema": {"type": "integer", "minimum": 0}}}},
+                        **errors(401)})
+def list_jobs(response: Response, svc: Svc, limit: int = Query(50, ge=1, le=500, description="jobs per page"),
+              offset: int = Query(0, ge=0, le=MAX_OFFSET, description="jobs to skip (newest first)")
+              ) -> list[JobOut]:
+    """Jobs, newest first, a page at a time: `limit` and `offset` pick the page, the X-Total-Count header says
+    how many there are in all (a bare list keeps older clients working)."""
+    response.headers[TOTAL_HEADER] = str(svc.store.total())
     return [job_out(j, svc.manager.job_dir(j.id) / "out", svc.store) for j in svc.store.list(limit, offset)]
 
 
@@ -200,6 +209,20 @@ def result(svc: Svc, fmt: Literal["csv", "parquet", "jsonl", "json", "summary", 
         return StreamingResponse(json_array(out / name), media_type=media_type,
                                  headers={"Content-Disposition": disposition})
     return FileResponse(out / name, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+@secured.get("/jobs/{job_id}/archive", tags=["results"], response_class=FileResponse,
+             responses={200: {"content": {"application/zip": {}}, "description": "every result file in one zip"},
+                        **errors(401, 404, 409)})
+async def results_archive(svc: Svc, job_id: str = job_id_param) -> FileResponse:
+    """Every file the job wrote (tables, summary, annotated video or image, charts, report) in one zip."""
+    job, out = finished(svc, job_id)
+    if not job.outputs:
+        raise HTTPException(404, f"job {job_id} has no result files")
+    path = await asyncio.to_thread(archive, out, job.outputs)
+    stem = Path(job.filename).stem[:60] or "emotrace"
+    return FileResponse(path, media_type="application/zip",
+                        headers={"Content-Disposition": content_disposition("attachment", f"{stem}_results.zip")})
 
 
 @secured.get("/jobs/{job_id}/timelines/{track_id}", tags=["results"], response_class=FileResponse,

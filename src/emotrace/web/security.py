@@ -14,6 +14,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 SNIFF_BYTES = 512  # enough for every signature below
+# What `sniff_media` accepts, as media types: the upload's declared encoding in the OpenAPI schema (the server goes
+# by the bytes, never by the type a client sends; tests/web/test_api_contract.py pins the schema).
+ACCEPTED_MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp", "image/tiff", "image/bmp",
+                        "image/x-portable-anymap", "image/gif", "video/mp4", "video/quicktime", "video/x-matroska",
+                        "video/webm", "video/x-msvideo", "video/x-flv", "video/x-ms-asf", "video/mpeg", "video/mp2t")
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,12 @@ class JobStore:
                                     (limit, offset)).fetchall()
         return [j for j in (self._job(r) for r in rows) if j is not None]
 
+    def total(self) -> int:
+        """How many jobs there are, whatever their state (the job list's paging)."""
+        with self._lock:
+            (n,) = self._db.execute("SELECT COUNT(*) FROM jobs").fetchone()
+        return int(n)
+
     def queue_position(self, job: Job) -> int | None:
         """1 for the next job to run, 2 for the one after...; None when the job is not waiting."""
         if job.status != "queued":

@@ -14,10 +14,11 @@ const Emo = (() => {
   }
 
   /** JSON API call; throws an Error carrying the server's one-line detail. */
-  async function api(path, options = {}) {
+  async function api(path, options = {}, onResponse = null) {
     const headers = Object.assign({}, options.headers || {});
     if (token) headers["Authorization"] = "Bearer " + token;
     const resp = await fetch(path, Object.assign({}, options, { headers }));
+    if (onResponse) onResponse(resp);
     const type = resp.headers.get("content-type") || "";
     const body = type.includes("json") ? await resp.json() : null;
     if (resp.status === 401) askToken(token ? "The API token was not accepted." : "This server needs an API token.");
@@ -27,6 +28,13 @@ const Emo = (() => {
       throw err;
     }
     return body;
+  }
+
+  /** A page of a list: the JSON body and the X-Total-Count header (every item, not just this page). */
+  async function apiPage(path) {
+    let total = null;
+    const body = await api(path, {}, (resp) => { total = Number(resp.headers.get("X-Total-Count")); });
+    return { body, total: Number.isFinite(total) ? total : body.length };
   }
 
   /** A token box in the header: the server runs with --token and this page has none (or a wrong one). */
@@ -83,5 +91,5 @@ const Emo = (() => {
     return window.confirm(`Delete the job for "${name}" and all its results? This cannot be undone.`);
   }
 
-  return { api, withToken, COLORS, el, bars, confirmDelete, askToken, token: () => token };
+  return { api, apiPage, withToken, COLORS, el, bars, confirmDelete, askToken, token: () => token };
 })();

@@ -47,8 +47,11 @@
     } else if (job.results.video) $("video").src = Emo.withToken(job.results.video);
     const names = { csv: "CSV", parquet: "Parquet", json: "JSON", jsonl: "JSON Lines", summary: "summary JSON",
                     video: "video (MP4)", image: "image (PNG)" };
+    // `download`: save the file (the server names it) rather than open the video or image in this tab.
     $("downloads").replaceChildren("Download: ", ...Object.entries(job.results).map(([fmt, url]) =>
-      Emo.el("a", { href: Emo.withToken(url), textContent: names[fmt] || fmt, "data-format": fmt })));
+      Emo.el("a", { href: Emo.withToken(url), textContent: names[fmt] || fmt, "data-format": fmt, download: "" })),
+      Emo.el("a", { href: Emo.withToken(base + "/archive"), textContent: "everything (zip)", "data-format": "zip",
+                    download: "" }));
     $("tracks").tBodies[0].replaceChildren(...job.tracks.map((t) => Emo.el("tr", {},
       Emo.el("td", {}, "#" + t.track_id), Emo.el("td", {}, t.start_s.toFixed(2)), Emo.el("td", {}, t.end_s.toFixed(2)),
       Emo.el("td", {}, String(t.frames)), Emo.el("td", {}, t.dominant_emotion))));
@@ -83,8 +86,21 @@
     }));
   }
 
+  /** The colour of each emotion in the annotated video's boxes and bars (the classes the table has). */
+  function legend(columns) {
+    const classes = columns.filter((c) => c.startsWith("temporal_")).map((c) => c.slice(9));
+    $("legend").replaceChildren(...(classes.length ? classes : Object.keys(Emo.COLORS)).map((c) =>
+      Emo.el("span", { "data-emotion": c }, Emo.el("i", { style: `background:${Emo.COLORS[c] || "#888"}` }),
+             c)));
+  }
+
+  // The file column says which file a row came from; an upload is one file, so it would repeat on every row.
+  const oneFile = (page) => page.columns.includes("file") &&
+    new Set(page.rows.map((r) => r[page.columns.indexOf("file")])).size <= 1;
+
   function render(page) {
-    const cols = page.columns.map((c, i) => [c, i]).filter(([c]) => visible.has(groupOf(c)));
+    const drop = oneFile(page) ? "file" : null;
+    const cols = page.columns.map((c, i) => [c, i]).filter(([c]) => c !== drop && visible.has(groupOf(c)));
     const spans = [];
     for (const [c] of cols) {
       const g = GROUPS.find((x) => x.key === groupOf(c));
@@ -108,6 +124,7 @@
     total = page.total;
     if (lastPage === null) {
       chooser(page.columns);
+      legend(page.columns);
       if (page.columns.includes("signals")) EmoSignals.show(base, $("signals"), (m) => { $("error").textContent = m; });
     }
     lastPage = page;

@@ -57,9 +57,20 @@
     return j.status;
   }
 
+  // The job list a page at a time; the server's X-Total-Count says how many there are in all.
+  const PAGE = 20;
+  let offset = 0;
+
   async function refresh() {
-    let jobs;
-    try { jobs = await Emo.api("/api/v1/jobs?limit=20"); } catch (e) { message.textContent = e.message; return; }
+    let jobs, total;
+    try {
+      ({ body: jobs, total } = await Emo.apiPage(`/api/v1/jobs?limit=${PAGE}&offset=${offset}`));
+    } catch (e) { message.textContent = e.message; return; }
+    if (!jobs.length && offset > 0 && total > 0) {  // the last page emptied (deleted elsewhere): step back
+      offset = Math.max(0, Math.floor((total - 1) / PAGE) * PAGE);
+      refresh();
+      return;
+    }
     const body = document.querySelector("#jobs tbody");
     body.replaceChildren(...jobs.map((j) => {
       const pct = j.progress.fraction === null ? "" : (100 * j.progress.fraction).toFixed(0) + "%";
@@ -69,14 +80,22 @@
         try { await Emo.api("/api/v1/jobs/" + j.id, { method: "DELETE" }); } catch (e) { message.textContent = e.message; }
         refresh();
       });
-      return Emo.el("tr", { "data-job": j.id },
-        Emo.el("td", {}, Emo.el("a", { href: "/jobs/" + j.id, textContent: j.filename })),
-        Emo.el("td", {}, describe(j)),
+      const status = describe(j);
+      return Emo.el("tr", { "data-job": j.id },  // long names and errors are cut with an ellipsis; hover shows all
+        Emo.el("td", { class: "name" }, Emo.el("a", { href: "/jobs/" + j.id, textContent: j.filename,
+                                                       title: j.filename })),
+        Emo.el("td", { class: "status", title: status }, status),
         Emo.el("td", {}, pct),
         Emo.el("td", {}, new Date(j.created * 1000).toLocaleString()),
         Emo.el("td", {}, del));
     }));
+    document.getElementById("jobs-range").textContent =
+      total ? `jobs ${offset + 1}-${offset + jobs.length} of ${total}` : "no jobs yet";
+    document.getElementById("jobs-prev").disabled = offset === 0;
+    document.getElementById("jobs-next").disabled = offset + PAGE >= total;
   }
+  document.getElementById("jobs-prev").addEventListener("click", () => { offset = Math.max(0, offset - PAGE); refresh(); });
+  document.getElementById("jobs-next").addEventListener("click", () => { offset += PAGE; refresh(); });
   refresh();
   setInterval(refresh, 3000);
 })();
