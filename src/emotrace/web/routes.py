@@ -36,7 +36,7 @@ from emotrace.web.results import (
     timeline_file,
     timeline_tracks,
 )
-from emotrace.web.schemas import ErrorOut, Health, JobOut, SignalSeries, TablePage, errors, job_out
+from emotrace.web.schemas import ErrorOut, Health, JobOut, SignalSeries, TablePage, errors, job_out, public_error
 from emotrace.web.security import (
     SNIFF_BYTES,
     TOKEN_MISSING,
@@ -99,7 +99,8 @@ def finished(svc: Services, job_id: str) -> tuple[Job, Path]:
     """A done job and its results folder; 409 for any other state."""
     job = get_job(svc, job_id)
     if job.status != "done":
-        raise HTTPException(409, f"job {job_id} is {job.status}" + (f": {job.error}" if job.error else ""))
+        error = public_error(job, svc.manager.job_dir(job_id))
+        raise HTTPException(409, f"job {job_id} is {job.status}" + (f": {error}" if error else ""))
     return job, svc.manager.job_dir(job_id) / "out"
 
 
@@ -277,8 +278,14 @@ def favicon() -> FileResponse:  # browsers ask for this path whatever the page's
 
 
 def _ascii(name: str) -> str:
-    """A download name safe in a header."""
-    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)
+    """A download name safe in a header and still readable: accents dropped (NFKD: "Über" -> "Uber"), other
+    characters one `_` per run, none at the ends of the stem (a name with nothing Latin keeps its suffix)."""
+    import re
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    safe = re.sub(r"_+", "_", "".join(c if c.isalnum() or c in "-_." else "_" for c in plain)).strip("_.")
+    return safe or "download"
 
 
 def content_disposition(kind: str, name: str) -> str:
