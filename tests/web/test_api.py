@@ -295,3 +295,5 @@ def test_token_and_job_timeout(tmp_path):
             assert json.loads(ws.recv())["type"] == "ready"
     finally:
         assert srv.stop()
+    # Issue 24, item 1: addresses with ?token= (old clients) are logged without it.
+    assert "s3cret" not in srv.log() and "token=***" in srv.log()

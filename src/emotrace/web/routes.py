@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile, WebSocket
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile, WebSocket
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.requests import HTTPConnection
@@ -38,13 +38,15 @@ from emotrace.web.results import (
 )
 from emotrace.web.schemas import ErrorOut, Health, JobOut, SignalSeries, TablePage, errors, job_out, public_error
 from emotrace.web.security import (
+    SESSION_COOKIE,
+    SESSION_TTL_S,
     SNIFF_BYTES,
     TOKEN_MISSING,
+    authorized,
     display_name,
     origin_allowed,
-    request_token,
+    session_value,
     sniff_media,
-    token_matches,
 )
 from emotrace.web.settings import ServerSettings
 from emotrace.web.store import Job, JobStore, QueueFull
@@ -77,7 +79,7 @@ Svc = Annotated[Services, Depends(services)]
 
 async def require_token(conn: HTTPConnection, svc: Svc) -> None:
     """The secured router's guard (the token gate middleware answers first; this keeps each route safe alone)."""
-    if not token_matches(request_token(conn.headers, conn.query_params), svc.settings.token):
+    if not authorized(conn.headers, conn.query_params, conn.cookies, svc.settings.token):
         raise HTTPException(401, TOKEN_MISSING, headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -247,10 +249,22 @@ async def live(ws: WebSocket, svc: Svc) -> None:
         await ws.close(code=1008)  # before accept: the handshake is refused with 403
         return
 
-    def authorized() -> bool:
-        return token_matches(request_token(ws.headers, ws.query_params), settings.token)
+    def allowed() -> bool:  # the pages' session cookie comes with the handshake; API clients send the header
+        return authorized(ws.headers, ws.query_params, ws.cookies, settings.token)
 
-    await run_session(ws, settings, svc.gate, svc.pool, authorized)
+    await run_session(ws, settings, svc.gate, svc.pool, allowed)
+
+
+@secured.post("/session", status_code=204, include_in_schema=False)
+def session(request: Request, svc: Svc) -> Response:
+    """The pages' login: a client that proved the token (header, or a session still valid) gets a fresh HttpOnly,
+    SameSite=Strict session cookie, which images, videos, downloads and the WebSocket then send by themselves, so
+    the token never goes into an address (or the access log). Outside the schema: API clients send the header."""
+    resp = Response(status_code=204)
+    if svc.settings.token is not None:
+        resp.set_cookie(SESSION_COOKIE, session_value(svc.settings.token), max_age=SESSION_TTL_S, path="/",
+                        httponly=True, samesite="strict", secure=request.url.scheme in ("https", "wss"))
+    return resp
 
 
 def _page(name: str) -> FileResponse:
