@@ -24,9 +24,9 @@ def free_port() -> int:
 class Server:
     """`python -m emotrace.cli serve` with the given options; `url` once it answers /api/v1/health."""
 
-    def __init__(self, data_dir: Path, *args: str, log: Path | None = None) -> None:
+    def __init__(self, data_dir: Path, *args: str, log: Path | None = None, port: int | None = None) -> None:
         self.data_dir = data_dir
-        self.port = free_port()
+        self.port = port or free_port()  # a given port: a restart at the same address
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/api/v1/live"
         self.log_path = log or data_dir.with_name(data_dir.name + "-server.log")

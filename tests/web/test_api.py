@@ -167,6 +167,11 @@ def test_corrupt_video_fails_with_one_line_error(client, server):
     assert not list((server.data_dir / "jobs" / job["id"]).rglob("emotions*"))
     res = client.get(f"/api/v1/jobs/{job['id']}/results/csv")
     assert res.status_code == 409 and "failed" in res.json()["detail"]
+    # Issue 24, item 7: every error text a client gets names the upload, never the server's file.
+    table = client.get(f"/api/v1/jobs/{job['id']}/table")
+    listed = next(j for j in client.get("/api/v1/jobs").json() if j["id"] == job["id"])
+    for text in (job["error"], res.json()["detail"], table.json()["detail"], listed["error"]):
+        assert "broken.mp4" in text and "input.mp4" not in text and str(server.data_dir) not in text, text
 
 
 def test_delete_removes_job_and_files(client, server, clip):
@@ -290,3 +295,5 @@ def test_token_and_job_timeout(tmp_path):
             assert json.loads(ws.recv())["type"] == "ready"
     finally:
         assert srv.stop()
+    # Issue 24, item 1: addresses with ?token= (old clients) are logged without it.
+    assert "s3cret" not in srv.log() and "token=***" in srv.log()

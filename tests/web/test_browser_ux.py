@@ -35,6 +35,13 @@ def files(tmp_path_factory):
     return root
 
 
+def _login(driver, server) -> None:
+    """A shared link with the token: the page trades it for the session cookie and drops it from the address."""
+    driver.get(f"{server.url}/?token={TOKEN}")
+    wait(driver, lambda d: any(c["name"] == "emotrace_session" for c in d.get_cookies()))
+    assert "token" not in driver.current_url
+
+
 def _upload(driver, path) -> None:
     driver.find_element("id", "file").send_keys(str(path))
     driver.find_element("id", "submit").click()
@@ -60,6 +67,13 @@ def test_token_image_job_warnings_columns_and_delete(server, files):
         frames = driver.find_element("id", "frames").text
         assert "~" not in frames and frames.startswith("1 frame, processed in ")
         assert not driver.find_element("id", "warnings").is_displayed()
+        # Issue 24, item 1: the token is a session cookie the page cannot read, and never part of an address.
+        addresses = driver.execute_script("return [...document.querySelectorAll('[src], [href]')]"
+                                          ".map((e) => e.src || e.href);")
+        assert addresses and not [a for a in addresses if "token" in a]
+        session = [c for c in driver.get_cookies() if c["name"] == "emotrace_session"]
+        assert session and session[0]["httpOnly"] and session[0]["sameSite"] == "Strict"
+        assert TOKEN not in session[0]["value"] and TOKEN not in server.log()
         wait(driver, lambda d: d.find_elements("css selector", "#table tbody tr"))
         shown = lambda d: {th.get_attribute("data-column") for th in d.find_elements("css selector", "#table th")}  # noqa: E731
         assert "temporal_happy" in shown(driver) and "frame_happy" not in shown(driver)
@@ -89,12 +103,12 @@ def test_job_page_keeps_polling_after_failed_requests(server, files):
     driver = chrome()
     try:
         # The first three status requests fail as if the network dropped; the page must retry, not stop.
+        _login(driver, server)
         script = """
-            sessionStorage.setItem('emotrace-token', 'TOKEN');
             const real = window.fetch; let failures = 0;
             window.fetch = (url, opts) => (String(url).includes('/api/v1/jobs/') && failures++ < 3)
                 ? Promise.reject(new TypeError('Failed to fetch')) : real(url, opts);"""
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": script.replace("TOKEN", TOKEN)})
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": script})
         driver.get(f"{server.url}/jobs/{job['id']}")
         wait(driver, lambda d: "retrying" in d.find_element("id", "error").text)
         wait(driver, lambda d: d.find_element("id", "status").get_attribute("data-status") == "done", 120)
@@ -106,8 +120,7 @@ def test_job_page_keeps_polling_after_failed_requests(server, files):
 def test_live_page_says_when_no_face_is_found(server):
     driver = chrome("--use-fake-device-for-media-stream")  # Chromium's built-in test pattern: no face in it
     try:
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
-                               {"source": f"sessionStorage.setItem('emotrace-token', '{TOKEN}');"})
+        _login(driver, server)
         driver.get(server.url + "/live")
         driver.find_element("id", "start").click()
         wait(driver, lambda d: d.find_element("id", "no-face").is_displayed())

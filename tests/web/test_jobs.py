@@ -129,3 +129,38 @@ def test_the_worker_gets_the_whole_config_in_one_json_form(monkeypatch):
     assert own is not shared and shared.batch_frames == AnalyzerConfig().batch_frames
     with pytest.raises(EmotraceError, match="detect_every"):
         analyzer_config({"detect_every": 0})
+
+
+KILL_MID_VIDEO = """
+import sys
+from emotrace.analyzer_config import AnalyzerConfig
+from emotrace.web.jobs import WorkerProcess
+
+worker = WorkerProcess(AnalyzerConfig())
+assert worker.wait_ready(600) is None
+worker.send({"input": sys.argv[1], "out": sys.argv[2], "name": "clip.mp4"})
+progress = 0
+while progress < 2:  # well into the annotated video: its encoder is running
+    event = worker.events.get(timeout=600)
+    assert event is not None and event["event"] in ("start", "progress"), event
+    progress += event["event"] == "progress"
+worker.kill()
+print("killed")
+"""
+
+
+def test_killing_a_worker_mid_video_leaves_no_encoder_noise(tmp_path):
+    # Issue 24, item 8: SIGTERM killed the worker mid-frame and its FFmpeg encoder, left running on its own,
+    # logged "[rawvideo] Invalid buffer size" on reading the cut frame. Reading stderr to its end waits for every
+    # process that holds it, the encoder included.
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO, astronaut_frames, write_video
+
+    clip = write_video(tmp_path / "long.mp4", astronaut_frames(40, size=(960, 720)) * 8, fps=25,
+                       codec=["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+    run = subprocess.run([sys.executable, "-c", KILL_MID_VIDEO, str(clip), str(tmp_path / "out")], cwd=REPO,
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0 and "killed" in run.stdout, run.stderr[-3000:]
+    assert "Invalid buffer size" not in run.stderr, run.stderr[-3000:]

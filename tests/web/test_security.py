@@ -9,10 +9,16 @@ import cv2
 import pytest
 
 from emotrace.web.security import (
+    SESSION_COOKIE,
     BodyLimitMiddleware,
+    TokenScrubFilter,
+    authorized,
     display_name,
     origin_allowed,
     request_token,
+    scrub_token,
+    session_valid,
+    session_value,
     sniff_media,
     token_matches,
 )
@@ -124,3 +130,50 @@ def test_body_limit_counts_chunks_and_times_out():
     assert status == 413
     status, body, complete = _call(mw, [chunk])  # then silence
     assert (status, complete) == (408, False) and "0.2 s" in body["detail"]
+
+
+def test_session_cookie_is_signed_expires_and_follows_the_token():
+    # Issue 24, item 1: the pages authenticate with a cookie, so the token never goes into an address.
+    value = session_value("s3cret", now=1000.0, ttl_s=60)
+    assert "s3cret" not in value
+    assert session_valid(value, "s3cret", now=1059.0)
+    assert not session_valid(value, "s3cret", now=1061.0)  # expired
+    assert not session_valid(value, "other", now=1000.0)  # the server's token changed
+    assert not session_valid(value[:-1] + ("1" if value.endswith("0") else "0"), "s3cret", now=1000.0)
+    assert not session_valid(None, "s3cret") and not session_valid("x.y", "s3cret") and not session_valid("é.é", "s")
+    fresh = session_value("s3cret")
+    assert authorized({}, {}, {SESSION_COOKIE: fresh}, "s3cret")
+    assert authorized({"authorization": "Bearer s3cret"}, {}, {}, "s3cret") and authorized({}, {}, {}, None)
+    assert not authorized({}, {}, {SESSION_COOKIE: session_value("other")}, "s3cret")
+
+
+def test_tokens_in_logged_addresses_are_scrubbed():
+    import logging
+
+    assert scrub_token("GET /api/v1/jobs?limit=2&token=s3cret-T0k HTTP/1.1") == \
+        "GET /api/v1/jobs?limit=2&token=*** HTTP/1.1"
+    record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5", "GET", "/api/v1/live?token=s3cret-T0k", "1.1", 200), None)
+    assert TokenScrubFilter().filter(record)
+    assert "s3cret" not in record.getMessage() and "/api/v1/live?token=***" in record.getMessage()
+
+
+def test_the_login_sets_an_httponly_strict_cookie_that_opens_the_api(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from emotrace.web.app import create_app
+    from emotrace.web.settings import ServerSettings
+
+    client = TestClient(create_app(ServerSettings(data_dir=tmp_path / "data", token="s3cret")))  # no lifespan
+    assert client.post("/api/v1/session").status_code == 401
+    assert client.post("/api/v1/session", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    login = client.post("/api/v1/session", headers={"Authorization": "Bearer s3cret"})
+    assert login.status_code == 204
+    cookie = login.headers["set-cookie"].lower()
+    assert cookie.startswith(SESSION_COOKIE) and "httponly" in cookie and "samesite=strict" in cookie
+    assert "s3cret" not in cookie
+    assert client.get("/api/v1/jobs").status_code == 200  # the cookie alone
+    client.cookies.clear()
+    assert client.get("/api/v1/jobs").status_code == 401
+    client.cookies.set(SESSION_COOKIE, session_value("s3cret", now=0.0))  # long expired
+    assert client.get("/api/v1/jobs").status_code == 401

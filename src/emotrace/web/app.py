@@ -28,7 +28,12 @@ from emotrace.web.jobs import JobManager
 from emotrace.web.live import AnalyzerPool, SocketGate
 from emotrace.web.openapi import API_DESCRIPTION, openapi
 from emotrace.web.routes import STATIC, TOTAL_HEADER, Services, api, pages, secured
-from emotrace.web.security import BodyLimitMiddleware, OriginGuardMiddleware, TokenGateMiddleware
+from emotrace.web.security import (
+    BodyLimitMiddleware,
+    OriginGuardMiddleware,
+    TokenGateMiddleware,
+    scrub_server_logs,
+)
 from emotrace.web.settings import ServerSettings
 from emotrace.web.store import JobStore
 
@@ -39,8 +44,10 @@ SHUTDOWN_GRACE_S = 4  # open connections get this long; then workers are killed:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the job workers and warm one live analyzer; on shutdown stop the workers, then close the store."""
+    """Scrub tokens from the request log, start the job workers and warm one live analyzer; on shutdown stop the
+    workers, then close the store."""
     svc: Services = app.state.services
+    scrub_server_logs()  # here, after the server configured its logging, whatever runs the app
     svc.manager.start()
     threading.Thread(target=svc.pool.warm, name="emotrace-warm", daemon=True).start()
     yield

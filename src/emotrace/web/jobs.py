@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import shutil
 import signal
@@ -45,10 +46,14 @@ class WorkerProcess:
     """One `python -m emotrace.web.worker` child and a thread turning its stdout lines into events."""
 
     def __init__(self, analyzer: AnalyzerConfig | dict[str, Any]) -> None:
+        # Its own process group, which its FFmpeg encoders join (imageio-ffmpeg would give each a group of its
+        # own), so kill() stops them with it: an encoder left alone reads a cut frame and logs "[rawvideo]
+        # Invalid buffer size". The server stops workers itself; a terminal's Ctrl-C is not theirs.
         self.proc = subprocess.Popen(
             [sys.executable, *WORKER_COMMAND, config_json(analyzer)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, text=True, bufsize=1,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            start_new_session=os.name == "posix", env={**os.environ, "IMAGEIO_FFMPEG_NO_PREVENT_SIGINT": "1"})
         self.events: queue.Queue[dict[str, Any] | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -93,6 +98,12 @@ class WorkerProcess:
         return self.proc.poll() is None
 
     def kill(self) -> None:
+        """The worker and its process group (its encoders), at once."""
+        if os.name == "posix":
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):  # the group is gone already
+                pass
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()

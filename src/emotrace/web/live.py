@@ -138,7 +138,8 @@ async def run_session(ws: Any, settings: ServerSettings, gate: SocketGate, pool:
         await ws.close(code=code, reason=detail[:120])
 
     if not authorized():
-        await refuse(401, "missing or wrong API token (?token=...)", CLOSE_POLICY)
+        await refuse(401, "missing or wrong API token (log in on a page, or Authorization: Bearer TOKEN)",
+                     CLOSE_POLICY)
         return
     if not gate.try_enter():
         await refuse(503, f"server busy: {gate.limit} live sessions already open, try again later",

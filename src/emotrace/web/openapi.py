@@ -22,7 +22,8 @@ for a server run with `--signals`, `signals` (chosen blendshapes and the head po
 The 202 answer of a submission carries OpenAPI links to every operation on the new job.
 Limits: uploads over `max_upload_bytes` get 413, non-media content 415, a full queue 503 (see `/api/v1/health`).
 
-**Live stream** (WebSocket, not listed below): `ws://HOST/api/v1/live[?token=...]`. The server first sends
+**Live stream** (WebSocket, not listed below): `ws://HOST/api/v1/live` (with `--token`: the
+`Authorization` header, or the pages' session cookie). The server first sends
 `{"type": "ready", "classes": [...], "signals": N}` (face signals every N frames of a track, 0 off). Send each
 frame as one binary message (JPEG, PNG or WebP); each gets one JSON answer `{"type": "result", "seq", "width",
 "height", "detected", "server_ms", "faces": [...]}`, each face with the table's face columns, names and precision
@@ -34,8 +35,9 @@ the server sends an error with status 503 and closes with code 1013 (try again l
 code 1008; no frame for `ws_idle_s` closes the socket.
 
 **Token.** When the server runs with `--token`, every call but `/api/v1/health` and this schema
-(`/api/v1/openapi.json`, open so that clients can discover the API) needs `Authorization: Bearer TOKEN` or
-`?token=TOKEN`; without it the answer is 401 before anything else, an oversized upload included.
+(`/api/v1/openapi.json`, open so that clients can discover the API) needs `Authorization: Bearer TOKEN`
+(the pages trade it once for an HttpOnly session cookie; `?token=TOKEN` still works for old clients but puts the
+token in addresses); without it the answer is 401 before anything else, an oversized upload included.
 
 **Errors.** Every error answer is JSON `{"detail": "one line"}`, validation errors (422) included.
 """

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile, WebSocket
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile, WebSocket
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.requests import HTTPConnection
@@ -37,15 +37,17 @@ from emotrace.web.results import (
     timeline_file,
     timeline_tracks,
 )
-from emotrace.web.schemas import ErrorOut, Health, JobOut, SignalSeries, TablePage, errors, job_out
+from emotrace.web.schemas import ErrorOut, Health, JobOut, SignalSeries, TablePage, errors, job_out, public_error
 from emotrace.web.security import (
+    SESSION_COOKIE,
+    SESSION_TTL_S,
     SNIFF_BYTES,
     TOKEN_MISSING,
+    authorized,
     display_name,
     origin_allowed,
-    request_token,
+    session_value,
     sniff_media,
-    token_matches,
 )
 from emotrace.web.settings import ServerSettings
 from emotrace.web.store import Job, JobStore, QueueFull
@@ -79,7 +81,7 @@ Svc = Annotated[Services, Depends(services)]
 
 async def require_token(conn: HTTPConnection, svc: Svc) -> None:
     """The secured router's guard (the token gate middleware answers first; this keeps each route safe alone)."""
-    if not token_matches(request_token(conn.headers, conn.query_params), svc.settings.token):
+    if not authorized(conn.headers, conn.query_params, conn.cookies, svc.settings.token):
         raise HTTPException(401, TOKEN_MISSING, headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -101,7 +103,8 @@ def finished(svc: Services, job_id: str) -> tuple[Job, Path]:
     """A done job and its results folder; 409 for any other state."""
     job = get_job(svc, job_id)
     if job.status != "done":
-        raise HTTPException(409, f"job {job_id} is {job.status}" + (f": {job.error}" if job.error else ""))
+        error = public_error(job, svc.manager.job_dir(job_id))
+        raise HTTPException(409, f"job {job_id} is {job.status}" + (f": {error}" if error else ""))
     return job, svc.manager.job_dir(job_id) / "out"
 
 
@@ -269,10 +272,22 @@ async def live(ws: WebSocket, svc: Svc) -> None:
         await ws.close(code=1008)  # before accept: the handshake is refused with 403
         return
 
-    def authorized() -> bool:
-        return token_matches(request_token(ws.headers, ws.query_params), settings.token)
+    def allowed() -> bool:  # the pages' session cookie comes with the handshake; API clients send the header
+        return authorized(ws.headers, ws.query_params, ws.cookies, settings.token)
 
-    await run_session(ws, settings, svc.gate, svc.pool, authorized)
+    await run_session(ws, settings, svc.gate, svc.pool, allowed)
+
+
+@secured.post("/session", status_code=204, include_in_schema=False)
+def session(request: Request, svc: Svc) -> Response:
+    """The pages' login: a client that proved the token (header, or a session still valid) gets a fresh HttpOnly,
+    SameSite=Strict session cookie, which images, videos, downloads and the WebSocket then send by themselves, so
+    the token never goes into an address (or the access log). Outside the schema: API clients send the header."""
+    resp = Response(status_code=204)
+    if svc.settings.token is not None:
+        resp.set_cookie(SESSION_COOKIE, session_value(svc.settings.token), max_age=SESSION_TTL_S, path="/",
+                        httponly=True, samesite="strict", secure=request.url.scheme in ("https", "wss"))
+    return resp
 
 
 def _page(name: str) -> FileResponse:
@@ -300,8 +315,14 @@ def favicon() -> FileResponse:  # browsers ask for this path whatever the page's
 
 
 def _ascii(name: str) -> str:
-    """A download name safe in a header."""
-    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)
+    """A download name safe in a header and still readable: accents dropped (NFKD: "Über" -> "Uber"), other
+    characters one `_` per run, none at the ends of the stem (a name with nothing Latin keeps its suffix)."""
+    import re
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    safe = re.sub(r"_+", "_", "".join(c if c.isalnum() or c in "-_." else "_" for c in plain)).strip("_.")
+    return safe or "download"
 
 
 def content_disposition(kind: str, name: str) -> str:

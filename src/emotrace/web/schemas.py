@@ -3,6 +3,7 @@ becomes the `JobOut` clients see (so the submit, list and status routes answer a
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -92,6 +93,16 @@ class Health(BaseModel):
     limits: dict[str, Any]
 
 
+def public_error(job: Job, job_dir: Path) -> str | None:
+    """The job's error as clients may see it: the stored input named by the uploaded file's name and any other
+    path in the job's folder by its file name, so no server path reaches a client (rows from older versions too)."""
+    if not job.error:
+        return job.error
+    text = job.error.replace(str(job_dir / job.input), job.filename)
+    return re.sub(re.escape(str(job_dir)) + r"[/\\]?([^\s:'\"]*)", lambda m: Path(m.group(1)).name or job.filename,
+                  text)
+
+
 def job_out(job: Job, out_dir: Path, store: JobStore | None = None) -> JobOut:
     """`job` as clients see it; `out_dir` holds its results, `store` gives its place in the queue."""
     base = f"/api/v1/jobs/{job.id}"
@@ -102,7 +113,8 @@ def job_out(job: Job, out_dir: Path, store: JobStore | None = None) -> JobOut:
     return JobOut(
         id=job.id, status=job.status, filename=job.filename, kind=job.kind, media=job.media, size_bytes=job.size,
         created=job.created, started=job.started, finished=job.finished,
-        progress=Progress(frames_done=job.frames_done, frames_total=total, fraction=frac), error=job.error,
+        progress=Progress(frames_done=job.frames_done, frames_total=total, fraction=frac),
+        error=public_error(job, out_dir.parent),
         queue_position=store.queue_position(job) if store is not None else None, processing_s=took,
         warnings=list(job.warnings),
         results={f: f"{base}/results/{f}" for f in available_formats(job.outputs)} if done else {},

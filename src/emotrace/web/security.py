@@ -1,12 +1,16 @@
 """What keeps the server safe to expose: content sniffing, display names that never become paths, the optional
-token, same-origin checks and a request-body limit that holds even without a Content-Length header."""
+token (a header for API clients, a signed HttpOnly session cookie for the pages, never logged), same-origin checks
+and a request-body limit that holds even without a Content-Length header."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
+import logging
 import re
+import time
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -85,11 +89,70 @@ def token_matches(provided: str | None, expected: str | None) -> bool:
 
 
 def request_token(headers: Any, query: Any) -> str | None:
-    """The token from `Authorization: Bearer ...` or `?token=` (browsers cannot set headers on <video> or WS)."""
+    """The token from `Authorization: Bearer ...`, else `?token=` (kept for existing API clients; the pages never
+    put it in an address, and the log scrubs it)."""
     auth = headers.get("authorization") or ""
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
     return query.get("token")
+
+
+SESSION_COOKIE = "emotrace_session"
+SESSION_TTL_S = 12 * 3600
+
+
+def _signature(token: str, expires: int) -> str:
+    return hmac.new(token.encode(), f"emotrace-session:{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def session_value(token: str, now: float | None = None, ttl_s: int = SESSION_TTL_S) -> str:
+    """The session cookie: an expiry and its HMAC under the token, so the cookie is not the token itself, ends on
+    its own and stops working when the server's token changes."""
+    expires = int((time.time() if now is None else now) + ttl_s)
+    return f"{expires}.{_signature(token, expires)}"
+
+
+def session_valid(value: str | None, token: str, now: float | None = None) -> bool:
+    """A cookie made by `session_value` under this token and not expired (constant-time comparison)."""
+    expires, _, sig = (value or "").partition(".")
+    if not expires.isdigit() or len(expires) > 12 or int(expires) < (time.time() if now is None else now):
+        return False
+    return hmac.compare_digest(sig.encode(), _signature(token, int(expires)).encode())
+
+
+def authorized(headers: Any, query: Any, cookies: Any, expected: str | None) -> bool:
+    """The token by header (or query), or a valid session cookie; no expected token means the API is open."""
+    if expected is None or token_matches(request_token(headers, query), expected):
+        return True
+    return session_valid(cookies.get(SESSION_COOKIE), expected)
+
+
+_TOKEN_IN_URL = re.compile(r"(?i)([?&](?:token|access_token)=)[^&#\s\"']*")
+
+
+def scrub_token(text: str) -> str:
+    """`text` with the value of any `token=` query parameter replaced, for logs."""
+    return _TOKEN_IN_URL.sub(r"\1***", text)
+
+
+class TokenScrubFilter(logging.Filter):
+    """Rewrites a log record's message and string arguments so no `?token=` value reaches the log (uvicorn logs
+    every request's full address; an old client may still send its token in it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = scrub_token(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(scrub_token(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def scrub_server_logs(names: tuple[str, ...] = ("uvicorn.access", "uvicorn.error", "emotrace")) -> None:
+    """Attach the scrubber to the loggers that name request addresses (once; safe to call per app start)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, TokenScrubFilter) for f in logger.filters):
+            logger.addFilter(TokenScrubFilter())
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
@@ -162,7 +225,7 @@ async def _json_reply(send: Send, status: int, detail: str, headers: list[tuple[
     await send({"type": "http.response.body", "body": body})
 
 
-TOKEN_MISSING = "missing or wrong API token (Authorization: Bearer TOKEN or ?token=TOKEN)"
+TOKEN_MISSING = "missing or wrong API token (Authorization: Bearer TOKEN)"
 
 
 class TokenGateMiddleware:
@@ -179,9 +242,11 @@ class TokenGateMiddleware:
             return
         from urllib.parse import parse_qs
 
+        from starlette.requests import cookie_parser
+
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
         query = {k: v[0] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
-        if token_matches(request_token(headers, query), self.token):
+        if authorized(headers, query, cookie_parser(headers.get("cookie", "")), self.token):
             await self.app(scope, receive, send)
             return
         await _json_reply(send, 401, TOKEN_MISSING, [(b"www-authenticate", b"Bearer")])

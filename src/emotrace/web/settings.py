@@ -30,7 +30,8 @@ class ServerSettings:
     max_frame_bytes: int = 4 * 1024 * 1024  # one live frame (JPEG/PNG/WebP)
     max_frame_side: int = 1920  # live frames larger than this on either side are refused
     token: str | None = field(default=None, metadata={
-        "help": "require this API token (Authorization: Bearer, or ?token=; or set EMOTRACE_TOKEN); default: none"})
+        "help": "require this API token (Authorization: Bearer; the pages ask for it once; or set EMOTRACE_TOKEN); "
+                "default: none"})
     cors_origins: list[str] = field(default_factory=list, metadata={  # empty: CORS off, cross-origin sockets refused
         "flag": "--cors-origin", "help": "allow this browser origin (repeatable); default: none"})
     analyzer: dict[str, Any] = field(default_factory=dict)  # AnalyzerConfig.to_dict() for jobs and live sessions

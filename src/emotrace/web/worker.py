@@ -40,12 +40,17 @@ def run_job(analyzer: Any, job: dict[str, Any], emit: Any) -> None:
     from emotrace.outputs import WEB_OUTPUTS, build_sinks
     from emotrace.sources import open_source
 
+    name = str(job.get("name") or Path(job["input"]).name)
+
+    def fail(exc: BaseException) -> None:  # the stored input's path would show the server's folders to the client
+        emit({"event": "error", "message": _user_message(exc).replace(str(job["input"]), name)})
+
     try:
         src = open_source(job["input"])
     except Exception as exc:  # unreadable media: the job fails with one line, the worker lives on
-        emit({"event": "error", "message": _user_message(exc)})
+        fail(exc)
         return
-    src.name = str(job.get("name") or Path(src.name).name)
+    src.name = name
     emit({"event": "start", "total": src.frame_count})
     state: dict[str, Any] = {"n": 0, "last": 0.0, "faces": 0, "result": None}
 
@@ -63,7 +68,7 @@ def run_job(analyzer: Any, job: dict[str, Any], emit: Any) -> None:
         if state["n"] == 1 and state["result"] is not None:
             written.append(_annotated_image(state["result"], analyzer.classes, Path(job["out"])))
     except Exception as exc:
-        emit({"event": "error", "message": _user_message(exc)})
+        fail(exc)
         return
     warnings = []
     if src.incomplete:

@@ -1,27 +1,45 @@
-// Shared by every page: the optional API token, a fetch wrapper that turns errors into one line, emotion colours
-// (from colors.js, loaded before this file).
+// Shared by every page: the optional API token (as a session cookie), a fetch wrapper that turns errors into one
+// line, emotion colours (from colors.js, loaded before this file).
 "use strict";
 const Emo = (() => {
+  // The token never goes into an address (the server's access log records addresses): the page trades it once for
+  // an HttpOnly, SameSite=Strict session cookie (POST /api/v1/session with the Authorization header), which every
+  // request of this site, images, videos, downloads and the WebSocket included, then sends by itself. A token in
+  // this page's own address (?token=, as a shared link) is taken out of the address bar at once.
   const params = new URLSearchParams(location.search);
-  let token = params.get("token");
-  if (token) sessionStorage.setItem("emotrace-token", token);
-  else token = sessionStorage.getItem("emotrace-token");
+  const given = params.get("token");
+  if (given !== null) {
+    params.delete("token");
+    const query = params.toString();
+    history.replaceState(null, "", location.pathname + (query ? "?" + query : "") + location.hash);
+  }
+  let triedToken = given !== null;
+  const session = given ? login(given) : Promise.resolve(true);
 
-  /** The URL with ?token= added where the server needs one (<video>, <img>, links and sockets cannot send headers). */
-  function withToken(url) {
-    if (!token) return url;
-    return url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token);
+  /** Trade the token for the session cookie; true when the server took it. */
+  async function login(token) {
+    try {
+      const resp = await fetch("/api/v1/session", { method: "POST", headers: { Authorization: "Bearer " + token } });
+      return resp.ok;
+    } catch (e) {
+      return false;
+    }
   }
 
-  /** JSON API call; throws an Error carrying the server's one-line detail. */
+  /** The URL as it is: links, <img>, <video> and the socket are authenticated by the session cookie. */
+  function withToken(url) {
+    return url;
+  }
+
+  /** JSON API call (after any login from the address); throws an Error carrying the server's one-line detail.
+   * `onResponse` sees the raw response first (headers such as X-Total-Count). */
   async function api(path, options = {}, onResponse = null) {
-    const headers = Object.assign({}, options.headers || {});
-    if (token) headers["Authorization"] = "Bearer " + token;
-    const resp = await fetch(path, Object.assign({}, options, { headers }));
+    await session;
+    const resp = await fetch(path, options);
     if (onResponse) onResponse(resp);
     const type = resp.headers.get("content-type") || "";
     const body = type.includes("json") ? await resp.json() : null;
-    if (resp.status === 401) askToken(token ? "The API token was not accepted." : "This server needs an API token.");
+    if (resp.status === 401) askToken(triedToken ? "The API token was not accepted." : "This server needs an API token.");
     if (!resp.ok) {
       const err = new Error((body && body.detail) || resp.status + " " + resp.statusText);
       err.status = resp.status;
@@ -44,18 +62,23 @@ const Emo = (() => {
                                 autocomplete: "current-password" });
     const form = el("form", { id: "token-form", class: "token-form" }, el("span", {}, why + " "), input,
                     el("button", { type: "submit", textContent: "Use token" }));
-    form.addEventListener("submit", (ev) => {
+    form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       if (!input.value) return;
-      sessionStorage.setItem("emotrace-token", input.value);
-      location.reload();
+      triedToken = true;
+      if (await login(input.value)) location.reload();
+      else form.firstChild.textContent = "The API token was not accepted. ";
     });
     document.querySelector("header").append(form);
     input.focus();
   }
-  // Ask up front where the server says a token is needed and none is stored (health is always open).
-  fetch("/api/v1/health").then((r) => r.json()).then((h) => {
-    if (h.limits && h.limits.token_required && !token) askToken("This server needs an API token.");
+  // Ask up front where the server needs a token and this browser has no session (health is always open); the
+  // check also renews the session cookie.
+  fetch("/api/v1/health").then((r) => r.json()).then(async (h) => {
+    if (!(h.limits && h.limits.token_required)) return;
+    if (!(await session)) { askToken("The API token was not accepted."); return; }
+    const resp = await fetch("/api/v1/session", { method: "POST" });
+    if (resp.status === 401) askToken("This server needs an API token.");
   }).catch(() => {});
 
   // Same colours as the annotated video: colors.js, generated from emotrace.sinks.draw.COLORS, loads first.
@@ -91,5 +114,5 @@ const Emo = (() => {
     return window.confirm(`Delete the job for "${name}" and all its results? This cannot be undone.`);
   }
 
-  return { api, apiPage, withToken, COLORS, el, bars, confirmDelete, askToken, token: () => token };
+  return { api, apiPage, withToken, COLORS, el, bars, confirmDelete, askToken };
 })();

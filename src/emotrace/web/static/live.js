@@ -1,6 +1,7 @@
 // Live page: webcam frames over a WebSocket, at most MAX_IN_FLIGHT unanswered at a time (so the rate follows what
 // the server keeps up with and no queue builds up), each new camera frame sent once, answers drawn over the video,
-// measured latency shown.
+// measured latency shown. A lost connection (a server restart) is retried with backoff, the camera kept on and the
+// old answers cleared from the video meanwhile.
 "use strict";
 (() => {
   const $ = (x) => document.getElementById(x);
@@ -21,6 +22,9 @@
   let held = new Map();  // track id -> its last measured face signals (read every N frames: shown in between)
   const latencies = [];
   const arrivals = [];
+  const FINAL_CLOSES = new Set([1000, 1008, 1009]);  // idle, refused (token, origin), frame too big: retrying won't help
+  let retry = 1000;  // the next reconnect's wait, doubled up to 10 s, as the job page polls
+  let reconnect = null;
 
   function status(text, bad) {
     $("status").textContent = text;
@@ -40,22 +44,54 @@
     }
     video.srcObject = stream;
     await video.play().catch(() => {});
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    ws = new WebSocket(Emo.withToken(`${proto}//${location.host}/api/v1/live`));
-    ws.binaryType = "arraybuffer";
-    ready = false;
-    ws.onmessage = onMessage;
-    ws.onclose = (e) => { if (running) stop(e.reason ? "closed: " + e.reason : "connection closed", true); };
     running = true;
-    inflight = 0;
-    grabbedAt.length = 0;
+    retry = 1000;
+    connect();
     watchFrames();
     $("stop").disabled = false;
+  }
+
+  /** A new socket (the session cookie authenticates it); the camera and the figures carry on. */
+  function connect() {
+    reconnect = null;
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    ws = new WebSocket(`${proto}//${location.host}/api/v1/live`);
+    ws.binaryType = "arraybuffer";
+    ready = false;
+    inflight = 0;
+    grabbedAt.length = 0;
+    ws.onmessage = onMessage;
+    ws.onclose = onClose;
     status("connecting…");
+  }
+
+  function onClose(e) {
+    if (!running) return;
+    clearOverlay();  // answers to frames of before would be drawn over a live video
+    if (FINAL_CLOSES.has(e.code)) {
+      stop(e.reason ? "closed: " + e.reason : "connection closed", true);
+      if (e.code === 1008 && e.reason.includes("token")) Emo.askToken("This server needs an API token.");
+      return;
+    }
+    const wait = retry;
+    retry = Math.min(10000, retry * 2);
+    status(`connection lost${e.reason ? ": " + e.reason : ""}; reconnecting in ${Math.round(wait / 1000)} s…`, true);
+    reconnect = setTimeout(connect, wait);
+  }
+
+  /** No box, bars or "no face" notice: nothing is being analysed. */
+  function clearOverlay() {
+    overlay.getContext("2d").clearRect(0, 0, overlay.width, overlay.height);
+    overlay.dataset.faces = "0";
+    $("faces").replaceChildren();
+    $("no-face").classList.add("hidden");
+    held = new Map();
   }
 
   function stop(reason, bad) {
     running = false;
+    clearTimeout(reconnect);
+    reconnect = null;
     if (ws && ws.readyState <= 1) ws.close();
     if (stream) stream.getTracks().forEach((t) => t.stop());
     stream = null;
@@ -85,7 +121,9 @@
     grab.height = Math.round(video.videoHeight * scale);
     grab.getContext("2d").drawImage(video, 0, 0, grab.width, grab.height);
     const t = performance.now();
+    const sock = ws;
     grab.toBlob((blob) => {
+      if (sock !== ws) return;  // the socket was replaced meanwhile: its count started afresh
       if (!blob || !running || ws.readyState !== WebSocket.OPEN) { inflight -= 1; return; }
       grabbedAt.push(t);
       ws.send(blob);
@@ -103,6 +141,7 @@
     const msg = JSON.parse(ev.data);
     if (msg.type === "ready") {
       ready = true;
+      retry = 1000;
       classes = msg.classes;
       held = new Map();
       status("connected: analysing" + (msg.signals ? `, face signals every ${msg.signals} frames` : ""));

@@ -27,7 +27,6 @@
     data.append("file", file);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/v1/jobs");
-    if (Emo.token()) xhr.setRequestHeader("Authorization", "Bearer " + Emo.token());
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = e.loaded / e.total; };
     xhr.onload = () => {
       let body = null;
