@@ -342,3 +342,18 @@ def test_an_output_folder_inside_the_input_is_not_an_input(tmp_path, capsys):
     assert list((tmp_path / "study" / "results").rglob("annotated.mp4"))
     code, stdout, _ = batch(capsys, *args)
     assert code == 0 and "2 items: 0 done, 0 failed, 2 skipped" in stdout  # its videos are not new items
+
+
+def test_a_failure_reason_does_not_repeat_the_path(tmp_path, capsys):
+    empty = tmp_path / "pics" / "zero_byte.jpg"
+    empty.parent.mkdir()
+    empty.write_bytes(b"")
+    bad = media.corrupt(tmp_path / "pics" / "broken.jpg")
+    out = tmp_path / "out"
+    code, _, err = batch(capsys, str(tmp_path / "pics"), "-o", str(out), "--workers", "1")
+    assert code == 3
+    coll = pd.read_parquet(out / "collection.parquet").set_index("path")
+    assert coll.loc[str(empty.resolve()), "reason"] == "file is empty"
+    assert str(bad.resolve()) not in coll.loc[str(bad.resolve()), "reason"]
+    assert f"failed: {empty.resolve()}: file is empty\n" in err
+    assert all(line.count(str(tmp_path)) == 1 for line in err.splitlines()), err

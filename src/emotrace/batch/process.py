@@ -61,6 +61,16 @@ def one_line(exc: BaseException) -> str:
     return " ".join(errors.one_line(exc).split())[:500]
 
 
+def reason_for(exc: BaseException, path: str) -> str:
+    """The one-line reason without the item's path: the record, the `reason` column and the log line already name
+    the item, so `file is empty: /x/a.jpg` is stored as `file is empty` (issue 24)."""
+    text = one_line(exc)
+    for p in dict.fromkeys((path, str(Path(path).resolve()), str(Path(path).expanduser()))):
+        text = text.replace(f"{p}: ", "").replace(f": {p}", "").replace(f" {p}", "").replace(p, "")
+    text = " ".join(text.split()).strip(" :")
+    return text or one_line(exc)
+
+
 def _open(path: Path, sequence: bool) -> Any:
     from emotrace.sources import FolderSource, open_source
 
@@ -126,7 +136,7 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
         store.publish(task.id, tmp_dir, rec, tmp_rows)
         return rec
     except Exception as exc:  # the item fails, the batch goes on
-        rec.update(status="failed", reason=one_line(exc), seconds=round(time.monotonic() - t0, 3),
+        rec.update(status="failed", reason=reason_for(exc, task.path), seconds=round(time.monotonic() - t0, 3),
                    finished_utc=_now())
         for k in ("frames", "faces", "tracks", "duration_s"):
             rec.setdefault(k, None)
