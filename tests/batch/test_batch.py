@@ -148,7 +148,7 @@ def test_rerun_key_is_content_and_settings(tmp_path, capsys):
     assert batch(capsys, *args)[0] == 0
     first = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("items/*/item.json")}
     os.utime(pics[0], ns=(time.time_ns(), time.time_ns() + 5_000_000_000))  # same bytes, new time: not redone
-    media.photos(tmp_path / "new", 3)[2].replace(pics[1])  # new bytes: redone
+    media.photos(tmp_path / "new", 4)[3].replace(pics[1])  # new bytes (no other photo's): redone
     code, stdout, _ = batch(capsys, *args)
     assert code == 0 and "1 done, 0 failed, 2 skipped" in stdout, stdout
     code, stdout, _ = batch(capsys, *args)
@@ -357,3 +357,38 @@ def test_a_failure_reason_does_not_repeat_the_path(tmp_path, capsys):
     assert str(bad.resolve()) not in coll.loc[str(bad.resolve()), "reason"]
     assert f"failed: {empty.resolve()}: file is empty\n" in err
     assert all(line.count(str(tmp_path)) == 1 for line in err.splitlines()), err
+
+
+def test_one_photo_under_three_names_is_analysed_and_counted_once(tmp_path, capsys):
+    import shutil
+
+    pics = media.photos(tmp_path / "study" / "a", 2)
+    copies = [tmp_path / "study" / "b" / "same.jpg", tmp_path / "study" / "c" / "again.jpg"]
+    for c in copies:
+        c.parent.mkdir(parents=True)
+        shutil.copy(pics[0], c)
+    out = tmp_path / "out"
+    args = [str(tmp_path / "study"), "-o", str(out), "--workers", "1"]
+    code, stdout, _ = batch(capsys, *args)
+    assert code == 0 and "4 items: 2 done" in stdout and "2 duplicate(s)" in stdout, stdout
+    coll = pd.read_parquet(out / "collection.parquet").set_index("path")
+    first = coll.loc[str(pics[0].resolve())]
+    assert first["status"] == "done" and first["complete"] and pd.isna(first["duplicate_of"])
+    for c in copies:
+        row = coll.loc[str(c.resolve())]
+        assert row["status"] == "duplicate" and row["duplicate_of"] == first["item_id"]
+        assert row["content_sha256"] == first["content_sha256"] and row["source_folder"] == str(c.parent.resolve())
+    assert coll.loc[str(pics[1].resolve()), "content_sha256"] != first["content_sha256"]
+    rows = pd.read_parquet(out / "rows")
+    assert set(rows["path"]) == {str(pics[0].resolve()), str(pics[1].resolve())}  # the content's rows, once
+    assert not (out / "items" / coll.loc[str(copies[0].resolve()), "item_id"] / "emotions.csv").exists()
+    report = (out / "report.html").read_text()
+    assert "Duplicates (2)" in report and "same.jpg" in report and "counts once" in report
+    code, stdout, _ = batch(capsys, *args)  # a rerun: nothing analysed, the copies stay copies
+    assert code == 0 and "0 done, 0 failed, 2 skipped" in stdout and "2 duplicate(s)" in stdout, stdout
+    pics[0].unlink()  # the analysed copy is gone: the next one is analysed in its place
+    code, stdout, _ = batch(capsys, *args, "--prune")
+    assert code == 0 and "3 items: 1 done" in stdout and "1 duplicate(s)" in stdout, stdout
+    coll = pd.read_parquet(out / "collection.parquet").set_index("path")
+    assert coll.loc[str(copies[0].resolve()), "status"] == "done"
+    assert coll.loc[str(copies[1].resolve()), "duplicate_of"] == coll.loc[str(copies[0].resolve()), "item_id"]

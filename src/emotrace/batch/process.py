@@ -41,9 +41,10 @@ class Task:
     settings_sha: str
     meta_fields: list[Any] = field(default_factory=list)  # pyarrow fields of the metadata columns
     previous: dict[str, Any] | None = None  # the item's last record, if any
+    fingerprint: dict[str, Any] | None = None  # stat key and content hash, when the driver hashed it already
 
 
-def _now() -> str:
+def now_utc() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
@@ -89,13 +90,13 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
     t0 = time.monotonic()
     path = Path(task.path)
     rec: dict[str, Any] = {"id": task.id, "path": task.path, "meta": task.meta, "status": "failed", "reason": None,
-                           "settings_sha": task.settings_sha, "started_utc": _now(),
+                           "settings_sha": task.settings_sha, "started_utc": now_utc(),
                            "worker": f"{socket.gethostname()}:{os.getpid()}"}
     tmp_dir = tmp_rows = None
     try:
         if not path.exists():
             raise SourceError(f"no such file or folder: {path}")
-        fp = content_fingerprint(path, task.previous)
+        fp = task.fingerprint or content_fingerprint(path, task.previous)
         rec.update(fp, key=item_key(fp["content_sha256"], task.settings_sha, task.meta))
         prev = task.previous
         if prev and prev.get("key") == rec["key"] and prev.get("status") == "done" and store.is_done(prev):
@@ -131,13 +132,13 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
                    outputs=sorted(p.name for p in tmp_dir.iterdir()) + ["item.json"],
                    analyzer=s["analyzer"])
         rec["seconds"] = round(time.monotonic() - t0, 3)
-        rec["finished_utc"] = _now()
+        rec["finished_utc"] = now_utc()
         rec["worker_rss_mb"] = rss_mb()
         store.publish(task.id, tmp_dir, rec, tmp_rows)
         return rec
     except Exception as exc:  # the item fails, the batch goes on
         rec.update(status="failed", reason=reason_for(exc, task.path), seconds=round(time.monotonic() - t0, 3),
-                   finished_utc=_now())
+                   finished_utc=now_utc())
         for k in ("frames", "faces", "tracks", "duration_s"):
             rec.setdefault(k, None)
         if tmp_rows is not None:
@@ -155,7 +156,7 @@ def publish_failure(task: Task, reason: str) -> dict[str, Any]:
     store = BatchStore(task.out)
     rec = {"id": task.id, "path": task.path, "meta": task.meta, "status": "failed", "reason": reason,
            "settings_sha": task.settings_sha, "frames": None, "faces": None, "tracks": None, "duration_s": None,
-           "seconds": None, "finished_utc": _now()}
+           "seconds": None, "finished_utc": now_utc()}
     tmp_dir, _ = store.scratch(task.id)
     store.publish(task.id, tmp_dir, rec, None)
     return rec

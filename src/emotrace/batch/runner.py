@@ -15,6 +15,7 @@ from typing import Any
 
 from emotrace.analyzer_config import AnalyzerConfig
 from emotrace.batch.collection import collection_rows, write_collection
+from emotrace.batch.duplicates import find_duplicates, record_duplicate
 from emotrace.batch.engines import LocalEngine, RayEngine, check_ray_address
 from emotrace.batch.inputs import collect_items
 from emotrace.batch.options import ENGINES, BatchOptions
@@ -38,6 +39,7 @@ class BatchResult:
     skipped: int = 0  # already done with the same content and settings
     failed: int = 0  # failed in this run, or earlier and not retried
     pending: int = 0
+    duplicates: int = 0  # items whose bytes are another item's: recorded as its copies, not analysed
     incomplete_items: list[dict[str, Any]] = field(default_factory=list)  # done in this run, from a truncated file
     frames: int = 0  # analysed in this run
     seconds: float = 0.0
@@ -52,6 +54,8 @@ class BatchResult:
         fps = self.frames / self.seconds if self.seconds > 0 else 0.0
         return (f"{self.items} items: {self.done} done, {self.failed} failed, {self.skipped} skipped (already done)"
                 + (f", {self.pending} pending" if self.pending else "")
+                + (f", {self.duplicates} duplicate(s) (same bytes as another item: analysed once)"
+                   if self.duplicates else "")
                 + (f", {len(self.incomplete_items)} incomplete (truncated: the frames read are kept)"
                    if self.incomplete_items else "")
                 + f"; {self.frames} frames in {self.seconds:.1f} s ({fps:.1f} frames/s); collection in {self.out}/")
@@ -91,7 +95,12 @@ def run_batch(opts: BatchOptions, config: AnalyzerConfig) -> BatchResult:
                     shutil.rmtree(d, ignore_errors=True)
                     store.rows_path(d.name).unlink(missing_ok=True)
         tasks: list[Task] = []
+        dedup = find_duplicates(items, store, sha)
         for it in items:
+            if it.id in dedup.original_of:
+                result.duplicates += 1
+                record_duplicate(store, it, dedup.original_of[it.id], dedup.fingerprints[it.id], sha)
+                continue
             prev = store.read_record(it.id)
             same = (prev is not None and prev.get("settings_sha") == sha and prev.get("meta") == it.meta
                     and prev.get("stat_key") is not None and prev.get("stat_key") == stat_key(Path(it.path)))
@@ -104,9 +113,10 @@ def run_batch(opts: BatchOptions, config: AnalyzerConfig) -> BatchResult:
                 continue
             tasks.append(Task(id=it.id, path=str(Path(it.path).resolve()) if Path(it.path).exists() else it.path,
                               meta=it.meta, out=str(store.root), outputs=outputs, sequence=opts.sequence,
-                              settings_sha=sha, meta_fields=meta_fields, previous=prev))
-        log.info("%d items: %d to analyse, %d already done, %d failed before (--retry-failed runs them again)",
-                 len(items), len(tasks), result.skipped, result.failed)
+                              settings_sha=sha, meta_fields=meta_fields, previous=prev,
+                              fingerprint=dedup.fingerprints.get(it.id)))
+        log.info("%d items: %d to analyse, %d already done, %d failed before (--retry-failed runs them again), "
+                 "%d duplicates", len(items), len(tasks), result.skipped, result.failed, result.duplicates)
         _execute(engine, tasks, result, opts.progress)
     finally:
         try:
