@@ -14,10 +14,11 @@ from emotrace.batch.store import BatchStore
 
 # `complete` False: a truncated video whose readable part was analysed (`incomplete_reason` says where it stopped);
 # `duplicate_of`: for status `duplicate`, the item (id) with the same bytes that was analysed in its place;
-# `content_sha256`: the item's bytes (equal hashes, equal files); `source_folder`: the folder the item lies in.
+# `content_sha256`: the item's bytes (equal hashes, equal files); `source_folder`: the folder the item lies in;
+# `first_on_worker`: the worker's first item (its `seconds` include the warm-up).
 ITEM_FIELDS = ["item_id", "path", "status", "reason", "complete", "incomplete_reason", "duplicate_of",
                "content_sha256", "source_folder", "frames", "faces", "tracks", "duration_s", "seconds",
-               "dominant_emotion"]
+               "first_on_worker", "dominant_emotion"]
 
 
 def collection_rows(store: BatchStore) -> tuple[list[dict[str, Any]], list[str]]:

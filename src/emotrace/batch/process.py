@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from emotrace import errors
+from emotrace.batch.progress import collect_warnings
 from emotrace.batch.store import BatchStore, content_fingerprint, item_key
 from emotrace.errors import SourceError
 
@@ -65,11 +66,14 @@ def one_line(exc: BaseException) -> str:
 def reason_for(exc: BaseException, path: str) -> str:
     """The one-line reason without the item's path: the record, the `reason` column and the log line already name
     the item, so `file is empty: /x/a.jpg` is stored as `file is empty` (issue 24)."""
-    text = one_line(exc)
+    return without_path(one_line(exc), path) or one_line(exc)
+
+
+def without_path(text: str, path: str) -> str:
+    """`text` with the item's path taken out (a reason or warning stored beside the path)."""
     for p in dict.fromkeys((path, str(Path(path).resolve()), str(Path(path).expanduser()))):
         text = text.replace(f"{p}: ", "").replace(f": {p}", "").replace(f" {p}", "").replace(p, "")
-    text = " ".join(text.split()).strip(" :")
-    return text or one_line(exc)
+    return " ".join(text.split()).strip(" :")
 
 
 def _open(path: Path, sequence: bool) -> Any:
@@ -80,8 +84,9 @@ def _open(path: Path, sequence: bool) -> Any:
     return open_source(str(path))
 
 
-def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
-    """Analyse one item into the batch folder; returns its record (status done, failed or skipped)."""
+def process_item(analyzer: Any, task: Task, first_on_worker: bool = False) -> dict[str, Any]:
+    """Analyse one item into the batch folder; returns its record (status done, failed or skipped).
+    `first_on_worker`: the worker's first item, whose time includes its warm-up (kept out of the slowest items)."""
     from emotrace.api import run
     from emotrace.outputs import build_sinks, output_file, summary_tracks
     from emotrace.sinks import SummarySink, TableSink
@@ -118,8 +123,14 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
             nonlocal frames
             frames += 1
 
-        run(src, analyzer, sinks, on_result=count, sequence=task.sequence)
+        with collect_warnings() as warned:  # printed by the driver, above its progress bar
+            run(src, analyzer, sinks, on_result=count, sequence=task.sequence)
         s = stats.build()  # `complete` / `incomplete_reason`: the source's word (a truncated video), as `analyze`'s
+        # The source's truncation warning is the record's `incomplete_reason`, said once at the end (`incomplete:`).
+        warned = [without_path(w, task.path) or w for w in warned if not s["incomplete_reason"]
+                  or s["incomplete_reason"] not in w]
+        if warned:
+            rec["warnings"] = warned
         counts = np.zeros(len(analyzer.classes), np.int64)  # faces per temporal label, over all tracks
         for tr in stats.tracks.values():
             counts += tr["counts"]
@@ -132,6 +143,7 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
                    outputs=sorted(p.name for p in tmp_dir.iterdir()) + ["item.json"],
                    analyzer=s["analyzer"])
         rec["seconds"] = round(time.monotonic() - t0, 3)
+        rec["first_on_worker"] = first_on_worker
         rec["finished_utc"] = now_utc()
         rec["worker_rss_mb"] = rss_mb()
         store.publish(task.id, tmp_dir, rec, tmp_rows)

@@ -107,14 +107,7 @@ def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], met
         out += [f'<tr><td class="path">{_e(r["path"])}</td><td class="path">{_e(paths.get(r["duplicate_of"]))}'
                 f'</td></tr>' for r in dups[:MAX_LISTED]]
         out.append("</table>")
-    slow = sorted(done, key=lambda r: -(r["seconds"] or 0))[:15]
-    if slow:
-        out.append("<h2>Slowest items</h2><table><tr><th>path</th><th>seconds</th><th>frames</th>"
-                   "<th>frames/s</th></tr>")
-        out += [f'<tr><td class="path">{_e(r["path"])}</td><td class="num">{r["seconds"]:.2f}</td>'
-                f'<td class="num">{r["frames"]}</td><td class="num">'
-                f'{(r["frames"] or 0) / max(r["seconds"] or 1e-9, 1e-9):.1f}</td></tr>' for r in slow]
-        out.append("</table>")
+    out += slowest_html(done)
     more = f" (first {MAX_LISTED}; all are in collection.parquet)" if len(rows) > MAX_LISTED else ""
     out.append(f"<h2>Items{more}</h2>" + _legend(classes)
                + items_table(sort_items(rows)[:MAX_LISTED], classes, _bar))
@@ -127,3 +120,31 @@ def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], met
     tmp.write_text("\n".join(out), encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+SLOWEST = 15
+
+
+def slowest_html(done: list[dict[str, Any]]) -> list[str]:
+    """The slowest videos by frames/s and the slowest photos by seconds (a one-frame item's frames/s says nothing
+    of speed), each worker's first item left out: its time includes the worker's warm-up."""
+    timed = [r for r in done if r["seconds"] and not r.get("first_on_worker")]
+    videos = sorted((r for r in timed if (r["frames"] or 0) > 1), key=lambda r: r["frames"] / r["seconds"])
+    photos = sorted((r for r in timed if (r["frames"] or 0) <= 1), key=lambda r: -r["seconds"])
+    note = ("<p>Each worker's first item is left out: its time includes the worker's warm-up (first inference, "
+            f"caches). {sum(1 for r in done if r.get('first_on_worker'))} such item(s).</p>")
+    out = []
+    if videos:
+        out.append("<h2>Slowest videos (fewest frames per second)</h2>" + note + "<table><tr><th>path</th>"
+                   "<th>frames/s</th><th>frames</th><th>seconds</th></tr>")
+        out += [f'<tr><td class="path">{_e(r["path"])}</td><td class="num">{r["frames"] / r["seconds"]:.1f}</td>'
+                f'<td class="num">{r["frames"]}</td><td class="num">{r["seconds"]:.2f}</td></tr>'
+                for r in videos[:SLOWEST]]
+        out.append("</table>")
+    if photos:
+        out.append("<h2>Slowest photos (seconds each)</h2>" + ("" if videos else note)
+                   + "<table><tr><th>path</th><th>seconds</th></tr>")
+        out += [f'<tr><td class="path">{_e(r["path"])}</td><td class="num">{r["seconds"]:.2f}</td></tr>'
+                for r in photos[:SLOWEST]]
+        out.append("</table>")
+    return out

@@ -20,6 +20,7 @@ from emotrace.batch.engines import LocalEngine, RayEngine, check_ray_address
 from emotrace.batch.inputs import collect_items
 from emotrace.batch.options import ENGINES, BatchOptions
 from emotrace.batch.process import Task
+from emotrace.batch.progress import Progress
 from emotrace.batch.report import write_report
 from emotrace.batch.store import BatchStore, settings_key, stat_key
 from emotrace.errors import EmotraceError
@@ -127,26 +128,25 @@ def run_batch(opts: BatchOptions, config: AnalyzerConfig) -> BatchResult:
 
 
 def _execute(engine: Any, tasks: list[Task], result: BatchResult, progress: bool) -> None:
-    from tqdm import tqdm
-
     t0 = time.monotonic()
-    bar = tqdm(total=len(tasks), unit="item", desc="batch", disable=not progress or not tasks, smoothing=0.1,
-               dynamic_ncols=True)
+    bar = Progress(len(tasks), enabled=progress)
     try:
-        for rec in engine.run(tasks):
-            if rec["status"] == "done":
-                result.done += 1
-                result.frames += rec.get("frames") or 0
-                if rec.get("complete") is False:
-                    result.incomplete_items.append(rec)
-            elif rec["status"] == "skipped":
-                result.skipped += 1
-            else:
-                result.failed += 1
-                result.failed_items.append(rec)
-                log.debug("failed: %s: %s", rec["path"], rec["reason"])
-            bar.update(1)
-            bar.set_postfix(done=result.done, failed=result.failed, refresh=False)
+        with bar.logging_above():
+            for rec in engine.run(tasks):
+                for warning in rec.pop("warnings", None) or []:  # the worker's, printed here above the bar
+                    bar.write(f"warning: {rec['path']}: {warning}")
+                if rec["status"] == "done":
+                    result.done += 1
+                    result.frames += rec.get("frames") or 0
+                    if rec.get("complete") is False:
+                        result.incomplete_items.append(rec)
+                elif rec["status"] == "skipped":
+                    result.skipped += 1
+                else:
+                    result.failed += 1
+                    result.failed_items.append(rec)
+                    log.debug("failed: %s: %s", rec["path"], rec["reason"])
+                bar.update(done=result.done, failed=result.failed)
     finally:
         bar.close()
         result.seconds = time.monotonic() - t0
