@@ -392,3 +392,28 @@ def test_one_photo_under_three_names_is_analysed_and_counted_once(tmp_path, caps
     coll = pd.read_parquet(out / "collection.parquet").set_index("path")
     assert coll.loc[str(copies[0].resolve()), "status"] == "done"
     assert coll.loc[str(copies[1].resolve()), "duplicate_of"] == coll.loc[str(copies[0].resolve()), "item_id"]
+
+
+def test_adding_a_table_format_writes_it_from_the_stored_rows(tmp_path, capsys):
+    media.photos(tmp_path / "pics", 2)
+    media.videos(tmp_path / "pics", 1)
+    out = tmp_path / "out"
+    args = [str(tmp_path / "pics"), "-o", str(out), "--workers", "1"]
+    assert batch(capsys, *args, "--outputs", "csv,summary")[0] == 0
+    code, stdout, _ = batch(capsys, *args, "--outputs", "csv,summary,parquet,jsonl")
+    assert code == 0 and "0 done, 0 failed, 0 skipped" in stdout and "3 given new table outputs" in stdout, stdout
+    fresh = tmp_path / "fresh"  # what analysing them with those outputs from the start writes
+    assert batch(capsys, str(tmp_path / "pics"), "-o", str(fresh), "--workers", "1", "--outputs",
+                 "csv,summary,parquet,jsonl")[0] == 0
+    for item in (out / "items").iterdir():
+        for name in ("emotions.csv", "emotions.parquet", "emotions.jsonl"):
+            assert (item / name).is_file(), name
+        assert (item / "emotions.jsonl").read_text() == (fresh / "items" / item.name / "emotions.jsonl").read_text()
+        pd.testing.assert_frame_equal(pd.read_parquet(item / "emotions.parquet"),
+                                      pd.read_parquet(fresh / "items" / item.name / "emotions.parquet"))
+        rec = json.loads((item / "item.json").read_text())
+        assert "emotions.parquet" in rec["outputs"] and "parquet" in rec["output_names"]
+    code, stdout, _ = batch(capsys, *args, "--outputs", "csv,parquet")  # fewer outputs: nothing to do
+    assert "0 done, 0 failed, 3 skipped" in stdout, stdout
+    code, stdout, _ = batch(capsys, *args, "--outputs", "csv,timeline")  # a chart needs the analysis again
+    assert code == 0 and "3 done, 0 failed, 0 skipped" in stdout, stdout

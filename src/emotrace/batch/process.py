@@ -104,7 +104,8 @@ def process_item(analyzer: Any, task: Task, first_on_worker: bool = False) -> di
         fp = task.fingerprint or content_fingerprint(path, task.previous)
         rec.update(fp, key=item_key(fp["content_sha256"], task.settings_sha, task.meta))
         prev = task.previous
-        if prev and prev.get("key") == rec["key"] and prev.get("status") == "done" and store.is_done(prev):
+        if (prev and prev.get("key") == rec["key"] and prev.get("status") == "done" and store.is_done(prev)
+                and set(task.outputs) <= set(prev.get("output_names") or ())):
             # Same bytes under a new modification time: nothing to redo; remember the new file times.
             prev.update(stat_key=fp["stat_key"])
             store.write_record(prev)
@@ -140,7 +141,7 @@ def process_item(analyzer: Any, task: Task, first_on_worker: bool = False) -> di
                    dominant_emotion=analyzer.classes[int(np.argmax(counts))] if counts.sum() else None,
                    label_counts={c: int(counts[k]) for k, c in enumerate(analyzer.classes)},
                    track_results=summary_tracks(s), skipped_files=list(getattr(src, "skipped", [])),
-                   outputs=sorted(p.name for p in tmp_dir.iterdir()) + ["item.json"],
+                   outputs=sorted(p.name for p in tmp_dir.iterdir()) + ["item.json"], output_names=list(task.outputs),
                    analyzer=s["analyzer"])
         rec["seconds"] = round(time.monotonic() - t0, 3)
         rec["first_on_worker"] = first_on_worker

@@ -22,6 +22,7 @@ from emotrace.batch.options import ENGINES, BatchOptions
 from emotrace.batch.process import Task
 from emotrace.batch.progress import Progress
 from emotrace.batch.report import write_report
+from emotrace.batch.retable import missing_outputs, table_only, write_tables
 from emotrace.batch.store import BatchStore, settings_key, stat_key
 from emotrace.errors import EmotraceError
 from emotrace.outputs import parse_outputs
@@ -40,6 +41,7 @@ class BatchResult:
     skipped: int = 0  # already done with the same content and settings
     failed: int = 0  # failed in this run, or earlier and not retried
     pending: int = 0
+    retabled: int = 0  # done before; only new table outputs, written from their stored rows
     duplicates: int = 0  # items whose bytes are another item's: recorded as its copies, not analysed
     incomplete_items: list[dict[str, Any]] = field(default_factory=list)  # done in this run, from a truncated file
     frames: int = 0  # analysed in this run
@@ -55,6 +57,8 @@ class BatchResult:
         fps = self.frames / self.seconds if self.seconds > 0 else 0.0
         return (f"{self.items} items: {self.done} done, {self.failed} failed, {self.skipped} skipped (already done)"
                 + (f", {self.pending} pending" if self.pending else "")
+                + (f", {self.retabled} given new table outputs from their stored rows (not analysed again)"
+                   if self.retabled else "")
                 + (f", {self.duplicates} duplicate(s) (same bytes as another item: analysed once)"
                    if self.duplicates else "")
                 + (f", {len(self.incomplete_items)} incomplete (truncated: the frames read are kept)"
@@ -85,7 +89,9 @@ def run_batch(opts: BatchOptions, config: AnalyzerConfig) -> BatchResult:
     store.prepare()
     store.lock()
     result = BatchResult(out=store.root, items=len(items), engine=engine.describe())
-    settings = {"analyzer": cfg, "outputs": sorted(outputs), "sequence": opts.sequence}
+    # The resume key covers what changes an item's results, not which files show them: adding a table format is
+    # written from the stored rows (retable.py); an output that needs the video analyses the item again.
+    settings = {"analyzer": cfg, "sequence": opts.sequence}
     sha = settings_key(settings)
     try:
         store.clean_leftovers()
@@ -105,8 +111,13 @@ def run_batch(opts: BatchOptions, config: AnalyzerConfig) -> BatchResult:
             prev = store.read_record(it.id)
             same = (prev is not None and prev.get("settings_sha") == sha and prev.get("meta") == it.meta
                     and prev.get("stat_key") is not None and prev.get("stat_key") == stat_key(Path(it.path)))
-            if same and prev["status"] == "done" and store.is_done(prev):
+            missing = missing_outputs(prev, outputs) if prev else []
+            if same and prev["status"] == "done" and store.is_done(prev) and not missing:
                 result.skipped += 1
+                continue
+            if same and prev["status"] == "done" and store.is_done(prev) and table_only(missing):
+                write_tables(store, prev, missing)
+                result.retabled += 1
                 continue
             if same and prev["status"] == "failed" and not opts.retry_failed:
                 result.failed += 1
@@ -158,7 +169,7 @@ def _rebuild(store: BatchStore, result: BatchResult, opts: BatchOptions, setting
     rows, classes = collection_rows(store)
     result.pending = sum(1 for r in rows if r["status"] == "pending")
     meta = {"provenance": provenance({"options": dataclasses.asdict(opts), "analyzer": settings["analyzer"]}),
-            "engine": engine.describe(), "settings_sha": sha, "outputs": settings["outputs"],
+            "engine": engine.describe(), "settings_sha": sha, "outputs": list(parse_outputs(opts.outputs)),
             "sequence": opts.sequence, "classes": classes,
             "this_run": {"done": result.done, "failed": result.failed, "skipped": result.skipped,
                          "frames": result.frames, "seconds": round(result.seconds, 3)}}
