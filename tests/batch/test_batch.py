@@ -46,7 +46,7 @@ def test_mixed_folder_statuses_exit_code_and_collection_files(tmp_path, capsys):
     assert "truncated" in coll.loc[str(cut.resolve()), "incomplete_reason"]
     assert coll.loc[str(vids[1].resolve()), "frames"] == 13
     assert coll.loc[str(pics[0].resolve()), "frames"] == 1
-    lines = err.strip().splitlines()  # one line per failed or incomplete item, each naming it
+    lines = [x for x in err.strip().splitlines() if not x.startswith("warning: ")]  # one per failed or incomplete item
     assert len(lines) == 2 and lines[0].startswith("failed: ") and "broken.jpg" in lines[0], err
     assert lines[1].startswith("incomplete: ") and "cut.avi" in lines[1], err
     # the rows dataset: one row per (item, frame, face); failed items have no rows
@@ -148,7 +148,7 @@ def test_rerun_key_is_content_and_settings(tmp_path, capsys):
     assert batch(capsys, *args)[0] == 0
     first = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("items/*/item.json")}
     os.utime(pics[0], ns=(time.time_ns(), time.time_ns() + 5_000_000_000))  # same bytes, new time: not redone
-    media.photos(tmp_path / "new", 3)[2].replace(pics[1])  # new bytes: redone
+    media.photos(tmp_path / "new", 4)[3].replace(pics[1])  # new bytes (no other photo's): redone
     code, stdout, _ = batch(capsys, *args)
     assert code == 0 and "1 done, 0 failed, 2 skipped" in stdout, stdout
     code, stdout, _ = batch(capsys, *args)
@@ -342,3 +342,78 @@ def test_an_output_folder_inside_the_input_is_not_an_input(tmp_path, capsys):
     assert list((tmp_path / "study" / "results").rglob("annotated.mp4"))
     code, stdout, _ = batch(capsys, *args)
     assert code == 0 and "2 items: 0 done, 0 failed, 2 skipped" in stdout  # its videos are not new items
+
+
+def test_a_failure_reason_does_not_repeat_the_path(tmp_path, capsys):
+    empty = tmp_path / "pics" / "zero_byte.jpg"
+    empty.parent.mkdir()
+    empty.write_bytes(b"")
+    bad = media.corrupt(tmp_path / "pics" / "broken.jpg")
+    out = tmp_path / "out"
+    code, _, err = batch(capsys, str(tmp_path / "pics"), "-o", str(out), "--workers", "1")
+    assert code == 3
+    coll = pd.read_parquet(out / "collection.parquet").set_index("path")
+    assert coll.loc[str(empty.resolve()), "reason"] == "file is empty"
+    assert str(bad.resolve()) not in coll.loc[str(bad.resolve()), "reason"]
+    assert f"failed: {empty.resolve()}: file is empty\n" in err
+    assert all(line.count(str(tmp_path)) == 1 for line in err.splitlines()), err
+
+
+def test_one_photo_under_three_names_is_analysed_and_counted_once(tmp_path, capsys):
+    import shutil
+
+    pics = media.photos(tmp_path / "study" / "a", 2)
+    copies = [tmp_path / "study" / "b" / "same.jpg", tmp_path / "study" / "c" / "again.jpg"]
+    for c in copies:
+        c.parent.mkdir(parents=True)
+        shutil.copy(pics[0], c)
+    out = tmp_path / "out"
+    args = [str(tmp_path / "study"), "-o", str(out), "--workers", "1"]
+    code, stdout, _ = batch(capsys, *args)
+    assert code == 0 and "4 items: 2 done" in stdout and "2 duplicate(s)" in stdout, stdout
+    coll = pd.read_parquet(out / "collection.parquet").set_index("path")
+    first = coll.loc[str(pics[0].resolve())]
+    assert first["status"] == "done" and first["complete"] and pd.isna(first["duplicate_of"])
+    for c in copies:
+        row = coll.loc[str(c.resolve())]
+        assert row["status"] == "duplicate" and row["duplicate_of"] == first["item_id"]
+        assert row["content_sha256"] == first["content_sha256"] and row["source_folder"] == str(c.parent.resolve())
+    assert coll.loc[str(pics[1].resolve()), "content_sha256"] != first["content_sha256"]
+    rows = pd.read_parquet(out / "rows")
+    assert set(rows["path"]) == {str(pics[0].resolve()), str(pics[1].resolve())}  # the content's rows, once
+    assert not (out / "items" / coll.loc[str(copies[0].resolve()), "item_id"] / "emotions.csv").exists()
+    report = (out / "report.html").read_text()
+    assert "Duplicates (2)" in report and "same.jpg" in report and "counts once" in report
+    code, stdout, _ = batch(capsys, *args)  # a rerun: nothing analysed, the copies stay copies
+    assert code == 0 and "0 done, 0 failed, 2 skipped" in stdout and "2 duplicate(s)" in stdout, stdout
+    pics[0].unlink()  # the analysed copy is gone: the next one is analysed in its place
+    code, stdout, _ = batch(capsys, *args, "--prune")
+    assert code == 0 and "3 items: 1 done" in stdout and "1 duplicate(s)" in stdout, stdout
+    coll = pd.read_parquet(out / "collection.parquet").set_index("path")
+    assert coll.loc[str(copies[0].resolve()), "status"] == "done"
+    assert coll.loc[str(copies[1].resolve()), "duplicate_of"] == coll.loc[str(copies[0].resolve()), "item_id"]
+
+
+def test_adding_a_table_format_writes_it_from_the_stored_rows(tmp_path, capsys):
+    media.photos(tmp_path / "pics", 2)
+    media.videos(tmp_path / "pics", 1)
+    out = tmp_path / "out"
+    args = [str(tmp_path / "pics"), "-o", str(out), "--workers", "1"]
+    assert batch(capsys, *args, "--outputs", "csv,summary")[0] == 0
+    code, stdout, _ = batch(capsys, *args, "--outputs", "csv,summary,parquet,jsonl")
+    assert code == 0 and "0 done, 0 failed, 0 skipped" in stdout and "3 given new table outputs" in stdout, stdout
+    fresh = tmp_path / "fresh"  # what analysing them with those outputs from the start writes
+    assert batch(capsys, str(tmp_path / "pics"), "-o", str(fresh), "--workers", "1", "--outputs",
+                 "csv,summary,parquet,jsonl")[0] == 0
+    for item in (out / "items").iterdir():
+        for name in ("emotions.csv", "emotions.parquet", "emotions.jsonl"):
+            assert (item / name).is_file(), name
+        assert (item / "emotions.jsonl").read_text() == (fresh / "items" / item.name / "emotions.jsonl").read_text()
+        pd.testing.assert_frame_equal(pd.read_parquet(item / "emotions.parquet"),
+                                      pd.read_parquet(fresh / "items" / item.name / "emotions.parquet"))
+        rec = json.loads((item / "item.json").read_text())
+        assert "emotions.parquet" in rec["outputs"] and "parquet" in rec["output_names"]
+    code, stdout, _ = batch(capsys, *args, "--outputs", "csv,parquet")  # fewer outputs: nothing to do
+    assert "0 done, 0 failed, 3 skipped" in stdout, stdout
+    code, stdout, _ = batch(capsys, *args, "--outputs", "csv,timeline")  # a chart needs the analysis again
+    assert code == 0 and "3 done, 0 failed, 0 skipped" in stdout, stdout

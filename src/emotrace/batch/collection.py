@@ -12,9 +12,13 @@ import pandas as pd
 
 from emotrace.batch.store import BatchStore
 
-# `complete` False: a truncated video whose readable part was analysed (`incomplete_reason` says where it stopped)
-ITEM_FIELDS = ["item_id", "path", "status", "reason", "complete", "incomplete_reason", "frames", "faces", "tracks",
-               "duration_s", "seconds", "dominant_emotion"]
+# `complete` False: a truncated video whose readable part was analysed (`incomplete_reason` says where it stopped);
+# `duplicate_of`: for status `duplicate`, the item (id) with the same bytes that was analysed in its place;
+# `content_sha256`: the item's bytes (equal hashes, equal files); `source_folder`: the folder the item lies in;
+# `first_on_worker`: the worker's first item (its `seconds` include the warm-up).
+ITEM_FIELDS = ["item_id", "path", "status", "reason", "complete", "incomplete_reason", "duplicate_of",
+               "content_sha256", "source_folder", "frames", "faces", "tracks", "duration_s", "seconds",
+               "first_on_worker", "dominant_emotion"]
 
 
 def collection_rows(store: BatchStore) -> tuple[list[dict[str, Any]], list[str]]:
@@ -34,6 +38,7 @@ def collection_rows(store: BatchStore) -> tuple[list[dict[str, Any]], list[str]]
         row: dict[str, Any] = {"item_id": r["id"], "path": r["path"], **(r.get("meta") or {}), "status": status}
         for k in ITEM_FIELDS[3:]:
             row[k] = r.get(k)
+        row["source_folder"] = os.path.dirname(str(r["path"]))
         if row["complete"] is None and r.get("status") == "done":
             row["complete"] = True  # a record written before items could be incomplete
         counts = r.get("label_counts") or {}

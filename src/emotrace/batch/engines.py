@@ -52,6 +52,7 @@ class ItemWorker:
 
     def __init__(self, config: AnalyzerConfig, threads: int) -> None:
         self.error: str | None = None
+        self.items = 0  # processed so far: the first one's time includes the warm-up (first inference, caches)
         try:
             self.analyzer = make_analyzer(config, threads)
         except Exception as exc:
@@ -60,7 +61,8 @@ class ItemWorker:
     def process(self, task: Task) -> dict[str, Any]:
         if self.error is not None:
             raise WorkerStartError(f"a worker could not start: {self.error}")
-        return process_item(self.analyzer, task)
+        self.items += 1
+        return process_item(self.analyzer, task, first_on_worker=self.items == 1)
 
 
 # -- local engine ---------------------------------------------------------------------------------------------

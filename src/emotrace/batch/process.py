@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from emotrace import errors
+from emotrace.batch.progress import collect_warnings
 from emotrace.batch.store import BatchStore, content_fingerprint, item_key
 from emotrace.errors import SourceError
 
@@ -41,9 +42,10 @@ class Task:
     settings_sha: str
     meta_fields: list[Any] = field(default_factory=list)  # pyarrow fields of the metadata columns
     previous: dict[str, Any] | None = None  # the item's last record, if any
+    fingerprint: dict[str, Any] | None = None  # stat key and content hash, when the driver hashed it already
 
 
-def _now() -> str:
+def now_utc() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
@@ -61,6 +63,19 @@ def one_line(exc: BaseException) -> str:
     return " ".join(errors.one_line(exc).split())[:500]
 
 
+def reason_for(exc: BaseException, path: str) -> str:
+    """The one-line reason without the item's path: the record, the `reason` column and the log line already name
+    the item, so `file is empty: /x/a.jpg` is stored as `file is empty` (issue 24)."""
+    return without_path(one_line(exc), path) or one_line(exc)
+
+
+def without_path(text: str, path: str) -> str:
+    """`text` with the item's path taken out (a reason or warning stored beside the path)."""
+    for p in dict.fromkeys((path, str(Path(path).resolve()), str(Path(path).expanduser()))):
+        text = text.replace(f"{p}: ", "").replace(f": {p}", "").replace(f" {p}", "").replace(p, "")
+    return " ".join(text.split()).strip(" :")
+
+
 def _open(path: Path, sequence: bool) -> Any:
     from emotrace.sources import FolderSource, open_source
 
@@ -69,8 +84,9 @@ def _open(path: Path, sequence: bool) -> Any:
     return open_source(str(path))
 
 
-def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
-    """Analyse one item into the batch folder; returns its record (status done, failed or skipped)."""
+def process_item(analyzer: Any, task: Task, first_on_worker: bool = False) -> dict[str, Any]:
+    """Analyse one item into the batch folder; returns its record (status done, failed or skipped).
+    `first_on_worker`: the worker's first item, whose time includes its warm-up (kept out of the slowest items)."""
     from emotrace.api import run
     from emotrace.outputs import build_sinks, output_file, summary_tracks
     from emotrace.sinks import SummarySink, TableSink
@@ -79,16 +95,17 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
     t0 = time.monotonic()
     path = Path(task.path)
     rec: dict[str, Any] = {"id": task.id, "path": task.path, "meta": task.meta, "status": "failed", "reason": None,
-                           "settings_sha": task.settings_sha, "started_utc": _now(),
+                           "settings_sha": task.settings_sha, "started_utc": now_utc(),
                            "worker": f"{socket.gethostname()}:{os.getpid()}"}
     tmp_dir = tmp_rows = None
     try:
         if not path.exists():
             raise SourceError(f"no such file or folder: {path}")
-        fp = content_fingerprint(path, task.previous)
+        fp = task.fingerprint or content_fingerprint(path, task.previous)
         rec.update(fp, key=item_key(fp["content_sha256"], task.settings_sha, task.meta))
         prev = task.previous
-        if prev and prev.get("key") == rec["key"] and prev.get("status") == "done" and store.is_done(prev):
+        if (prev and prev.get("key") == rec["key"] and prev.get("status") == "done" and store.is_done(prev)
+                and set(task.outputs) <= set(prev.get("output_names") or ())):
             # Same bytes under a new modification time: nothing to redo; remember the new file times.
             prev.update(stat_key=fp["stat_key"])
             store.write_record(prev)
@@ -107,8 +124,14 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
             nonlocal frames
             frames += 1
 
-        run(src, analyzer, sinks, on_result=count, sequence=task.sequence)
+        with collect_warnings() as warned:  # printed by the driver, above its progress bar
+            run(src, analyzer, sinks, on_result=count, sequence=task.sequence)
         s = stats.build()  # `complete` / `incomplete_reason`: the source's word (a truncated video), as `analyze`'s
+        # The source's truncation warning is the record's `incomplete_reason`, said once at the end (`incomplete:`).
+        warned = [without_path(w, task.path) or w for w in warned if not s["incomplete_reason"]
+                  or s["incomplete_reason"] not in w]
+        if warned:
+            rec["warnings"] = warned
         counts = np.zeros(len(analyzer.classes), np.int64)  # faces per temporal label, over all tracks
         for tr in stats.tracks.values():
             counts += tr["counts"]
@@ -118,16 +141,17 @@ def process_item(analyzer: Any, task: Task) -> dict[str, Any]:
                    dominant_emotion=analyzer.classes[int(np.argmax(counts))] if counts.sum() else None,
                    label_counts={c: int(counts[k]) for k, c in enumerate(analyzer.classes)},
                    track_results=summary_tracks(s), skipped_files=list(getattr(src, "skipped", [])),
-                   outputs=sorted(p.name for p in tmp_dir.iterdir()) + ["item.json"],
+                   outputs=sorted(p.name for p in tmp_dir.iterdir()) + ["item.json"], output_names=list(task.outputs),
                    analyzer=s["analyzer"])
         rec["seconds"] = round(time.monotonic() - t0, 3)
-        rec["finished_utc"] = _now()
+        rec["first_on_worker"] = first_on_worker
+        rec["finished_utc"] = now_utc()
         rec["worker_rss_mb"] = rss_mb()
         store.publish(task.id, tmp_dir, rec, tmp_rows)
         return rec
     except Exception as exc:  # the item fails, the batch goes on
-        rec.update(status="failed", reason=one_line(exc), seconds=round(time.monotonic() - t0, 3),
-                   finished_utc=_now())
+        rec.update(status="failed", reason=reason_for(exc, task.path), seconds=round(time.monotonic() - t0, 3),
+                   finished_utc=now_utc())
         for k in ("frames", "faces", "tracks", "duration_s"):
             rec.setdefault(k, None)
         if tmp_rows is not None:
@@ -145,7 +169,7 @@ def publish_failure(task: Task, reason: str) -> dict[str, Any]:
     store = BatchStore(task.out)
     rec = {"id": task.id, "path": task.path, "meta": task.meta, "status": "failed", "reason": reason,
            "settings_sha": task.settings_sha, "frames": None, "faces": None, "tracks": None, "duration_s": None,
-           "seconds": None, "finished_utc": _now()}
+           "seconds": None, "finished_utc": now_utc()}
     tmp_dir, _ = store.scratch(task.id)
     store.publish(task.id, tmp_dir, rec, None)
     return rec

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from emotrace.batch.duplicates import DUPLICATE
 from emotrace.batch.report_items import CSS as ITEMS_CSS
 from emotrace.batch.report_items import SCRIPT, breakdown_html, group_columns, items_table, sort_items
 from emotrace.outputs import output_file
@@ -44,7 +45,9 @@ def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], met
     """Write `root/report.html` (temp file then rename) and return its path."""
     done = [r for r in rows if r["status"] == "done"]
     failed = [r for r in rows if r["status"] == "failed"]
-    pending = [r for r in rows if r["status"] not in ("done", "failed")]
+    dups = [r for r in rows if r["status"] == DUPLICATE]
+    pending = [r for r in rows if r["status"] not in ("done", "failed", DUPLICATE)]
+    paths = {r["item_id"]: r["path"] for r in rows}
     frames = sum(r["frames"] or 0 for r in done)
     faces = sum(r["faces"] or 0 for r in done)
     duration = sum(r["duration_s"] or 0 for r in done)
@@ -63,7 +66,8 @@ def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], met
                       f"<h1>emotrace collection — {_e(root.name)}</h1>"]
     prov = meta.get("provenance", {})
     kv = [("items", len(rows)), ("done", len(done)), ("failed", len(failed)), ("pending (rerun to finish)",
-          len(pending)), ("frames analysed", frames), ("faces (rows with a face)", faces),
+          len(pending)), ("duplicates (same bytes as another item: analysed and counted once)", len(dups)),
+          ("frames analysed", frames), ("faces (rows with a face)", faces),
           ("media duration", f"{duration:.1f} s"), ("analysis time (sum over items)", f"{secs:.1f} s"),
           ("engine", meta.get("engine", {}).get("engine")), ("command", prov.get("command")),
           ("emotrace", prov.get("emotrace_version")), ("commit", prov.get("commit")),
@@ -82,7 +86,8 @@ def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], met
         out.append("<p>No faces in any finished item.</p>")
     for column in group_columns(rows):
         out.append(f"<h2>Predicted label by {_e(column)}</h2><p>Items by their dominant emotion; the share is of "
-                   "the group's finished items (those with no face included).</p>"
+                   "the group's finished items (those with no face included). A file under several names counts "
+                   "once, where the copy analysed lies (the others are listed under Duplicates).</p>"
                    + breakdown_html(rows, column, classes, css_color))
     if failed:
         out.append(f"<h2>Failed items ({len(failed)})</h2><table><tr><th>path</th><th>reason</th></tr>")
@@ -96,14 +101,13 @@ def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], met
         out += [f'<tr><td class="path">{_e(r["path"])}</td><td class="num">{_e(r["frames"])}</td>'
                 f'<td>{_e(r.get("incomplete_reason"))}</td></tr>' for r in incomplete[:MAX_LISTED]]
         out.append("</table>")
-    slow = sorted(done, key=lambda r: -(r["seconds"] or 0))[:15]
-    if slow:
-        out.append("<h2>Slowest items</h2><table><tr><th>path</th><th>seconds</th><th>frames</th>"
-                   "<th>frames/s</th></tr>")
-        out += [f'<tr><td class="path">{_e(r["path"])}</td><td class="num">{r["seconds"]:.2f}</td>'
-                f'<td class="num">{r["frames"]}</td><td class="num">'
-                f'{(r["frames"] or 0) / max(r["seconds"] or 1e-9, 1e-9):.1f}</td></tr>' for r in slow]
+    if dups:
+        out.append(f"<h2>Duplicates ({len(dups)})</h2><p>The same bytes as another item: analysed once, as that "
+                   "item; their rows and counts are its own.</p><table><tr><th>path</th><th>same as</th></tr>")
+        out += [f'<tr><td class="path">{_e(r["path"])}</td><td class="path">{_e(paths.get(r["duplicate_of"]))}'
+                f'</td></tr>' for r in dups[:MAX_LISTED]]
         out.append("</table>")
+    out += slowest_html(done)
     more = f" (first {MAX_LISTED}; all are in collection.parquet)" if len(rows) > MAX_LISTED else ""
     out.append(f"<h2>Items{more}</h2>" + _legend(classes)
                + items_table(sort_items(rows)[:MAX_LISTED], classes, _bar))
@@ -116,3 +120,31 @@ def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], met
     tmp.write_text("\n".join(out), encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+SLOWEST = 15
+
+
+def slowest_html(done: list[dict[str, Any]]) -> list[str]:
+    """The slowest videos by frames/s and the slowest photos by seconds (a one-frame item's frames/s says nothing
+    of speed), each worker's first item left out: its time includes the worker's warm-up."""
+    timed = [r for r in done if r["seconds"] and not r.get("first_on_worker")]
+    videos = sorted((r for r in timed if (r["frames"] or 0) > 1), key=lambda r: r["frames"] / r["seconds"])
+    photos = sorted((r for r in timed if (r["frames"] or 0) <= 1), key=lambda r: -r["seconds"])
+    note = ("<p>Each worker's first item is left out: its time includes the worker's warm-up (first inference, "
+            f"caches). {sum(1 for r in done if r.get('first_on_worker'))} such item(s).</p>")
+    out = []
+    if videos:
+        out.append("<h2>Slowest videos (fewest frames per second)</h2>" + note + "<table><tr><th>path</th>"
+                   "<th>frames/s</th><th>frames</th><th>seconds</th></tr>")
+        out += [f'<tr><td class="path">{_e(r["path"])}</td><td class="num">{r["frames"] / r["seconds"]:.1f}</td>'
+                f'<td class="num">{r["frames"]}</td><td class="num">{r["seconds"]:.2f}</td></tr>'
+                for r in videos[:SLOWEST]]
+        out.append("</table>")
+    if photos:
+        out.append("<h2>Slowest photos (seconds each)</h2>" + ("" if videos else note)
+                   + "<table><tr><th>path</th><th>seconds</th></tr>")
+        out += [f'<tr><td class="path">{_e(r["path"])}</td><td class="num">{r["seconds"]:.2f}</td></tr>'
+                for r in photos[:SLOWEST]]
+        out.append("</table>")
+    return out

@@ -151,12 +151,15 @@ def items_table(rows: list[dict[str, Any]], classes: list[str], bar: Callable[[d
     out = ["<p><input id='filter' type='search' placeholder='filter: any text of a row (folder, name, status, "
            "label)'><span id='shown'></span></p>",
            f"<table id='items'><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>"]
+    paths = {r["item_id"]: r["path"] for r in rows}
     for r in rows:
         path, folder = str(r["path"]), folder_of(r, root)
         sh = {c: r.get(f"share_{c}") or 0 for c in classes}
         status, cls, why = r["status"], r["status"], r.get("reason")
         if status == "done" and r.get("complete") is False:
             status, cls, why = "incomplete", "incomplete", r.get("incomplete_reason")
+        if r.get("duplicate_of"):
+            why = f"same bytes as {paths.get(r['duplicate_of'], r['duplicate_of'])} (analysed once, as that item)"
         base = f"items/{r['item_id']}/"
         links = " ".join(f"<a href='{_e(base + o)}' title='{_e(o)}'>{_e(link_label(o))}</a>"
                          for o in r.get("outputs") or [])

@@ -15,11 +15,14 @@ from typing import Any
 
 from emotrace.analyzer_config import AnalyzerConfig
 from emotrace.batch.collection import collection_rows, write_collection
+from emotrace.batch.duplicates import find_duplicates, record_duplicate
 from emotrace.batch.engines import LocalEngine, RayEngine, check_ray_address
 from emotrace.batch.inputs import collect_items
 from emotrace.batch.options import ENGINES, BatchOptions
 from emotrace.batch.process import Task
+from emotrace.batch.progress import Progress
 from emotrace.batch.report import write_report
+from emotrace.batch.retable import missing_outputs, table_only, write_tables
 from emotrace.batch.store import BatchStore, settings_key, stat_key
 from emotrace.errors import EmotraceError
 from emotrace.outputs import parse_outputs
@@ -38,6 +41,8 @@ class BatchResult:
     skipped: int = 0  # already done with the same content and settings
     failed: int = 0  # failed in this run, or earlier and not retried
     pending: int = 0
+    retabled: int = 0  # done before; only new table outputs, written from their stored rows
+    duplicates: int = 0  # items whose bytes are another item's: recorded as its copies, not analysed
     incomplete_items: list[dict[str, Any]] = field(default_factory=list)  # done in this run, from a truncated file
     frames: int = 0  # analysed in this run
     seconds: float = 0.0
@@ -52,6 +57,10 @@ class BatchResult:
         fps = self.frames / self.seconds if self.seconds > 0 else 0.0
         return (f"{self.items} items: {self.done} done, {self.failed} failed, {self.skipped} skipped (already done)"
                 + (f", {self.pending} pending" if self.pending else "")
+                + (f", {self.retabled} given new table outputs from their stored rows (not analysed again)"
+                   if self.retabled else "")
+                + (f", {self.duplicates} duplicate(s) (same bytes as another item: analysed once)"
+                   if self.duplicates else "")
                 + (f", {len(self.incomplete_items)} incomplete (truncated: the frames read are kept)"
                    if self.incomplete_items else "")
                 + f"; {self.frames} frames in {self.seconds:.1f} s ({fps:.1f} frames/s); collection in {self.out}/")
@@ -80,7 +89,9 @@ def run_batch(opts: BatchOptions, config: AnalyzerConfig) -> BatchResult:
     store.prepare()
     store.lock()
     result = BatchResult(out=store.root, items=len(items), engine=engine.describe())
-    settings = {"analyzer": cfg, "outputs": sorted(outputs), "sequence": opts.sequence}
+    # The resume key covers what changes an item's results, not which files show them: adding a table format is
+    # written from the stored rows (retable.py); an output that needs the video analyses the item again.
+    settings = {"analyzer": cfg, "sequence": opts.sequence}
     sha = settings_key(settings)
     try:
         store.clean_leftovers()
@@ -91,12 +102,22 @@ def run_batch(opts: BatchOptions, config: AnalyzerConfig) -> BatchResult:
                     shutil.rmtree(d, ignore_errors=True)
                     store.rows_path(d.name).unlink(missing_ok=True)
         tasks: list[Task] = []
+        dedup = find_duplicates(items, store, sha)
         for it in items:
+            if it.id in dedup.original_of:
+                result.duplicates += 1
+                record_duplicate(store, it, dedup.original_of[it.id], dedup.fingerprints[it.id], sha)
+                continue
             prev = store.read_record(it.id)
             same = (prev is not None and prev.get("settings_sha") == sha and prev.get("meta") == it.meta
                     and prev.get("stat_key") is not None and prev.get("stat_key") == stat_key(Path(it.path)))
-            if same and prev["status"] == "done" and store.is_done(prev):
+            missing = missing_outputs(prev, outputs) if prev else []
+            if same and prev["status"] == "done" and store.is_done(prev) and not missing:
                 result.skipped += 1
+                continue
+            if same and prev["status"] == "done" and store.is_done(prev) and table_only(missing):
+                write_tables(store, prev, missing)
+                result.retabled += 1
                 continue
             if same and prev["status"] == "failed" and not opts.retry_failed:
                 result.failed += 1
@@ -104,9 +125,10 @@ def run_batch(opts: BatchOptions, config: AnalyzerConfig) -> BatchResult:
                 continue
             tasks.append(Task(id=it.id, path=str(Path(it.path).resolve()) if Path(it.path).exists() else it.path,
                               meta=it.meta, out=str(store.root), outputs=outputs, sequence=opts.sequence,
-                              settings_sha=sha, meta_fields=meta_fields, previous=prev))
-        log.info("%d items: %d to analyse, %d already done, %d failed before (--retry-failed runs them again)",
-                 len(items), len(tasks), result.skipped, result.failed)
+                              settings_sha=sha, meta_fields=meta_fields, previous=prev,
+                              fingerprint=dedup.fingerprints.get(it.id)))
+        log.info("%d items: %d to analyse, %d already done, %d failed before (--retry-failed runs them again), "
+                 "%d duplicates", len(items), len(tasks), result.skipped, result.failed, result.duplicates)
         _execute(engine, tasks, result, opts.progress)
     finally:
         try:
@@ -117,26 +139,25 @@ def run_batch(opts: BatchOptions, config: AnalyzerConfig) -> BatchResult:
 
 
 def _execute(engine: Any, tasks: list[Task], result: BatchResult, progress: bool) -> None:
-    from tqdm import tqdm
-
     t0 = time.monotonic()
-    bar = tqdm(total=len(tasks), unit="item", desc="batch", disable=not progress or not tasks, smoothing=0.1,
-               dynamic_ncols=True)
+    bar = Progress(len(tasks), enabled=progress)
     try:
-        for rec in engine.run(tasks):
-            if rec["status"] == "done":
-                result.done += 1
-                result.frames += rec.get("frames") or 0
-                if rec.get("complete") is False:
-                    result.incomplete_items.append(rec)
-            elif rec["status"] == "skipped":
-                result.skipped += 1
-            else:
-                result.failed += 1
-                result.failed_items.append(rec)
-                log.debug("failed: %s: %s", rec["path"], rec["reason"])
-            bar.update(1)
-            bar.set_postfix(done=result.done, failed=result.failed, refresh=False)
+        with bar.logging_above():
+            for rec in engine.run(tasks):
+                for warning in rec.pop("warnings", None) or []:  # the worker's, printed here above the bar
+                    bar.write(f"warning: {rec['path']}: {warning}")
+                if rec["status"] == "done":
+                    result.done += 1
+                    result.frames += rec.get("frames") or 0
+                    if rec.get("complete") is False:
+                        result.incomplete_items.append(rec)
+                elif rec["status"] == "skipped":
+                    result.skipped += 1
+                else:
+                    result.failed += 1
+                    result.failed_items.append(rec)
+                    log.debug("failed: %s: %s", rec["path"], rec["reason"])
+                bar.update(done=result.done, failed=result.failed)
     finally:
         bar.close()
         result.seconds = time.monotonic() - t0
@@ -148,7 +169,7 @@ def _rebuild(store: BatchStore, result: BatchResult, opts: BatchOptions, setting
     rows, classes = collection_rows(store)
     result.pending = sum(1 for r in rows if r["status"] == "pending")
     meta = {"provenance": provenance({"options": dataclasses.asdict(opts), "analyzer": settings["analyzer"]}),
-            "engine": engine.describe(), "settings_sha": sha, "outputs": settings["outputs"],
+            "engine": engine.describe(), "settings_sha": sha, "outputs": list(parse_outputs(opts.outputs)),
             "sequence": opts.sequence, "classes": classes,
             "this_run": {"done": result.done, "failed": result.failed, "skipped": result.skipped,
                          "frames": result.frames, "seconds": round(result.seconds, 3)}}
