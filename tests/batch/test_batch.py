@@ -82,7 +82,8 @@ def test_manifest_metadata_reaches_every_row(tmp_path, capsys):
     pic = media.photos(tmp_path / "media", 1)[0]
     manifest = tmp_path / "manifest.csv"
     pd.DataFrame({"path": ["media/clip0.mp4", str(vids[1]), "media/photo0.jpg"], "subject": ["s01", "s02", "s03"],
-                  "session": [1, 2, 3], "label": ["happy", "sad", "neutral"]}).to_csv(manifest, index=False)
+                  "session": [1, 2, 3], "label": ["happy", "sad", "neutral"],
+                  "status": ["x", "y", "z"]}).to_csv(manifest, index=False)  # 'status' is a collection column
     out = tmp_path / "out"
     code, _, err = batch(capsys, str(manifest), "-o", str(out), "--workers", "1", "--outputs", "parquet")
     assert code == 0, err
@@ -95,11 +96,13 @@ def test_manifest_metadata_reaches_every_row(tmp_path, capsys):
     assert rows.groupby("path")["subject"].nunique().max() == 1
     coll = pd.read_parquet(out / "collection.parquet")
     assert sorted(coll["subject"]) == ["s01", "s02", "s03"]
+    assert set(coll["status"]) == {"done"} and sorted(coll["manifest_status"]) == ["x", "y", "z"]
     item = coll.loc[coll["subject"] == "s02", "item_id"].iloc[0]
     assert {p.name for p in (out / "items" / item).iterdir()} == {"emotions.parquet", "item.json"}
     # changed metadata is a changed item: only that one is redone
     pd.DataFrame({"path": ["media/clip0.mp4", str(vids[1]), "media/photo0.jpg"], "subject": ["s01", "s02", "s99"],
-                  "session": [1, 2, 3], "label": ["happy", "sad", "neutral"]}).to_csv(manifest, index=False)
+                  "session": [1, 2, 3], "label": ["happy", "sad", "neutral"],
+                  "status": ["x", "y", "z"]}).to_csv(manifest, index=False)  # 'status' is a collection column
     code, stdout, _ = batch(capsys, str(manifest), "-o", str(out), "--workers", "1", "--outputs", "parquet")
     assert code == 0 and "1 done, 0 failed, 2 skipped" in stdout
     assert "s99" in set(pd.read_parquet(out / "rows")["subject"])

@@ -69,7 +69,9 @@ def read_manifest(path: Path) -> tuple[list[Item], Any]:
         raise EmotraceError(f"cannot read manifest {path}: {why}") from None
     if "path" not in df.columns:
         raise EmotraceError(f"manifest {path} has no 'path' column (columns: {', '.join(map(str, df.columns))})")
-    taken = set(ITEM_COLUMNS) | set(row_columns([]))
+    from emotrace.batch.collection import ITEM_FIELDS  # the collection row's own columns win over a manifest's
+
+    taken = set(ITEM_COLUMNS) | set(ITEM_FIELDS) | set(row_columns([]))
     rename = {c: f"manifest_{c}" for c in df.columns if c != "path" and (str(c) in taken or str(c).startswith(
         ("frame_", "temporal_", "valence", "arousal")))}
     if rename:
