@@ -92,4 +92,9 @@ def test_bad_signals_values_get_a_one_line_400(client):
         assert resp.status_code == 400, (bad, resp.text)
         detail = resp.json()["detail"]
         assert isinstance(detail, str) and "\n" not in detail and detail.startswith("signals must be"), detail
+    twice = client.post("/api/v1/jobs", files=[("file", ("face.jpg", photo, "image/jpeg")), ("signals", (None, "1")),
+                                                ("signals", (None, "5"))])
+    assert twice.status_code == 400 and twice.json()["detail"] == "signals must be given once (got it 2 times)"
+    as_file = client.post("/api/v1/jobs", files={"file": ("face.jpg", photo, "image/jpeg"), "signals": ("s", b"1")})
+    assert as_file.status_code == 400 and as_file.json()["detail"].startswith("signals must be")
     assert client.get("/api/v1/jobs").headers["x-total-count"] == before  # no job was made

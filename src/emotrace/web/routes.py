@@ -137,12 +137,15 @@ def server_signals(settings: ServerSettings) -> int:
     return analyzer_config(settings.analyzer).signals
 
 
-def job_signals(value: str | UploadFile | None, settings: ServerSettings) -> int:
+def job_signals(values: list[str | UploadFile], settings: ServerSettings) -> int:
     """A submission's `signals` field as a number (absent: the server's setting), or a one-line 400. Read from
     the raw form, not by FastAPI, so that a bad value gets 400 like a bad upload, not a 422, and an empty value
     is refused rather than taken for "left out" (openapi.py declares the field)."""
-    if value is None:
+    if not values:
         return server_signals(settings)
+    if len(values) > 1:
+        raise HTTPException(400, f"signals must be given once (got it {len(values)} times)")
+    value = values[0]
     if not isinstance(value, str):
         raise HTTPException(400, f"signals must be a form field, not a file (0 to {MAX_SIGNALS})")
     if not (value.isascii() and value.isdigit() and len(value) <= len(str(MAX_SIGNALS)) and int(value) <= MAX_SIGNALS):
@@ -157,7 +160,7 @@ async def submit(request: Request, svc: Svc,
                  file: Annotated[UploadFile, File(description="an image or a video")]) -> JSONResponse:
     """Upload an image or a video; it is queued for analysis with every output (and face signals as asked)."""
     settings, store = svc.settings, svc.store
-    every = job_signals((await request.form()).get("signals"), settings)  # the form is parsed already (`file`)
+    every = job_signals((await request.form()).getlist("signals"), settings)  # parsed already (for `file`)
     if store.counts()["queued"] >= settings.max_queue:
         raise queue_full(settings.max_queue)
     head = await file.read(SNIFF_BYTES)
