@@ -170,8 +170,18 @@ def test_schema_pins_every_operation(tmp_path, token):
                             "Timeline", "SignalSeries", "SignalTrack"}
     assert schemas["JobOut"]["required"] == [
         "id", "status", "filename", "kind", "media", "size_bytes", "created", "started", "finished", "progress",
-        "queue_position", "processing_s", "error", "warnings", "results", "timelines", "tracks"]
+        "queue_position", "processing_s", "error", "warnings", "signals", "results", "timelines", "tracks"]
     assert schemas["Body_submit_api_v1_jobs_post"]["required"] == ["file"]
+    # Per-job face signals: an optional integer form field beside the upload (a bad one gets 400, declared), and
+    # the job says what it got (null: a job stored before the field existed).
+    from emotrace.web.schemas import MAX_SIGNALS
+
+    assert list(schemas["Body_submit_api_v1_jobs_post"]["properties"]) == ["file", "signals"]
+    asked = schemas["Body_submit_api_v1_jobs_post"]["properties"]["signals"]
+    assert (asked["type"], asked["minimum"], asked["maximum"]) == ("integer", 0, MAX_SIGNALS)
+    assert schemas["JobOut"]["properties"]["signals"]["anyOf"] == [{"type": "integer"}, {"type": "null"}]
+    assert "signals" in spec["paths"]["/api/v1/jobs"]["post"]["responses"]["400"]["description"]
+    assert "job_defaults" in schemas["Health"]["required"]
     assert ("securitySchemes" in spec["components"]) == (token is not None)
     ops = spec["paths"]
     fmt, job_id = ops["/api/v1/jobs/{job_id}/results/{fmt}"]["get"]["parameters"]

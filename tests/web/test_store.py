@@ -74,3 +74,48 @@ def test_a_store_from_before_warnings_is_migrated(tmp_path):
     db.close()
     store = JobStore(path)
     assert store.get("a").warnings == [] and store.get("a").status == "done"
+
+
+# The schema of the version before per-job signals, as its data dirs hold it (the migration's starting point).
+SCHEMA_BEFORE_SIGNALS = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY, status TEXT NOT NULL, filename TEXT NOT NULL, kind TEXT NOT NULL, media TEXT NOT NULL,
+    input TEXT NOT NULL, size INTEGER NOT NULL, created REAL NOT NULL, started REAL, finished REAL,
+    frames_done INTEGER NOT NULL DEFAULT 0, frames_total INTEGER, error TEXT, outputs TEXT NOT NULL DEFAULT '[]',
+    warnings TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created);
+"""
+
+
+def test_a_store_from_before_per_job_signals_is_migrated(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "jobs.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA_BEFORE_SIGNALS)
+    db.execute("INSERT INTO jobs (id, status, filename, kind, media, input, size, created, outputs, warnings) "
+               "VALUES ('a', 'done', 'x.mp4', 'video', 'MP4', 'input.mp4', 1, 1.0, '[\"emotions.csv\"]', '[]')")
+    db.execute("INSERT INTO jobs (id, status, filename, kind, media, input, size, created) VALUES "
+               "('b', 'queued', 'y.jpg', 'image', 'JPEG', 'input.jpg', 1, 2.0)")
+    db.commit()
+    db.close()
+    store = JobStore(path)
+    old = store.get("a")
+    assert old is not None and old.status == "done" and old.outputs == ["emotions.csv"] and old.signals is None
+    waiting = store.claim_next()  # a job queued before the upgrade still runs (with the server's setting)
+    assert waiting is not None and waiting.id == "b" and waiting.signals is None
+    store.add(Job(**{**vars(job(3, 3.0)), "signals": 5}), 10)
+    store.close()
+    again = JobStore(path)  # reopening a migrated store changes nothing
+    assert again.get(job(3, 0).id).signals == 5 and again.get("a").signals is None
+    again.close()
+
+
+def test_each_job_keeps_its_signals_choice(tmp_path):
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    for i, every in ((1, 0), (2, 1), (3, None)):
+        store.add(Job(**{**vars(job(i, float(i))), "signals": every}), 10)
+    assert [store.get(job(i, 0).id).signals for i in (1, 2, 3)] == [0, 1, None]
+    assert store.claim_next().signals == 0
+    store.close()

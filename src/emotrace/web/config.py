@@ -1,6 +1,6 @@
 """The analyzer config as it travels inside the web app: `ServerSettings.analyzer` in, one fresh `AnalyzerConfig`
 out for every analyzer (none is shared), and one JSON form, `AnalyzerConfig.to_dict`, on the job worker's command
-line."""
+line and in each job it is sent (the server's config with the job's own `signals`)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,13 @@ def analyzer_config(value: AnalyzerConfig | Mapping[str, Any] | None) -> Analyze
     """A new, checked AnalyzerConfig from a config or its fields (None: the defaults)."""
     fields = value.to_dict() if isinstance(value, AnalyzerConfig) else dict(value or {})
     return AnalyzerConfig.from_dict(fields)
+
+
+def job_config(base: AnalyzerConfig | Mapping[str, Any] | None, signals: int | None) -> AnalyzerConfig:
+    """A job's config: the server's (`base`) with only `signals` overridden, so a per-job choice can never change
+    anything else; None keeps the server's setting (jobs stored before the choice existed)."""
+    cfg = analyzer_config(base)
+    return cfg if signals is None else AnalyzerConfig.from_dict({**cfg.to_dict(), "signals": signals})
 
 
 def config_json(value: AnalyzerConfig | Mapping[str, Any] | None) -> str:

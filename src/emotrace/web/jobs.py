@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from emotrace.analyzer_config import AnalyzerConfig
-from emotrace.web.config import config_json
+from emotrace.web.config import config_json, job_config
 from emotrace.web.settings import ServerSettings
 from emotrace.web.store import Job, JobStore
 
@@ -251,7 +251,8 @@ class JobManager:
         return self._drive(job, worker, out)
 
     def _drive(self, job: Job, worker: WorkerProcess, out: Path) -> WorkerProcess | None:
-        worker.send({"input": str(self.job_dir(job.id) / job.input), "out": str(out), "name": job.filename})
+        worker.send({"input": str(self.job_dir(job.id) / job.input), "out": str(out), "name": job.filename,
+                     "config": config_json(job_config(self.settings.analyzer, job.signals))})
         deadline = time.monotonic() + self.settings.job_timeout_s
         last_write = 0.0
         while True:

@@ -11,12 +11,14 @@ from fastapi import FastAPI
 API_DESCRIPTION = """\
 Face-emotion analysis of uploaded images and videos (jobs), and of live frames over a WebSocket.
 
-**Jobs.** `POST /api/v1/jobs` with a multipart `file` queues a job (202). Poll `GET /api/v1/jobs/{id}` until
+**Jobs.** `POST /api/v1/jobs` with a multipart `file` queues a job (202); an optional `signals` field asks for
+face signals every N frames of each face (0: off; left out: the server's `--signals`, see `job_defaults` in
+`/api/v1/health`), and the job's `signals` says what it got. Poll `GET /api/v1/jobs/{id}` until
 `status` is `done` or `failed` (`queue_position` says how many jobs are ahead, `warnings` what to know about a
 finished one, such as a truncated upload or no face found); then fetch
 `results/{csv|parquet|jsonl|json|summary|video|image}` (`image`: the annotated picture of an image job), or
 `archive` (every file the job wrote, in one zip), `table` pages, per-track `timelines/{track_id}` charts and,
-for a server run with `--signals`, `signals` (chosen blendshapes and the head pose per track over time).
+for a job run with signals, `signals` (chosen blendshapes and the head pose per track over time).
 `DELETE` removes a job and its files, stopping it if it runs.
 `GET /api/v1/jobs` pages with `limit` and `offset` (newest first); its `X-Total-Count` header counts every job.
 The 202 answer of a submission carries OpenAPI links to every operation on the new job.
@@ -24,7 +26,8 @@ Limits: uploads over `max_upload_bytes` get 413, non-media content 415, a full q
 
 **Live stream** (WebSocket, not listed below): `ws://HOST/api/v1/live` (with `--token`: the
 `Authorization` header, or the pages' session cookie). The server first sends
-`{"type": "ready", "classes": [...], "signals": N}` (face signals every N frames of a track, 0 off). Send each
+`{"type": "ready", "classes": [...], "signals": N}` (face signals every N frames of a track, 0 off: the server's
+`--signals`, the same for every session). Send each
 frame as one binary message (JPEG, PNG or WebP); each gets one JSON answer `{"type": "result", "seq", "width",
 "height", "detected", "server_ms", "faces": [...]}`, each face with the table's face columns, names and precision
 (`track_id`, `x1`..`y2`, `det_score`, `detected`, `crop`, `frame_*`, `temporal_*`, `label`, `label_prob`,
@@ -80,6 +83,7 @@ def _declare_upload(spec: dict[str, Any]) -> None:
     """The upload as the server takes it: a non-empty binary part of one of the media types it recognises by
     content (an empty part gets 400, other bytes 415; both answers are documented), so that schema-driven
     clients send a file, not any string."""
+    from emotrace.web.schemas import MAX_SIGNALS
     from emotrace.web.security import ACCEPTED_MEDIA_TYPES
 
     op = spec["paths"]["/api/v1/jobs"]["post"]
@@ -90,7 +94,12 @@ def _declare_upload(spec: dict[str, Any]) -> None:
     part.update({"type": "string", "format": "binary", "minLength": 1,
                  "description": "an image or a video, recognised by its content: " + ", ".join(ACCEPTED_MEDIA_TYPES)})
     form["encoding"] = {"file": {"contentType": ", ".join(ACCEPTED_MEDIA_TYPES)}}
-    op["responses"]["400"]["description"] = "the uploaded file is empty"
+    # `signals` is read from the raw form by the route (a bad value gets 400, not FastAPI's 422): declared here.
+    spec["components"]["schemas"][ref]["properties"]["signals"] = {
+        "type": "integer", "minimum": 0, "maximum": MAX_SIGNALS, "title": "Signals",
+        "description": "face signals (blendshapes, head pose, landmarks) every N frames of each face; 0: off; "
+                       "left out: the server's setting (`job_defaults.signals` in /api/v1/health)"}
+    op["responses"]["400"]["description"] = f"the uploaded file is empty, or signals is not 0 to {MAX_SIGNALS}"
     op["responses"]["415"]["description"] = "the file is not an image or a video by its content"
 
 

@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from starlette.requests import HTTPConnection
 
 from emotrace.version import __version__
+from emotrace.web.config import analyzer_config
 from emotrace.web.jobs import JobManager
 from emotrace.web.live import AnalyzerPool, SocketGate, run_session
 from emotrace.web.results import (
@@ -37,7 +38,17 @@ from emotrace.web.results import (
     timeline_file,
     timeline_tracks,
 )
-from emotrace.web.schemas import ErrorOut, Health, JobOut, SignalSeries, TablePage, errors, job_out, public_error
+from emotrace.web.schemas import (
+    MAX_SIGNALS,
+    ErrorOut,
+    Health,
+    JobOut,
+    SignalSeries,
+    TablePage,
+    errors,
+    job_out,
+    public_error,
+)
 from emotrace.web.security import (
     SESSION_COOKIE,
     SESSION_TTL_S,
@@ -118,14 +129,38 @@ def queue_full(max_queue: int) -> HTTPException:
 def health(svc: Svc) -> Health:
     """Liveness, queue counts and every limit (open without a token)."""
     return Health(status="ok", version=__version__, jobs=svc.store.counts(), live_sessions=svc.gate.open,
-                  limits=svc.settings.limits())
+                  limits=svc.settings.limits(), job_defaults={"signals": server_signals(svc.settings)})
+
+
+def server_signals(settings: ServerSettings) -> int:
+    """The server's face-signals setting (`--signals`): what a job that does not choose gets."""
+    return analyzer_config(settings.analyzer).signals
+
+
+def job_signals(values: list[str | UploadFile], settings: ServerSettings) -> int:
+    """A submission's `signals` field as a number (absent: the server's setting), or a one-line 400. Read from
+    the raw form, not by FastAPI, so that a bad value gets 400 like a bad upload, not a 422, and an empty value
+    is refused rather than taken for "left out" (openapi.py declares the field)."""
+    if not values:
+        return server_signals(settings)
+    if len(values) > 1:
+        raise HTTPException(400, f"signals must be given once (got it {len(values)} times)")
+    value = values[0]
+    if not isinstance(value, str):
+        raise HTTPException(400, f"signals must be a form field, not a file (0 to {MAX_SIGNALS})")
+    if not (value.isascii() and value.isdigit() and len(value) <= len(str(MAX_SIGNALS)) and int(value) <= MAX_SIGNALS):
+        raise HTTPException(400, f"signals must be a whole number from 0 to {MAX_SIGNALS} (0: off, N: every Nth "
+                            f"frame of each face; got {value[:40]!r})")
+    return int(value)
 
 
 @secured.post("/jobs", status_code=202, response_model=JobOut, tags=["jobs"],
               responses=errors(400, 401, 403, 408, 413, 415, 503, 507))
-async def submit(svc: Svc, file: Annotated[UploadFile, File(description="an image or a video")]) -> JSONResponse:
-    """Upload an image or a video; it is queued for analysis with every output."""
+async def submit(request: Request, svc: Svc,
+                 file: Annotated[UploadFile, File(description="an image or a video")]) -> JSONResponse:
+    """Upload an image or a video; it is queued for analysis with every output (and face signals as asked)."""
     settings, store = svc.settings, svc.store
+    every = job_signals((await request.form()).getlist("signals"), settings)  # parsed already (for `file`)
     if store.counts()["queued"] >= settings.max_queue:
         raise queue_full(settings.max_queue)
     head = await file.read(SNIFF_BYTES)
@@ -152,7 +187,7 @@ async def submit(svc: Svc, file: Annotated[UploadFile, File(description="an imag
             shutil.rmtree(folder, ignore_errors=True)
             raise HTTPException(413, f"upload larger than the limit of {settings.max_upload_mb:g} MB")
         job = Job(id=job_id, status="queued", filename=display_name(file.filename), kind=media.kind,
-                  media=media.description, input=name, size=size, created=time.time())
+                  media=media.description, input=name, size=size, created=time.time(), signals=every)
         store.add(job, settings.max_queue)
     except QueueFull:
         shutil.rmtree(folder, ignore_errors=True)
@@ -260,7 +295,7 @@ def signals(svc: Svc, job_id: str = job_id_param,
     table = out / RESULT_FILES["parquet"][0]
     have = signal_columns(table) if "parquet" in available_formats(job.outputs) else []
     if not have:
-        raise HTTPException(404, f"job {job_id} has no face signals (the server runs without --signals)")
+        raise HTTPException(404, f"job {job_id} has no face signals (it ran without them)")
     chosen = [n for n in dict.fromkeys(names.split(",")) if n in have]
     return SignalSeries(**signal_series(table, chosen))
 

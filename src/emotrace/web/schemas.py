@@ -20,8 +20,11 @@ class ErrorOut(BaseModel):
     detail: str
 
 
-ERRORS = {400: "bad request (an empty upload)", 401: "missing or wrong API token (only with --token)",
-          403: "request from another site's page", 404: "no such job, result or track",
+MAX_SIGNALS = 10_000  # a bound far past any useful spacing, so a job row never stores a huge integer
+
+ERRORS = {400: "bad request (an empty upload, a bad signals value)",
+          401: "missing or wrong API token (only with --token)", 403: "request from another site's page",
+          404: "no such job, result or track",
           408: "upload did not arrive in time", 409: "the job is not done (yet, or it failed)",
           413: "upload too large", 415: "not an image or video", 422: "invalid parameter",
           503: "queue full; retry after the Retry-After seconds", 507: "cannot store the upload"}
@@ -60,6 +63,8 @@ class JobOut(BaseModel):
     processing_s: float | None  # seconds from start to finish (or so far, while running)
     error: str | None
     warnings: list[str]  # things to know about a finished job: truncated input, no face found
+    signals: int | None  # face signals every N frames of each track (0: off), as submitted; null: a job stored
+    # before per-job signals, run with the server's setting
     results: dict[str, str]
     timelines: list[Timeline]
     tracks: list[dict[str, Any]]
@@ -91,6 +96,7 @@ class Health(BaseModel):
     jobs: dict[str, int]
     live_sessions: int
     limits: dict[str, Any]
+    job_defaults: dict[str, Any]  # what a submission gets for each option it leaves out ({"signals": N})
 
 
 def public_error(job: Job, job_dir: Path) -> str | None:
@@ -116,7 +122,7 @@ def job_out(job: Job, out_dir: Path, store: JobStore | None = None) -> JobOut:
         progress=Progress(frames_done=job.frames_done, frames_total=total, fraction=frac),
         error=public_error(job, out_dir.parent),
         queue_position=store.queue_position(job) if store is not None else None, processing_s=took,
-        warnings=list(job.warnings),
+        warnings=list(job.warnings), signals=job.signals,
         results={f: f"{base}/results/{f}" for f in available_formats(job.outputs)} if done else {},
         timelines=[Timeline(track_id=t, url=f"{base}/timelines/{t}") for t in timeline_tracks(job.outputs)]
         if done else [],

@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     frames_total INTEGER,
     error TEXT,
     outputs TEXT NOT NULL DEFAULT '[]',
-    warnings TEXT NOT NULL DEFAULT '[]'
+    warnings TEXT NOT NULL DEFAULT '[]',
+    signals INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created);
 """
@@ -57,6 +58,8 @@ class Job:
     error: str | None = None
     outputs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # e.g. where decoding of a truncated upload stopped
+    signals: int | None = None  # face signals every N frames (0: off), as asked at submission; None: a job from
+    # before per-job signals, run with the server's setting
 
 
 class QueueFull(Exception):
@@ -75,9 +78,15 @@ class JobStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a finished job is on disk before the client hears of it
         self._db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns a store written by an older version lacks (CREATE TABLE IF NOT EXISTS leaves an existing
+        table as it was), so upgrading the server keeps every job of its data dir."""
         have = {r["name"] for r in self._db.execute("PRAGMA table_info(jobs)")}
-        if "warnings" not in have:  # a store written by an older version
-            self._db.execute("ALTER TABLE jobs ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]'")
+        for name, decl in (("warnings", "TEXT NOT NULL DEFAULT '[]'"), ("signals", "INTEGER")):
+            if name not in have:
+                self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {decl}")
 
     def close(self) -> None:
         with self._lock:

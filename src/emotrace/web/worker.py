@@ -3,8 +3,9 @@
 Jobs run in their own process so that a timeout or a deletion can stop one for certain (a thread cannot be
 killed), a decoder crash cannot take the server down, and the analysis does not hold the server's GIL.
 
-Protocol: the parent writes one JSON object per line on stdin ({"input", "out"}); the worker answers with JSON
-lines on its original stdout: {"event": "ready"} once, then per job "start" (total frames, may be null),
+Protocol: the parent writes one JSON object per line on stdin ({"input", "out", "name", "config"}: `config` is the
+job's analyzer config in web.config's JSON form, the server's with the job's own `signals`); the worker answers
+with JSON lines on its original stdout: {"event": "ready"} once, then per job "start" (total frames, may be null),
 "progress" (frames so far), and "done" (output file names) or "error" (one line for the user).
 """
 
@@ -18,6 +19,31 @@ from pathlib import Path
 from typing import Any, TextIO
 
 PROGRESS_EVERY_S = 0.3
+KEEP_ANALYZERS = 2  # the server's config and one other (a job's signals choice): two models in memory at most
+
+
+class Analyzers:
+    """The worker's analyzers by config, built on first use and kept, so jobs alternating between signals on and
+    off do not reload the models each time; past `keep` the least recently used one is closed."""
+
+    def __init__(self, keep: int = KEEP_ANALYZERS) -> None:
+        self.keep = keep
+        self._by_config: dict[str, Any] = {}  # canonical config JSON -> Analyzer, least recently used first
+
+    def get(self, text: str) -> Any:
+        """The analyzer for a config in web.config's JSON form (raises for a config that cannot be built)."""
+        from emotrace.pipeline import Analyzer
+        from emotrace.web.config import config_from_json, config_json
+
+        cfg = config_from_json(text)
+        key = config_json(cfg)
+        analyzer = self._by_config.pop(key, None)
+        if analyzer is None:
+            analyzer = Analyzer(cfg)
+            while len(self._by_config) >= self.keep:
+                self._by_config.pop(next(iter(self._by_config))).close()
+        self._by_config[key] = analyzer
+        return analyzer
 
 
 def _user_message(exc: BaseException) -> str:
@@ -106,22 +132,28 @@ def main(argv: list[str] | None = None) -> int:
         channel.write(json.dumps(event) + "\n")
         channel.flush()
 
+    analyzers = Analyzers()
     try:
-        from emotrace.analyzer_config import AnalyzerConfig
-        from emotrace.pipeline import Analyzer
         from emotrace.provenance import set_command
-        from emotrace.web.config import config_from_json
+        from emotrace.web.config import config_json
 
         set_command(["python", "-m", "emotrace.web.worker"])  # the config is in the provenance; no server paths
 
-        analyzer = Analyzer(config_from_json(args[0]) if args else AnalyzerConfig())
+        server_config = args[0] if args else config_json(None)
+        analyzers.get(server_config)  # loaded before "ready": the first job waits for no model
     except Exception as exc:
         emit({"event": "fatal", "message": _user_message(exc)})
         return 2
     emit({"event": "ready"})
     for line in sys.stdin:
         if line.strip():
-            run_job(analyzer, json.loads(line), emit)
+            job = json.loads(line)
+            try:
+                analyzer = analyzers.get(job.get("config") or server_config)
+            except Exception as exc:  # this job's config cannot be built: it fails, the worker lives on
+                emit({"event": "error", "message": _user_message(exc)})
+                continue
+            run_job(analyzer, job, emit)
     return 0
 
 

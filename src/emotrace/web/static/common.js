@@ -114,5 +114,10 @@ const Emo = (() => {
     return window.confirm(`Delete the job for "${name}" and all its results? This cannot be undone.`);
   }
 
-  return { api, apiPage, withToken, COLORS, el, bars, confirmDelete, askToken };
+  const nth = (n) => n + (n % 100 >= 11 && n % 100 <= 13 ? "th" : ["th", "st", "nd", "rd"][n % 10] || "th");
+
+  /** A job's or the server's face-signals setting in words (0: off, N: every Nth frame of each face). */
+  const signalsText = (n) => (!n ? "off" : n === 1 ? "every frame" : `every ${nth(n)} frame`);
+
+  return { api, apiPage, withToken, COLORS, el, bars, confirmDelete, askToken, nth, signalsText };
 })();

@@ -10,7 +10,7 @@
   let total = 0;
   let shown = false;
 
-  const nth = (n) => n + (n % 100 >= 11 && n % 100 <= 13 ? "th" : ["th", "st", "nd", "rd"][n % 10] || "th");
+  const nth = Emo.nth;
 
   function show(job) {
     $("title").textContent = job.filename;
@@ -27,6 +27,7 @@
     } else {
       text = `${p.frames_done} frame${p.frames_done === 1 ? "" : "s"}` + (took ? `, processed in ${took}` : "");
     }
+    if (job.signals !== null) text += `; face signals ${Emo.signalsText(job.signals)}`;  // null: an older job
     $("frames").textContent = text;
     $("progress").value = p.fraction === null ? 0 : p.fraction;
     if (p.fraction === null && job.status === "running") $("progress").removeAttribute("value");

@@ -1,4 +1,4 @@
-// Face signals on the results page (jobs run with --signals): pick blendshapes, see them and the head pose over
+// Face signals on the results page (jobs run with signals): pick blendshapes, see them and the head pose over
 // time per person, next to the emotion chart. The server averages the measured frames in windows (/signals).
 "use strict";
 const EmoSignals = (() => {

@@ -5,10 +5,13 @@
   const input = document.getElementById("file");
   const bar = document.getElementById("upload-progress");
   const message = document.getElementById("message");
+  const signals = document.getElementById("signals");
   let maxBytes = null;
 
   Emo.api("/api/v1/health").then((h) => {
     maxBytes = h.limits.max_upload_bytes;
+    const preset = signals.querySelector('option[value=""]');  // say what "the server's setting" is
+    if (h.job_defaults) preset.textContent = `server's setting (${Emo.signalsText(h.job_defaults.signals)})`;
     document.getElementById("limits").textContent =
       `Up to ${(maxBytes / 1048576).toFixed(0)} MB. Images: JPEG, PNG, WebP, TIFF, BMP. ` +
       "Videos: MP4, MOV, MKV/WebM, AVI, GIF, FLV, MPEG, WMV.";
@@ -25,6 +28,7 @@
     }
     const data = new FormData();
     data.append("file", file);
+    if (signals.value !== "") data.append("signals", signals.value);  // left out: the server's setting
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/v1/jobs");
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = e.loaded / e.total; };
