@@ -71,9 +71,19 @@ def _evaluate_and_export(run: Path, data: Path, tmp_path: Path) -> None:
     assert (tmp_path / "m.onnx").stat().st_size > 0
 
 
+# The frame-model configs run here; the seed and temporal ones in test_configs_seeds_temporal.py, a file of its own
+# so the two test workers (whole files each) share the trainings evenly.
+FRAME_CONFIGS = [c for c in sorted(PLAN) if not c.startswith(("seed", "temporal"))]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("config", sorted(PLAN))
+@pytest.mark.parametrize("config", FRAME_CONFIGS)
 def test_config_trains_evaluates_and_exports(tmp_path, config, crop_cache, feature_cache):
+    check_config(tmp_path, config, crop_cache, feature_cache)
+
+
+def check_config(tmp_path: Path, config: str, crop_cache: Path, feature_cache) -> None:
+    """Train `config` briefly, evaluate (own data and named data) and export its run, and drive the pipeline."""
     extra, data = PLAN[config]
     if data is None or not data.is_dir():
         pytest.skip(f"{config} reads {data}, which is not here (../shared)")
@@ -107,16 +117,6 @@ def test_config_trains_evaluates_and_exports(tmp_path, config, crop_cache, featu
 
         assert prior.shape == (len(load_model(out).classes),) and (prior >= 0).all()
         assert prior.sum() == pytest.approx(1.0)
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not CKPLUS.is_dir(), reason=f"CK+ not found at {CKPLUS}")
-def test_two_stage_config_reads_a_trained_run(tmp_path):
-    cnn = tmp_path / "cnn"
-    _train("seed4-cnn-ckplus.yaml", cnn, ["--max-train", "32", "--max-eval", "16"])
-    rnn = tmp_path / "rnn"
-    _train("seed4-rnn.yaml", rnn, ["--set", f"features_from={cnn}", "--max-eval", "8"])
-    _evaluate_and_export(rnn, CKPLUS, tmp_path)  # on its own data: the run's split, through its CNN's embeddings
 
 
 def test_cremad_config_runs_on_a_crema_d_fixture(tmp_path):
