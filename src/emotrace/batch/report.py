@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,24 +90,16 @@ def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], met
                    "the group's finished items (those with no face included). A file under several names counts "
                    "once, where the copy analysed lies (the others are listed under Duplicates).</p>"
                    + breakdown_html(rows, column, classes, css_color))
-    if failed:
-        out.append(f"<h2>Failed items ({len(failed)})</h2><table><tr><th>path</th><th>reason</th></tr>")
-        out += [f'<tr><td class="path">{_e(r["path"])}</td><td class="failed">{_e(r["reason"])}</td></tr>'
-                for r in failed[:MAX_LISTED]]
-        out.append("</table>")
-    incomplete = [r for r in done if r.get("complete") is False]
-    if incomplete:
-        out.append(f"<h2>Incomplete items ({len(incomplete)})</h2><p>Truncated or damaged: the frames that decoded "
-                   "are analysed and in the rows.</p><table><tr><th>path</th><th>frames</th><th>why</th></tr>")
-        out += [f'<tr><td class="path">{_e(r["path"])}</td><td class="num">{_e(r["frames"])}</td>'
-                f'<td>{_e(r.get("incomplete_reason"))}</td></tr>' for r in incomplete[:MAX_LISTED]]
-        out.append("</table>")
-    if dups:
-        out.append(f"<h2>Duplicates ({len(dups)})</h2><p>The same bytes as another item: analysed once, as that "
-                   "item; their rows and counts are its own.</p><table><tr><th>path</th><th>same as</th></tr>")
-        out += [f'<tr><td class="path">{_e(r["path"])}</td><td class="path">{_e(paths.get(r["duplicate_of"]))}'
-                f'</td></tr>' for r in dups[:MAX_LISTED]]
-        out.append("</table>")
+    out += _listed("Failed items", "", ["path", "reason"], failed, lambda r: (
+        f'<td class="path">{_e(r["path"])}</td><td class="failed">{_e(r["reason"])}</td>'))
+    out += _listed("Incomplete items", "<p>Truncated or damaged: the frames that decoded are analysed and in the "
+                   "rows.</p>", ["path", "frames", "why"], [r for r in done if r.get("complete") is False],
+                   lambda r: (f'<td class="path">{_e(r["path"])}</td><td class="num">{_e(r["frames"])}</td>'
+                              f'<td>{_e(r.get("incomplete_reason"))}</td>'))
+    out += _listed("Duplicates", "<p>The same bytes as another item: analysed once, as that item; their rows and "
+                   "counts are its own.</p>", ["path", "same as"], dups,
+                   lambda r: (f'<td class="path">{_e(r["path"])}</td>'
+                              f'<td class="path">{_e(paths.get(r["duplicate_of"]))}</td>'))
     out += slowest_html(done)
     more = f" (first {MAX_LISTED}; all are in collection.parquet)" if len(rows) > MAX_LISTED else ""
     out.append(f"<h2>Items{more}</h2>" + _legend(classes)
@@ -148,3 +141,13 @@ def slowest_html(done: list[dict[str, Any]]) -> list[str]:
                 for r in photos[:SLOWEST]]
         out.append("</table>")
     return out
+
+
+def _listed(title: str, intro: str, headers: list[str], items: list[dict[str, Any]],
+            cells: Callable[[dict[str, Any]], str]) -> list[str]:
+    """A titled table of some items (failed, incomplete, duplicates): the first `MAX_LISTED`; nothing if none."""
+    if not items:
+        return []
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    return [f"<h2>{title} ({len(items)})</h2>{intro}<table><tr>{head}</tr>",
+            *(f"<tr>{cells(r)}</tr>" for r in items[:MAX_LISTED]), "</table>"]
