@@ -36,8 +36,11 @@ structural, so the result does not depend on the machine's speed. Definitions:
 - **not counted as visits**: `emotrace.types` and `emotrace.results`, the frame and its result themselves
   (dataclasses with their views: `records`, `fields`, `frame_fields`): they are what travels, not a station; their
   calls still count for climbs (a call from them into any layer is one).
-- **not traced**: calls the import system makes while a module is first imported mid-run (a meta-path finder such
-  as `faces.mediapipe_import`'s, consulted for every import of every module), and the calls under them.
+- **not traced**: the cyclic garbage collector's work (it is switched off for the traced run, after a collection:
+  a finalizer or a suspended generator of an earlier run closed mid-trace would run on whichever frame's way was
+  current, at a moment that depends on other threads' allocations), and calls the import system makes while a
+  module is first imported mid-run (a meta-path finder such as `faces.mediapipe_import`'s, consulted for every
+  import of every module), and the calls under them.
 
 A frame is steady when it is past the first model group (`batch_frames`) and reaches the sinks before the source's
 last frame is read (not in the end-of-stream flush). PASS: every steady frame enters each module at most twice and
@@ -47,6 +50,7 @@ no call on its way climbs back.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import tempfile
@@ -164,6 +168,7 @@ class FramePath:
     visits: list[str]
     counts: Counter[str]
     climbs: list[str]
+    where: list[str] = field(default_factory=list)  # each visit's first call and its caller, for a failure message
 
     @property
     def ok(self) -> bool:
@@ -190,6 +195,7 @@ class Trace:
     def path(self, k: int) -> FramePath:
         """Frame k's visits and climbs (the docstring's definitions)."""
         visits: list[str] = []
+        where: list[str] = []
         entries: set[int] = set()
         climbs: list[str] = []
         for i, c in enumerate(self.calls):
@@ -206,7 +212,9 @@ class Trace:
             entries.add(entry)
             if c.module not in DATA_MODULES:
                 visits.append(c.module)
-        return FramePath(k, bool(self.results[k].detected), visits, Counter(visits), climbs)
+                caller = self.calls[c.parent] if c.parent is not None else None
+                where.append(f"{c.module}.{c.name} <- " + (f"{caller.module}.{caller.name}" if caller else "-"))
+        return FramePath(k, bool(self.results[k].detected), visits, Counter(visits), climbs, where)
 
 
 def trace_run(source: str | Path, analyzer: Any, outputs: str = "all", max_frames: int = 40) -> Trace:
@@ -225,11 +233,16 @@ def trace_run(source: str | Path, analyzer: Any, outputs: str = "all", max_frame
             delivered_at[res.frame.index] = len(tracer.calls)
 
         sinks = build_sinks(out, parse_outputs(outputs))
+        gc.collect()
+        was_on = gc.isenabled()
+        gc.disable()  # (see the docstring: the collector's finalizers are not the frame's way)
         sys.setprofile(tracer)
         try:
             run(source, analyzer, sinks, on_result=keep, max_frames=max_frames, threaded=False)
         finally:
             sys.setprofile(None)
+            if was_on:
+                gc.enable()
     owner_of: dict[int, int] = {}
     for k, res in results.items():
         for obj in frame_objects(res):

@@ -38,7 +38,7 @@ def _check(trace) -> None:
     for k in steady:
         path = trace.path(k)
         assert not path.climbs, (k, path.climbs)
-        assert max(path.counts.values()) <= 2, (k, path.visits)
+        assert max(path.counts.values()) <= 2, (k, path.counts.most_common(3), path.where)
         assert "emotrace.sources.video" in path.counts and "emotrace.api" in path.counts  # the whole way was seen
 
 

@@ -108,6 +108,12 @@ def test_manifest_metadata_reaches_every_row(tmp_path, capsys):
     assert "s99" in set(pd.read_parquet(out / "rows")["subject"])
 
 
+def _published(out: Path) -> set[str]:
+    """Items whose record and rows file are both in (a kill between the two renames leaves an item to redo)."""
+    return {p.parent.name for p in out.glob("items/*/item.json")
+            if (out / "rows" / f"{p.parent.name}.parquet").is_file()}
+
+
 def test_resume_after_kill_loses_only_items_in_flight(tmp_path, capsys):
     src = tmp_path / "videos"
     media.videos(src, 8, frames=40)
@@ -119,7 +125,7 @@ def test_resume_after_kill_loses_only_items_in_flight(tmp_path, capsys):
     deadline = time.monotonic() + 900  # generous: a busy machine loads the models slowly
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            if len(list(out.glob("items/*/item.json"))) >= 2:
+            if len(_published(out)) >= 2:
                 break
             time.sleep(0.05)
         assert proc.poll() is None, "the batch ended before it could be killed"
@@ -128,10 +134,12 @@ def test_resume_after_kill_loses_only_items_in_flight(tmp_path, capsys):
     finally:
         if proc.poll() is None:
             proc.kill()
-    done_before = {p.parent.name for p in out.glob("items/*/item.json")}
+    done_before = _published(out)
     assert 2 <= len(done_before) < 8
+    records_before = {p.parent.name for p in out.glob("items/*/item.json")}
     time.sleep(1.0)  # the workers die with the batch process (no orphan keeps writing)
-    assert {p.parent.name for p in out.glob("items/*/item.json")} == done_before
+    assert {p.parent.name for p in out.glob("items/*/item.json")} == records_before
+    assert _published(out) == done_before
     code, stdout, err = batch(capsys, str(src), "-o", str(out), "--workers", "1")
     assert code == 0, err
     assert f"8 items: {8 - len(done_before)} done, 0 failed, {len(done_before)} skipped" in stdout
