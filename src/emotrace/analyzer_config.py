@@ -26,8 +26,10 @@ class AnalyzerConfig:
     detector: str = field(default="auto", metadata={"help": "face detector", "choices": DETECTORS})
     # BlazeFace fires at 0.53-0.68 on cartoon titles in ../shared/media; real faces score > 0.7
     min_score: float = field(default=0.7, metadata={"help": "detector score threshold"})
-    detect_every: int = field(default=3, metadata={
-        "help": "run the detector every N frames; the tracker carries faces in between"})
+    detect_every: int = field(default=8, metadata={
+        "help": "run the detector at most every N frames while every tracked face is steady (every frame as soon "
+                "as a face arrives, is lost, moves unlike its prediction or the picture changes; the tracker "
+                "carries faces in between); 1: every frame"})
     frame_model: str = field(default="default", metadata={
         "help": "shipped frame-model weights name, or a training run folder"})
     runtime: str = field(default="auto", metadata={"help": "frame-model runtime", "choices": RUNTIMES})

@@ -19,9 +19,11 @@ import numpy as np
 from emotrace.analyzer_config import AnalyzerConfig
 from emotrace.errors import EmotraceError
 from emotrace.faces.align import FaceAligner
+from emotrace.faces.carry import FaceCarrier
 from emotrace.faces.detectors import create_detector
 from emotrace.faces.mask import MeshMasker, apply_oval
 from emotrace.faces.photo import PhotoFaceFinder, large_enough
+from emotrace.faces.schedule import DetectionSchedule
 from emotrace.faces.shotcut import ShotCutDetector
 from emotrace.faces.signals import SignalReader
 from emotrace.faces.tracker import Tracker
@@ -122,7 +124,8 @@ class Analyzer:
         if self.signals is not None:
             self.signals.reset()
         self._stills = False  # the current source is independent photos (set by `start`)
-        self._since_detect = 0
+        self.schedule = DetectionSchedule(self.config.detect_every)
+        self.carrier = FaceCarrier()
         self._last_ids = np.zeros(0, np.int64)
         self._next_still_id = 1
         self._drops: list[int] = []  # tracks ended by `_faces`, handed to the next `_finish` with its group
@@ -130,21 +133,19 @@ class Analyzer:
 
     # -- stages -------------------------------------------------------------------------------------------------
     def _faces(self, frame: Frame) -> tuple[Detections, bool]:
-        """Detect (or carry tracked faces on skipped frames) and assign track ids."""
-        every = max(1, self.config.detect_every)
+        """Detect when the schedule says so (or carry tracked faces on the frames between) and assign track ids."""
         if self.cuts is not None and self.cuts.is_cut(frame.image):
             self._drops.extend(self.tracker.end_all())
-            self._last_ids = np.zeros(0, np.int64)
-            self._since_detect = 0
-        if self._since_detect % every != 0 and len(self._last_ids):
-            self._since_detect += 1
-            return self.tracker.coast(self._last_ids, frame.timestamp), False
-        self._since_detect = 1
+            self._last_ids = np.zeros(0, np.int64)  # (the schedule then detects, and every face found is new)
+        if not self.schedule.due(frame.image, tracking=bool(len(self._last_ids))):
+            return self.carrier.carry(frame.image, self.tracker.coast(self._last_ids, frame.timestamp)), False
         dets = self._detect(frame)
         dets = self.tracker.update(dets, frame.timestamp)
         if self.tracker.ended:
             self._drops.extend(self.tracker.ended)
         self._last_ids = dets.track_id if dets.track_id is not None else np.zeros(0, np.int64)
+        self.schedule.detected(frame.image, self.tracker.confirmed)
+        self.carrier.remember(frame.image, dets)
         return dets, True
 
     def _read_signals(self, group: list[tuple[Frame, Detections, bool]], drops: list[int],

@@ -51,3 +51,17 @@ def test_end_all_gives_new_ids_after_a_cut():
     first = tr.update(dets([0, 0, 50, 50]), 0.0).track_id[0]
     assert tr.end_all() == [first]
     assert tr.update(dets([0, 0, 50, 50]), 0.04).track_id[0] != first
+
+
+def test_confirmed_says_how_well_a_detection_matched_the_predictions():
+    tr = Tracker()
+    box = np.array([[10, 10, 50, 50]], np.float32)
+    tr.update(Detections(boxes=box, scores=np.ones(1, np.float32)), 0.0)
+    assert tr.confirmed == 0.0  # a face arrived
+    tr.update(Detections(boxes=box + 1, scores=np.ones(1, np.float32)), 0.04)
+    assert 0.85 < tr.confirmed < 1.0  # the same face, one pixel on
+    two = np.concatenate([box, box + 100])
+    tr.update(Detections(boxes=two, scores=np.ones(2, np.float32)), 0.08)
+    assert tr.confirmed == 0.0  # someone else arrived
+    tr.update(Detections(boxes=box, scores=np.ones(1, np.float32)), 0.12)
+    assert tr.confirmed == 0.0  # one tracked face was not found

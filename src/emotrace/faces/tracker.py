@@ -40,6 +40,9 @@ class Tracker:
         self.tracks: list[Track] = []
         self._next_id = 1
         self.ended: list[int] = []  # ids whose tracks expired since the last update (their state can be freed)
+        # How well the last update confirmed the predictions: the lowest affinity (IoU where >= iou_threshold) of a
+        # matched track and its detection; 0 when a face arrived, a tracked one was not found or none was seen.
+        self.confirmed = 0.0
 
     def _cost(self, pred: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         """Affinity: IoU, or where that is low, a score from centre distance relative to face size that passes the
@@ -61,6 +64,7 @@ class Tracker:
         ids = np.zeros(len(dets), np.int64)
         used_t: set[int] = set()
         used_d: set[int] = set()
+        lowest = 1.0
         if aff.size:
             for flat in np.argsort(-aff, axis=None):
                 ti, di = np.unravel_index(flat, aff.shape)
@@ -70,6 +74,7 @@ class Tracker:
                     continue
                 used_t.add(int(ti))
                 used_d.add(int(di))
+                lowest = min(lowest, float(aff[ti, di]))
                 tr = self.tracks[ti]
                 dt = t - tr.last_seen
                 if dt > 0:
@@ -81,6 +86,8 @@ class Tracker:
                 tr.last_seen = t
                 tr.hits += 1
                 ids[di] = tr.track_id
+        complete = len(dets) > 0 and len(used_d) == len(dets) and len(used_t) == len(self.tracks)
+        self.confirmed = lowest if complete else 0.0
         for di in range(len(dets)):
             if di not in used_d:
                 tr = Track(self._next_id, dets.boxes[di].copy(),
