@@ -104,6 +104,10 @@ def build_sinks(out_dir: str | Path, outputs: Sequence[str]) -> list[Any]:
         from emotrace.sinks import Tables
 
         sinks.insert(at, Tables(tables))
+    names = parse_outputs(outputs) if outputs else ()
+    for s in sinks:
+        if hasattr(s, "links"):  # the report links the run's other files
+            s.links = {n: OUTPUTS[n].file for n in names if n != "report"}
     return sinks
 
 

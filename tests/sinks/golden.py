@@ -7,7 +7,8 @@ commit 082d58b (before the per-face record was merged); `tests/sinks/test_golden
 same bytes. Regenerate (only when an output is meant to change):
 `PYTHONPATH=src python -m tests.sinks.golden --record --digests`; only the drawing's hashes (a deliberate change
 of the annotation, the tables untouched): `PYTHONPATH=src python -m tests.sinks.golden --drawing`. The drawing
-hashes were retaken at issue 24 (a dark backing behind the probability-bar labels).
+hashes were retaken at issue 24 (a dark backing behind the probability-bar labels), and the report's too (issue 24's
+batch defect 6: links to the run's files, a zoom hint, a clock axis ending at the track's end; tables unchanged).
 """
 
 from __future__ import annotations

@@ -86,3 +86,51 @@ def test_report_has_an_interactive_timeline_per_track(tmp_path, long_run):
     assert len(tr["shares"]) <= 2000 and len(tr["shares"]) == len(tr["dominant"])
     assert tr["dominant"][0] == 3 and tr["dominant"][-1] == 6
     assert "emotrace analyze long.mp4 -o out" in page
+
+
+def test_long_timeline_reads_as_a_clock_with_the_legend_beside_the_chart(tmp_path, long_run):
+    from emotrace.sinks.timeline import clock
+
+    assert (clock(75.4, 300), clock(3725, 4000), clock(12.5, 30)) == ("1:15", "1:02:05", "12.5")
+    sink = TimelineSink(tmp_path, OUTPUTS["timeline"].file)
+    sink.open(RunMeta("long.mp4", CLASSES, 10.0, analyzer={"temporal_stage": "ema"}))
+    seen = {}
+
+    def spy(fig, tid):
+        ax, ax2 = fig.axes
+        fig.canvas.draw()
+        seen["xlabel"] = ax2.get_xlabel()
+        lo, hi = ax2.get_xlim()
+        seen["ticks"] = [t.get_text() for t in ax2.get_xticklabels() if lo <= t.get_position()[0] <= hi]
+        legend = ax.get_legend().get_window_extent()
+        seen["legend_outside"] = legend.x0 >= ax.get_window_extent().x1
+        seen["xlim"] = ax2.get_xlim()
+        TimelineSink._save(sink, fig, tid)
+
+    sink._save = spy
+    for r in long_run:
+        sink.write(r)
+    sink.close()
+    assert seen["xlabel"] == "time (m:ss)" and seen["legend_outside"]
+    assert seen["ticks"] == ["0:00", "0:30", "1:00", "1:30", "2:00", "2:30", "3:00", "3:30", "4:00", "4:30"]
+    assert seen["xlim"] == pytest.approx((0.0, 299.9))  # the track's own span, not the window grid's
+
+
+def test_report_links_the_runs_files_gives_the_true_end_and_says_how_to_zoom(tmp_path, long_run):
+    from emotrace.outputs import build_sinks
+
+    sinks = build_sinks(tmp_path, ["csv", "video", "timeline", "summary", "report"])
+    report = next(s for s in sinks if isinstance(s, ReportSink))
+    report.open(RunMeta("long.mp4", CLASSES, 10.0, analyzer={"temporal_stage": "ema"},
+                        provenance={"command": "emotrace analyze long.mp4 -o out", "commit": "abc"}))
+    for r in long_run[:2000]:
+        report.write(r)
+    report.close()
+    page = (tmp_path / "report.html").read_text()
+    for href in ("emotions.csv", "annotated.mp4", "summary.json", "timeline_track1.png"):
+        assert f"href='{href}'" in page
+    assert "href='report.html'" not in page
+    assert "wheel zooms" in page and "double click" in page
+    data = json.loads(re.search(r'<script type="application/json" id="data">(.*?)</script>', page, re.S).group(1))
+    assert data["tracks"][0]["end"] == pytest.approx(199.9)  # the chart's end is the track's, not a window's edge
+    assert "function clock(" in page

@@ -21,21 +21,28 @@ from emotrace.sinks.windows import windows
 FINE_WINDOWS = 2000  # per track; zooming shows them down to one window per few pixels
 
 _CSS = """body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}h1{font-size:21px}
-h2{font-size:16px;margin:1.6em 0 .3em}canvas{width:100%;height:190px;border:1px solid #ddd;cursor:grab}
+h2{font-size:16px;margin:1.6em 0 .3em}canvas{width:100%;height:206px;border:1px solid #ddd;cursor:grab}
+.files a{margin-right:1em}
 .legend span{display:inline-block;width:11px;height:11px;margin:0 4px 0 12px;vertical-align:middle}
 .tip{font-size:12px;color:#444;min-height:1.4em}table{border-collapse:collapse}td,th{padding:2px 8px;
 border-bottom:1px solid #eee;text-align:left}.muted{color:#777}"""
 
 _JS = r"""
 const D = JSON.parse(document.getElementById("data").textContent);
+const STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400];
+function clock(t, whole) {
+  if (whole < 60) return (Math.round(t * 10) / 10) + " s";
+  const s = Math.round(t), h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, ss = String(s % 60).padStart(2, "0");
+  return whole >= 3600 ? h + ":" + String(m).padStart(2, "0") + ":" + ss : Math.floor(s / 60) + ":" + ss;
+}
 D.tracks.forEach((tr) => {
   const cv = document.getElementById("c" + tr.id), tip = document.getElementById("t" + tr.id);
   const ctx = cv.getContext("2d"); const n = tr.shares.length;
-  let lo = tr.t0, hi = tr.t0 + n * tr.w, drag = null;
+  let lo = tr.start, hi = Math.max(tr.end, tr.start + tr.w), drag = null;
   const full = [lo, hi];
   function draw(){
     const W = cv.width = cv.clientWidth * devicePixelRatio, H = cv.height = cv.clientHeight * devicePixelRatio;
-    const strip = 18 * devicePixelRatio, h = H - strip - 4 * devicePixelRatio;
+    const px = devicePixelRatio, axis = 16 * px, strip = 18 * px, h = H - strip - axis - 4 * px;
     ctx.clearRect(0, 0, W, H);
     const x = (t) => (t - lo) / (hi - lo) * W;
     const a = Math.max(0, Math.floor((lo - tr.t0) / tr.w)), b = Math.min(n, Math.ceil((hi - tr.t0) / tr.w));
@@ -46,11 +53,18 @@ D.tracks.forEach((tr) => {
       for (let k = 0; k < s.length; k++) {
         const hk = s[k] * h; ctx.fillStyle = D.colors[k]; ctx.fillRect(x0, y - hk, x1 - x0 + 0.5, hk); y -= hk;
       }
-      ctx.fillStyle = D.colors[tr.dominant[i]]; ctx.fillRect(x0, H - strip, x1 - x0 + 0.5, strip);
+      ctx.fillStyle = D.colors[tr.dominant[i]]; ctx.fillRect(x0, h + 4 * px, x1 - x0 + 0.5, strip);
     }
-    ctx.fillStyle = "#444"; ctx.font = (11 * devicePixelRatio) + "px sans-serif";
-    ctx.fillText(lo.toFixed(1) + " s", 3, 12 * devicePixelRatio);
-    const r = hi.toFixed(1) + " s"; ctx.fillText(r, W - ctx.measureText(r).width - 3, 12 * devicePixelRatio);
+    // time axis: ticks at a round step, labelled as a clock once the track is a minute or longer
+    const span = hi - lo, whole = full[1] - full[0];
+    const step = STEPS.find((s) => span / s <= Math.max(2, W / (90 * px))) || STEPS[STEPS.length - 1];
+    ctx.fillStyle = "#444"; ctx.strokeStyle = "#888"; ctx.font = (11 * px) + "px sans-serif";
+    const y0 = H - axis;
+    for (let t = Math.ceil(lo / step) * step; t <= hi + 1e-9; t += step) {
+      const tx = x(t); ctx.beginPath(); ctx.moveTo(tx, y0); ctx.lineTo(tx, y0 + 4 * px); ctx.stroke();
+      const label = clock(t, whole), lw = ctx.measureText(label).width;
+      ctx.fillText(label, Math.min(Math.max(0, tx - lw / 2), W - lw), H - 2 * px);
+    }
   }
   function at(ev){ const r = cv.getBoundingClientRect(); return lo + (ev.clientX - r.left) / r.width * (hi - lo); }
   cv.addEventListener("wheel", (ev) => {
@@ -68,8 +82,8 @@ D.tracks.forEach((tr) => {
     }
     if (ev.target !== cv) return;
     const i = Math.floor((at(ev) - tr.t0) / tr.w), s = tr.shares[i];
-    tip.textContent = s ? (at(ev).toFixed(2) + " s: " + D.classes.map((c, k) => c + " " + Math.round(100 * s[k]) +
-      "%").join(", ")) : "";
+    tip.textContent = s ? (clock(at(ev), full[1] - full[0]) + ": " + D.classes.map((c, k) => c + " " +
+      Math.round(100 * s[k]) + "%").join(", ")) : "";
   });
   cv.addEventListener("dblclick", () => { [lo, hi] = full; draw(); });
   window.addEventListener("resize", draw); draw();
@@ -88,6 +102,9 @@ class ReportSink(Sink):
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        # The run's other outputs in the same folder, linked from the page (`outputs.build_sinks` sets them):
+        # output name -> file name; per-track ones with `{track}`.
+        self.links: dict[str, str] = {}
         self._series: dict[int, TrackSeries] = {}
         self._file: dict[int, str] = {}
         self.frames = 0
@@ -131,6 +148,13 @@ class ReportSink(Sink):
                f"{e(str(prov.get('emotrace_version')))}, commit {e(str(prov.get('commit')))}; "
                f"command <code>{e(str(prov.get('command')))}</code></p>",
                legend]
+        shared = {n: f for n, f in self.links.items() if "{track}" not in f}
+        if shared:
+            out.append("<p class='files'>Files: " + "".join(f"<a href='{e(f)}'>{e(f)}</a>" for f in shared.values())
+                       + "</p>")
+        if tracks:
+            out.append("<p class='muted'>Each chart: the mouse wheel zooms, dragging pans, a double click shows the "
+                       "whole track again; hovering gives the shares at that time.</p>")
         sig, sig_tracks = self._signals, []
         if sig is not None:
             out[0] = out[0].replace("</style>", report_signals.CSS + "</style>", 1)
@@ -141,9 +165,12 @@ class ReportSink(Sink):
             top = ", ".join(f"{c} {100 * v:.0f}%" for c, v in sorted(zip(classes, tr["dist"], strict=True),
                                                                       key=lambda x: -x[1]) if v >= 0.05)
             where = f" — {e(Path(tr['file']).name)}" if tr["file"] != self.meta.source else ""
+            per_track = "".join(f" <a href='{e(f.format(track=tr['id']))}'>{e(n)}</a>"
+                                for n, f in self.links.items() if "{track}" in f)
             out.append(f"<h2>Track {tr['id']}{where}: mostly {e(tr['label'])}</h2><p class='muted'>"
                        f"{tr['start']:.2f}–{tr['end']:.2f} s, {tr['frames']} frames; {e(top)}; window "
-                       f"{tr['w']:g} s</p><canvas id='c{tr['id']}'></canvas><div class='tip' id='t{tr['id']}'></div>")
+                       f"{tr['w']:g} s{';' + per_track if per_track else ''}</p><canvas id='c{tr['id']}'></canvas>"
+                       f"<div class='tip' id='t{tr['id']}'></div>")
             if sig is not None:
                 chart = sig.track(tr["id"], tr["t0"], tr["t0"] + len(tr["shares"]) * tr["w"], tr["w"])
                 sig_tracks += [chart] if chart is not None else []

@@ -16,11 +16,38 @@ from emotrace.sinks.series import TrackSeries, add_frame
 from emotrace.sinks.windows import windows
 
 LINE_MAX_FRAMES = 600  # above this, lines overlap into a wall: aggregate into windows
+CLOCK_STEPS = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600)
+
+
+def clock(seconds: float, span: float) -> str:
+    """A time as a reader of that span wants it: seconds under a minute, m:ss under an hour, else h:mm:ss."""
+    if span < 60:
+        return f"{seconds:g}"
+    s = int(round(seconds))
+    h, m = divmod(s // 60, 60)
+    return f"{h}:{m:02d}:{s % 60:02d}" if span >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def _time_axis(ax: object, t: np.ndarray) -> None:
+    """x axis in seconds, m:ss or h:mm:ss by the track's span, labelled so."""
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    span = float(t.max() - t.min()) if len(t) else 0.0
+    if span >= 60:  # ticks at round clock steps (30 s, 1, 2, 5, 10, 15, 30 min, 1 h, ...), at most 12
+        step = next((s for s in CLOCK_STEPS if span / s <= 12), CLOCK_STEPS[-1])
+        ax.xaxis.set_major_locator(MultipleLocator(step))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: clock(v, span)))
+    ax.set_xlabel("time (h:mm:ss)" if span >= 3600 else "time (m:ss)" if span >= 60 else "time (s)")
 
 
 def _rgb(name: str) -> tuple[float, float, float]:
     b, g, r = COLORS.get(name, (0, 0, 0))
     return (r / 255, g / 255, b / 255)
+
+
+def _legend(ax: object) -> None:
+    """Beside the chart, not over it."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False)
 
 
 class TimelineSink(Sink):
@@ -50,9 +77,10 @@ class TimelineSink(Sink):
                 continue
             t = series.t
             p = series.probs
-            fig, (ax, ax2) = plt.subplots(2, 1, figsize=(10, 4), sharex=True,
+            long = len(series) > LINE_MAX_FRAMES
+            fig, (ax, ax2) = plt.subplots(2, 1, figsize=(14 if long else 10, 4.5), sharex=True,
                                           gridspec_kw={"height_ratios": [5, 1]})
-            if len(series) > LINE_MAX_FRAMES:
+            if long:
                 self._windowed(ax, ax2, tid, t, p)
                 self._save(fig, tid)
                 continue
@@ -62,13 +90,13 @@ class TimelineSink(Sink):
             ax.set_ylim(0, 1)
             ax.set_ylabel("probability")
             ax.set_title(f"track {tid}: {self.meta.analyzer.get('temporal_stage', '')} probabilities")
-            ax.legend(loc="upper right", ncol=len(classes), fontsize=7)
+            _legend(ax)
             fl = series.labels
             cols = [tuple(v / 255 for v in COLORS.get(classes[k], (0, 0, 0))[::-1]) for k in fl]
             ax2.scatter(t, np.zeros_like(t), c=cols, marker="|", s=200)
             ax2.set_yticks([])
             ax2.set_ylabel("frame\nmodel", fontsize=7)
-            ax2.set_xlabel("time (s)")
+            _time_axis(ax2, t)
             self._save(fig, tid)
         return list(self._written)
 
@@ -93,13 +121,14 @@ class TimelineSink(Sink):
         ax.set_ylabel("share")
         ax.set_title(f"track {tid}: emotion share per {w.width_s:g} s window "
                      f"({self.meta.analyzer.get('temporal_stage', '')}, {len(t)} frames)")
-        ax.legend(loc="upper right", ncol=len(classes), fontsize=7)
+        _legend(ax)
         for s0, s1, d in zip(w.start, w.end, w.dominant, strict=True):
             if d >= 0:
                 ax2.axvspan(s0, s1, color=_rgb(classes[d]), lw=0)
         ax2.set_yticks([])
         ax2.set_ylabel("dominant", fontsize=7)
-        ax2.set_xlabel("time (s)")
+        ax2.set_xlim(float(t.min()), float(t.max()))
+        _time_axis(ax2, t)
 
     def abort(self) -> None:
         discard(*self._written, *([self._tmp] if self._tmp is not None else []))
