@@ -128,7 +128,7 @@ def test_no_face_and_truncated_uploads_finish_with_warnings(client, tmp_path):
 OPERATIONS = {
     ("get", "/api/v1/health"): ("health_api_v1_health_get", "200", ""),
     ("post", "/api/v1/jobs"): ("submit_api_v1_jobs_post", "202 400 401 403 408 413 415 422 503 507", ""),
-    ("get", "/api/v1/jobs"): ("list_jobs_api_v1_jobs_get", "200 401 422", "query:limit query:offset"),
+    ("get", "/api/v1/jobs"): ("list_jobs_api_v1_jobs_get", "200 401 422", "query:limit query:offset query:q"),
     ("get", "/api/v1/jobs/{job_id}"): ("job_status_api_v1_jobs__job_id__get", "200 401 404 422", "path:job_id"),
     ("delete", "/api/v1/jobs/{job_id}"): ("delete_job_api_v1_jobs__job_id__delete", "204 401 403 404 422",
                                           "path:job_id"),
@@ -190,8 +190,9 @@ def test_schema_pins_every_operation(tmp_path, token):
     assert set(ops["/api/v1/jobs/{job_id}/results/{fmt}"]["get"]["responses"]["200"]["content"]) == {
         "application/json", "application/vnd.apache.parquet", "application/x-ndjson", "image/png", "text/csv",
         "video/mp4"}
-    limit, offset = ops["/api/v1/jobs"]["get"]["parameters"]
+    limit, offset, q = ops["/api/v1/jobs"]["get"]["parameters"]
     assert (limit["schema"]["minimum"], limit["schema"]["maximum"], offset["schema"]["maximum"]) == (1, 500, 10**9)
+    assert (q["schema"]["type"], q["schema"]["maxLength"], q["required"]) == ("string", 200, False)
     assert list(ops["/api/v1/jobs"]["post"]["requestBody"]["content"]) == ["multipart/form-data"]
     # Issue 24 (web 9): the upload is a non-empty binary of the media types the server recognises, and the job
     # list says its total; the submission links to every operation on the job (so fuzzers reach them all).

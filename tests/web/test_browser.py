@@ -78,7 +78,12 @@ def test_live_page_draws_boxes_and_labels_from_the_fake_camera(server, tmp_path,
                     label: li && li.dataset.label, text: li && li.querySelector('strong').textContent};""")
         ups = driver.find_element("id", "ups").text
         latency = driver.find_element("id", "lat").text
+        p50 = driver.find_element("id", "p50").text
         driver.save_screenshot(str(artifacts / "live.png"))
+        seen = int(driver.find_element("id", "count").text)
+        driver.find_element("id", "stop").click()
+        driver.find_element("id", "start").click()  # a new session: its figures start afresh
+        restarted = int(driver.find_element("id", "count").text)
         (artifacts / "live.txt").write_text(f"updates/s {ups}, latency mean {latency} ms, label {snap['label']}\n")
     finally:
         driver.quit()
@@ -87,7 +92,8 @@ def test_live_page_draws_boxes_and_labels_from_the_fake_camera(server, tmp_path,
     assert snap["faces"] >= 1, "no face in the last answer"
     assert snap["painted"] > 500, "nothing drawn on the overlay"
     assert (snap["w"], snap["h"]) == (640, 480)
-    assert float(ups) > 0 and float(latency) > 0
+    assert float(ups) > 0 and float(latency) > 0 and float(p50) > 0
+    assert restarted < seen
 
 
 def test_upload_flow_shows_video_charts_table_and_downloads(server, artifacts):

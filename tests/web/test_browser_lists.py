@@ -72,3 +72,50 @@ def test_long_names_paging_legend_and_downloads(server, tmp_path):
         assert {"image", "csv", "zip"} <= {a.get_attribute("data-format") for a in links}  # zip: every file at once
     finally:
         driver.quit()
+
+
+def test_search_and_delete_the_selected_jobs(server):
+    """Issue 24's suggestions: the list filters by file name (on the server, with the count) and ticked jobs are
+    deleted together."""
+    driver = chrome()
+    try:
+        driver.get(server.url + "/")
+        wait(driver, lambda d: "of" in d.find_element("id", "jobs-range").text)
+        driver.find_element("id", "jobs-search").send_keys("OLD1")  # old1, old10 ... old19: any case
+        wait(driver, lambda d: d.find_element("id", "jobs-range").text == 'jobs 1-11 of 11 matching "OLD1"')
+        assert driver.find_element("id", "jobs-delete").get_attribute("disabled")
+        driver.find_element("id", "jobs-all").click()
+        wait(driver, lambda d: d.find_element("id", "jobs-delete").text == "delete selected (11)")
+        driver.find_element("id", "jobs-delete").click()
+        driver.switch_to.alert.accept()
+        wait(driver, lambda d: d.find_element("id", "jobs-range").text == 'no job matches "OLD1"')
+    finally:
+        driver.quit()
+    with httpx.Client(base_url=server.url, timeout=60) as c:
+        left = [j["filename"] for j in c.get("/api/v1/jobs", params={"limit": 100}).json()]
+    assert not any(n.startswith("old1") for n in left) and "old2.mp4" in left
+
+
+def test_an_upload_can_be_cancelled(server, tmp_path):
+    big = tmp_path / "big.mp4"
+    big.write_bytes(b"\0" * (4 << 20))  # never sent whole: the upload is slowed to 64 kB/s below
+    with httpx.Client(base_url=server.url, timeout=60) as c:
+        before = c.get("/api/v1/jobs").headers["x-total-count"]
+    driver = chrome()
+    try:
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                                    "downloadThroughput": -1,
+                                                                    "uploadThroughput": 64 * 1024})
+        driver.get(server.url + "/")
+        driver.find_element("id", "file").send_keys(str(big))
+        driver.find_element("id", "submit").click()
+        wait(driver, lambda d: d.find_element("id", "cancel").is_displayed())
+        driver.find_element("id", "cancel").click()
+        wait(driver, lambda d: d.find_element("id", "message").text == "Upload cancelled.")
+        assert not driver.find_element("id", "cancel").is_displayed()
+        assert driver.find_element("id", "submit").is_enabled()
+    finally:
+        driver.quit()
+    with httpx.Client(base_url=server.url, timeout=60) as c:
+        assert c.get("/api/v1/jobs").headers["x-total-count"] == before  # no job came of it

@@ -206,12 +206,13 @@ async def submit(request: Request, svc: Svc,
                                                          "schema": {"type": "integer", "minimum": 0}}}},
                         **errors(401)})
 def list_jobs(response: Response, svc: Svc, limit: int = Query(50, ge=1, le=500, description="jobs per page"),
-              offset: int = Query(0, ge=0, le=MAX_OFFSET, description="jobs to skip (newest first)")
+              offset: int = Query(0, ge=0, le=MAX_OFFSET, description="jobs to skip (newest first)"),
+              q: str = Query("", max_length=200, description="only jobs whose file name contains this (any case)")
               ) -> list[JobOut]:
-    """Jobs, newest first, a page at a time: `limit` and `offset` pick the page, the X-Total-Count header says
-    how many there are in all (a bare list keeps older clients working)."""
-    response.headers[TOTAL_HEADER] = str(svc.store.total())
-    return [job_out(j, svc.manager.job_dir(j.id) / "out", svc.store) for j in svc.store.list(limit, offset)]
+    """Jobs, newest first, a page at a time: `limit` and `offset` pick the page, `q` filters by file name, the
+    X-Total-Count header says how many match in all (a bare list keeps older clients working)."""
+    response.headers[TOTAL_HEADER] = str(svc.store.total(q))
+    return [job_out(j, svc.manager.job_dir(j.id) / "out", svc.store) for j in svc.store.list(limit, offset, q)]
 
 
 @secured.get("/jobs/{job_id}", response_model=JobOut, tags=["jobs"], responses=errors(401, 404))

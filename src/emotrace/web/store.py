@@ -143,16 +143,19 @@ class JobStore:
         with self._lock:
             return self._job(self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
 
-    def list(self, limit: int = 50, offset: int = 0) -> list[Job]:
+    def list(self, limit: int = 50, offset: int = 0, name: str = "") -> list[Job]:
+        """Jobs newest first; `name`: only those whose file name contains it (any case)."""
+        where, args = _name_filter(name)
         with self._lock:
-            rows = self._db.execute("SELECT * FROM jobs ORDER BY created DESC LIMIT ? OFFSET ?",
-                                    (limit, offset)).fetchall()
+            rows = self._db.execute(f"SELECT * FROM jobs{where} ORDER BY created DESC LIMIT ? OFFSET ?",
+                                    (*args, limit, offset)).fetchall()
         return [j for j in (self._job(r) for r in rows) if j is not None]
 
-    def total(self) -> int:
-        """How many jobs there are, whatever their state (the job list's paging)."""
+    def total(self, name: str = "") -> int:
+        """How many jobs there are (with `name`: whose file name contains it), whatever their state (paging)."""
+        where, args = _name_filter(name)
         with self._lock:
-            (n,) = self._db.execute("SELECT COUNT(*) FROM jobs").fetchone()
+            (n,) = self._db.execute(f"SELECT COUNT(*) FROM jobs{where}", args).fetchone()
         return int(n)
 
     def queue_position(self, job: Job) -> int | None:
@@ -181,3 +184,11 @@ class JobStore:
         with self._lock:
             return self._db.execute("UPDATE jobs SET status = 'queued', started = NULL, frames_done = 0 "
                                     "WHERE status = 'running'").rowcount
+
+
+def _name_filter(name: str) -> tuple[str, tuple[str, ...]]:
+    """A WHERE clause matching file names that contain `name`, any case; LIKE's wildcards in it match literally."""
+    if not name:
+        return "", ()
+    escaped = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return " WHERE lower(filename) LIKE ? ESCAPE '\\'", (f"%{escaped}%",)

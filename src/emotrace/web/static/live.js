@@ -31,8 +31,18 @@
     $("status").className = bad ? "error" : "muted";
   }
 
+  /** Figures start afresh with every Start: a session's latencies are not mixed with the last one's. */
+  function resetFigures() {
+    latencies.length = 0;
+    arrivals.length = 0;
+    count = 0;
+    for (const id of ["ups", "p50", "lat", "p95", "srv"]) $(id).textContent = "–";
+    $("count").textContent = "0";
+  }
+
   async function start() {
     $("start").disabled = true;
+    resetFigures();
     status("starting the camera…");
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } },
@@ -238,8 +248,10 @@
     const sorted = latencies.slice().sort((a, b) => a - b);
     const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
     const p95 = sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))];
+    const p50 = sorted[Math.floor(0.5 * (sorted.length - 1))];
     const span = arrivals.length > 1 ? (arrivals[arrivals.length - 1] - arrivals[0]) / 1000 : 0;
     $("ups").textContent = span > 0 ? ((arrivals.length - 1) / span).toFixed(1) : "–";
+    $("p50").textContent = p50.toFixed(0);
     $("lat").textContent = mean.toFixed(0);
     $("p95").textContent = p95.toFixed(0);
     $("srv").textContent = msg.server_ms.toFixed(0);
