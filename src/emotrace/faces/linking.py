@@ -47,10 +47,11 @@ class PersonLinker:
     def person_of(self, track_id: int) -> int | None:
         return self._of_track.get(track_id)
 
-    def new(self, track_id: int) -> int:
-        """A person of its own for a track with no usable descriptor (never linked to, never linked)."""
+    def new(self, track_id: int | None = None) -> int:
+        """A person of its own for a track with no usable descriptor, or a face of a photo (never linked)."""
         pid = self._take_id()
-        self._of_track[track_id] = pid
+        if track_id is not None:
+            self._of_track[track_id] = pid
         return pid
 
     def link(self, track_id: int, descriptors: np.ndarray, apart_from: Iterable[int] = ()) -> tuple[int, bool]:

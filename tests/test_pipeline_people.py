@@ -1,0 +1,137 @@
+"""People, not tracks (issue 25 A): person_id through the pipeline on real media and built cut videos."""
+
+import cv2
+import numpy as np
+import pytest
+
+import emotrace
+from emotrace.faces.detectors import available_detectors
+from emotrace.pipeline import Analyzer
+from tests.helpers import MEDIA, needs_shared, write_video
+
+needs_blazeface = pytest.mark.skipif("blazeface" not in available_detectors(), reason="mediapipe not installed")
+pytest.importorskip("dlib", reason="person linking needs dlib-bin (scripts/setup.sh installs it)")
+
+SIZE = (640, 360)
+SHOT = 24  # frames per shot: 2.4 s at 10 fps, more than the 1 s a track's person is decided from
+
+
+def _frames(name: str, start: int, n: int = SHOT) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(MEDIA / name))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, start)
+    out = []
+    while len(out) < n:
+        ok, img = cap.read()
+        if not ok:
+            break
+        out.append(cv2.resize(img, SIZE))
+    cap.release()
+    assert len(out) == n, f"{name} has fewer than {start + n} frames"
+    return out
+
+
+# (file, first frame, who): three shots of one man, two of another, one without a face, interleaved.
+SHOTS = [("WolfgangLanger_Pexels.mp4", 0, "wolfgang"), ("single_face.mp4", 0, "single"),
+         ("WolfgangLanger_Pexels.mp4", 200, "wolfgang"), ("no_face.mp4", 0, None),
+         ("single_face.mp4", 40, "single"), ("WolfgangLanger_Pexels.mp4", 400, "wolfgang")]
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    return Analyzer()
+
+
+@pytest.fixture(scope="module")
+def cut_video(tmp_path_factory):
+    if not MEDIA.is_dir():
+        pytest.skip("needs ../shared media")
+    frames = [f for name, start, _ in SHOTS for f in _frames(name, start)]
+    return write_video(tmp_path_factory.mktemp("cuts") / "cuts.mp4", frames, fps=10.0)
+
+
+@needs_shared
+@needs_blazeface
+def test_cut_video_gives_one_person_id_per_person(analyzer, cut_video):
+    df = emotrace.analyze(str(cut_video), analyzer=analyzer)
+    faces = df.dropna(subset=["track_id"])
+    assert faces["person_id"].notna().all() and (faces["person_basis"] == "face").all()
+    assert faces["track_id"].nunique() >= 5  # the tracker ends every track at a cut: people are what links them
+    ids = {}
+    for k, (_, _, who) in enumerate(SHOTS):
+        shot = faces[(faces["frame"] >= k * SHOT) & (faces["frame"] < (k + 1) * SHOT)]
+        if who is None:
+            assert shot.empty
+            continue
+        assert len(shot) >= SHOT * 0.8, (k, len(shot))
+        assert shot["person_id"].nunique() == 1, (k, shot["person_id"].unique())
+        ids.setdefault(who, set()).add(int(shot["person_id"].iloc[0]))
+    assert all(len(v) == 1 for v in ids.values()), ids
+    assert ids["wolfgang"] != ids["single"]
+    assert faces["person_id"].nunique() == 2
+
+
+@needs_shared
+@needs_blazeface
+def test_same_file_twice_gives_the_same_person_ids(analyzer, cut_video):
+    a = emotrace.analyze(str(cut_video), analyzer=analyzer)
+    b = emotrace.analyze(str(cut_video), analyzer=analyzer)
+    cols = ["frame", "track_id", "person_id", "person_basis"]
+    assert a[cols].equals(b[cols])
+
+
+@needs_shared
+@needs_blazeface
+def test_video_without_faces_has_empty_person_columns(analyzer):
+    df = emotrace.analyze(str(MEDIA / "no_face.mp4"), analyzer=analyzer)
+    assert len(df) >= 90 and df["person_id"].isna().all() and df["person_basis"].isna().all()
+    assert analyzer.people.descriptors == 0
+
+
+@needs_shared
+@needs_blazeface
+def test_a_photo_gives_each_face_a_person_of_its_own(analyzer):
+    df = emotrace.analyze(str(MEDIA / "multi_face.jpg"), analyzer=analyzer)
+    assert len(df) == 5 and df["person_id"].tolist() == [1, 2, 3, 4, 5]
+    assert (df["person_basis"] == "photo").all()
+
+
+@needs_shared
+@needs_blazeface
+def test_too_small_faces_keep_a_person_of_their_own_and_say_so(tmp_path):
+    # One man, two shots, his frames shrunk to a quarter in a black frame: the face is found and tracked, too
+    # small to describe.
+    small = [cv2.copyMakeBorder(cv2.resize(f, (160, 90), interpolation=cv2.INTER_AREA), 135, 135, 240, 240,
+                                cv2.BORDER_CONSTANT) for f in _frames("WolfgangLanger_Pexels.mp4", 0, 12)]
+    black = [np.zeros_like(small[0])] * 3
+    path = write_video(tmp_path / "small.mp4", small + black + small, fps=10.0)
+    an = Analyzer()
+    faces = emotrace.analyze(str(path), analyzer=an).dropna(subset=["track_id"])
+    assert faces["track_id"].nunique() == 2, "the test needs the small face found in both shots"
+    assert (faces["person_basis"] == "too_small").all()
+    per_track = faces.groupby("track_id")["person_id"].agg(["nunique", "first"])
+    assert (per_track["nunique"] == 1).all() and per_track["first"].nunique() == 2
+    assert an.people.descriptors == 0
+
+
+def test_person_linking_off_leaves_no_person_columns():
+    from tests.helpers import astronaut_frames
+
+    df = emotrace.analyze(astronaut_frames(4), analyzer=Analyzer(person_distance=0))
+    assert "person_id" not in df.columns and "person_basis" not in df.columns
+
+
+def test_numpy_frames_get_person_ids(analyzer):
+    from tests.helpers import astronaut_frames
+
+    df = emotrace.analyze(astronaut_frames(12), analyzer=analyzer)
+    assert df["person_id"].tolist() == [1] * 12 and (df["person_basis"] == "face").all()
+
+
+def test_live_frames_get_their_person_at_once(analyzer):
+    from emotrace.types import Frame
+    from tests.helpers import astronaut_frames
+
+    analyzer.reset()
+    res = [analyzer.process_frame(Frame(i, i / 10, f)) for i, f in enumerate(astronaut_frames(4))]
+    assert [r.records()[0].person_id for r in res] == [1] * 4
+    analyzer.select_temporal(live=False)
