@@ -59,13 +59,15 @@ def _dlib() -> object:
 
 class FaceEmbedder:
     """128-d descriptors of faces given by their boxes: the 5-point predictor places the face in the box, the face
-    is warped onto dlib's 150 px chip and the network describes it. `jitters` > 0 averages that many randomly
-    jittered chips more (slower by that factor; docs/people.md has what it buys)."""
+    is warped onto dlib's 150 px chip and the network describes it. `mirror`: the chip and its mirror image are
+    described and averaged (twice the cost); `jitters` > 0: dlib's own average over that many randomly jittered
+    chips instead (that many times the cost). docs/people.md has what each buys."""
 
-    def __init__(self, jitters: int = 0) -> None:
+    def __init__(self, jitters: int = 0, mirror: bool = False) -> None:
         dlib = _dlib()
         self._dlib = dlib
         self.jitters = jitters
+        self.mirror = mirror
         self._shape = dlib.shape_predictor(str(weights_path(SHAPE_FILE, SHAPE_SHA256)))  # type: ignore[attr-defined]
         self._net = dlib.face_recognition_model_v1(  # type: ignore[attr-defined]
             str(weights_path(DESCRIPTOR_FILE, DESCRIPTOR_SHA256)))
@@ -84,9 +86,14 @@ class FaceEmbedder:
             return np.zeros((0, 128), np.float32)
         if self.jitters:
             out = [self._net.compute_face_descriptor(c, num_jitters=self.jitters) for c in chips]
-        else:
-            out = self._net.compute_face_descriptor(chips)
-        return np.asarray([np.asarray(d) for d in out], np.float32)
+            return np.asarray([np.asarray(d) for d in out], np.float32)
+        if self.mirror:
+            chips = chips + [np.ascontiguousarray(c[:, ::-1]) for c in chips]
+        desc = np.asarray([np.asarray(d) for d in self._net.compute_face_descriptor(chips)], np.float32)
+        if self.mirror:
+            n = len(desc) // 2
+            desc = (desc[:n] + desc[n:]) / 2
+        return desc
 
     def __call__(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         """Descriptors (N, 128) of the faces in `boxes` of a BGR image."""
