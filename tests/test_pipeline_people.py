@@ -1,7 +1,10 @@
 """People, not tracks (issue 25 A): person_id through the pipeline on real media and built cut videos."""
 
+import json
+
 import cv2
 import numpy as np
+import pandas as pd
 import pytest
 
 import emotrace
@@ -51,8 +54,8 @@ def cut_video(tmp_path_factory):
 
 @needs_shared
 @needs_blazeface
-def test_cut_video_gives_one_person_id_per_person(analyzer, cut_video):
-    df = emotrace.analyze(str(cut_video), analyzer=analyzer)
+def test_cut_video_gives_one_person_id_per_person(analyzer, cut_video, tmp_path):
+    df = emotrace.analyze(str(cut_video), analyzer=analyzer, out_dir=tmp_path, outputs=["csv", "parquet", "summary"])
     faces = df.dropna(subset=["track_id"])
     assert faces["person_id"].notna().all() and (faces["person_basis"] == "face").all()
     assert faces["track_id"].nunique() >= 5  # the tracker ends every track at a cut: people are what links them
@@ -68,6 +71,14 @@ def test_cut_video_gives_one_person_id_per_person(analyzer, cut_video):
     assert all(len(v) == 1 for v in ids.values()), ids
     assert ids["wolfgang"] != ids["single"]
     assert faces["person_id"].nunique() == 2
+    # every table carries the columns; summary.json lists each person with its tracks inside
+    assert pd.read_parquet(tmp_path / "emotions.parquet")["person_id"].equals(df["person_id"])
+    assert pd.read_csv(tmp_path / "emotions.csv").columns[-2:].tolist() == ["person_id", "person_basis"]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    persons = {p["person_id"]: p for p in summary["persons"]}
+    assert set(persons) == set(faces["person_id"])
+    for t in summary["tracks"]:
+        assert t["track_id"] in persons[t["person_id"]]["tracks"]
 
 
 @needs_shared
