@@ -47,9 +47,9 @@ class AnalyzerConfig:
     signals: int = field(default=0, metadata={
         "help": "face signals (52 blendshapes, head pose yaw/pitch/roll, 478 landmarks) every N frames of each "
                 "track: 0 off, 1 every frame (about 10 ms a face on a small CPU)"})
-    person_distance: float = field(default=0.4, metadata={
+    person_distance: float = field(default=0.38, metadata={
         "help": "link tracks of one person (after a cut, an occlusion, a look-away) under one person_id when their "
-                "face descriptors are within this distance: lower is stricter (0.35 keeps more people apart), "
+                "face descriptors are within this distance: lower is stricter, "
                 "0 turns linking off (no person columns); docs/people.md"})
     threads: int = field(default=0, metadata={
         "help": "CPU threads for the frame model, 0 for the library's default (temporal steps run on one)"})
