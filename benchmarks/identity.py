@@ -63,7 +63,7 @@ def describe(paths: list[Path], whole: bool, jitters: int, mirror: bool) -> tupl
             box = dets.boxes[int(np.argmax(wh.prod(1)))]
         face_px[i] = min(box[2] - box[0], box[3] - box[1])
         t = time.perf_counter()
-        out[i] = embedder(img, box[None])[0]
+        out[i] = embedder([(img, box)])[0]
         spent += time.perf_counter() - t
         n += 1
     if detector is not None:

@@ -42,10 +42,10 @@ def test_descriptors_of_one_face_are_close_wherever_its_box_sits():
     emb = identity.FaceEmbedder()
     box = dets.boxes[0]
     shifted = np.roll(img, (7, 5), axis=(0, 1))
-    d = emb(img, np.stack([box, box + np.array([5, 7, 5, 7], np.float32)]))
-    d2 = emb(shifted, (box + np.array([5, 7, 5, 7], np.float32))[None])
-    assert d.shape == (2, 128) and d.dtype == np.float32
+    moved = box + np.array([5, 7, 5, 7], np.float32)
+    d = emb([(img, box), (img, moved), (shifted, moved)])
+    assert d.shape == (3, 128) and d.dtype == np.float32
     assert np.linalg.norm(d[0] - d[1]) < 0.15  # the same face, its box moved: the 5 points place it again
-    assert np.linalg.norm(d[0] - d2[0]) < 0.15
-    m = identity.FaceEmbedder(mirror=True)(img, box[None])
+    assert np.linalg.norm(d[0] - d[2]) < 0.15
+    m = identity.FaceEmbedder(mirror=True)([(img, box)])
     assert m.shape == (1, 128) and 0 < np.linalg.norm(m[0] - d[0]) < 0.2

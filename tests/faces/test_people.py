@@ -28,9 +28,9 @@ class FakeEmbed:
         self.who = np.zeros(128, np.float32)
         self.calls = 0
 
-    def __call__(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-        self.calls += len(boxes)
-        return np.repeat(self.who[None], len(boxes), 0)
+    def __call__(self, faces: list) -> np.ndarray:
+        self.calls += len(faces)
+        return np.repeat(self.who[None], len(faces), 0)
 
 
 def _group(t0: float, n: int, track_ids: list[int], fps: float = 10.0, **kw) -> list:

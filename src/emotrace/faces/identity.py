@@ -95,6 +95,6 @@ class FaceEmbedder:
             desc = (desc[:n] + desc[n:]) / 2
         return desc
 
-    def __call__(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-        """Descriptors (N, 128) of the faces in `boxes` of a BGR image."""
-        return self.describe([self.chip(image, b) for b in boxes])
+    def __call__(self, faces: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Descriptors (N, 128) of faces given as (BGR image, box) pairs, in one call to the network."""
+        return self.describe([self.chip(image, box) for image, box in faces])

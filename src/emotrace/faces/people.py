@@ -80,9 +80,10 @@ class _Track:
 
 class PeopleStage:
     """Person ids for the faces of a source's groups of frames, in order; `feed` holds a group until all its
-    faces' tracks are decided. `embed(image, boxes) -> (N, D)`: the descriptor (a `FaceEmbedder`)."""
+    faces' tracks are decided. `embed([(image, box), ...]) -> (N, D)`: the descriptor (a `FaceEmbedder`), called
+    once for all the tracks a group decides."""
 
-    def __init__(self, max_distance: float, embed: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    def __init__(self, max_distance: float, embed: Callable[[list[tuple[np.ndarray, np.ndarray]]], np.ndarray],
                  window_s: float = WINDOW_S, per_track: int = PER_TRACK, min_px: int = MIN_PERSON_PX) -> None:
         self.max_distance = max_distance
         self.embed = embed
@@ -108,15 +109,13 @@ class PeopleStage:
         if group:
             now = group[-1][0].timestamp
             ended = set(drops)
-            for tid in [t for t, tr in self._open.items() if t in ended or now - tr.first_t >= window]:
-                self._decide(tid)
+            self._decide([t for t, tr in self._open.items() if t in ended or now - tr.first_t >= window])
         self._held.append((group, drops))
         return self._release()
 
     def flush(self) -> list[tuple[Group, list[int]]]:
         """The end of the source: decide every open track and return every held group."""
-        for tid in list(self._open):
-            self._decide(tid)
+        self._decide(list(self._open))
         return self._release()
 
     def photos(self, group: Group) -> None:
@@ -151,15 +150,21 @@ class PeopleStage:
                 del tr.candidates[self.per_track:]
             self._order += 1
 
-    def _decide(self, tid: int) -> None:
-        tr = self._open.pop(tid)
-        if not tr.candidates:
-            self._decided[tid] = (self.linker.new(tid), tr.why)
-            return
-        desc = np.concatenate([self.embed(region, box[None]) for _, _, region, box in tr.candidates])
-        self.descriptors += len(desc)
-        pid, _ = self.linker.link(tid, desc, apart_from=tr.apart)
-        self._decided[tid] = (pid, "face")
+    def _decide(self, track_ids: list[int]) -> None:
+        """Decide these tracks' persons, in id order (their candidates described in one call)."""
+        tracks = [(tid, self._open.pop(tid)) for tid in sorted(track_ids)]
+        faces = [(region, box) for _, tr in tracks for _, _, region, box in tr.candidates]
+        desc = self.embed(faces) if faces else np.zeros((0, 0), np.float32)
+        self.descriptors += len(faces)
+        at = 0
+        for tid, tr in tracks:
+            n = len(tr.candidates)
+            if not n:
+                self._decided[tid] = (self.linker.new(tid), tr.why)
+                continue
+            pid, _ = self.linker.link(tid, desc[at:at + n], apart_from=tr.apart)
+            at += n
+            self._decided[tid] = (pid, "face")
 
     def _release(self) -> list[tuple[Group, list[int]]]:
         out = []
