@@ -15,6 +15,7 @@ track's first frame). A track with no usable frame in its window keeps a person 
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -100,6 +101,7 @@ class PeopleStage:
         self._held: deque[tuple[Group, list[int]]] = deque()
         self._order = 0
         self.descriptors = 0  # descriptors computed for this source (cost, in tests and benchmarks)
+        self.seconds = 0.0  # time spent computing them
 
     def feed(self, group: Group, drops: list[int], window_s: float | None = None) -> list[tuple[Group, list[int]]]:
         """Take a group (with the tracks that ended in it) and return the held groups now complete, in order."""
@@ -154,7 +156,9 @@ class PeopleStage:
         """Decide these tracks' persons, in id order (their candidates described in one call)."""
         tracks = [(tid, self._open.pop(tid)) for tid in sorted(track_ids)]
         faces = [(region, box) for _, tr in tracks for _, _, region, box in tr.candidates]
+        start = time.perf_counter()
         desc = self.embed(faces) if faces else np.zeros((0, 0), np.float32)
+        self.seconds += time.perf_counter() - start
         self.descriptors += len(faces)
         at = 0
         for tid, tr in tracks:
