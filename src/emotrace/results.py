@@ -34,17 +34,18 @@ def face_fields(classes: list[str], with_va: bool = False, with_signals: bool = 
                 with_people: bool = False) -> list[str]:
     """The names of a face's fields, in table order: `frame_*` the frame model's probabilities, `temporal_*` the
     temporal model's, `label` its top class and `label_prob` that class's probability; with signals, whether they
-    were measured on this frame (`signals`), quality flags, head pose and the blendshapes; with people, the
-    person's id and what it rests on (`faces/people.py`), last, so no other column moves."""
+    were measured on this frame (`signals`), quality flags, head pose and the blendshapes, last of all; with
+    people, before them, the person's id and what it rests on (`faces/people.py`). Each optional group comes after
+    every column that is always there, so turning one on moves none of those."""
     cols = ["track_id", "x1", "y1", "x2", "y2", "det_score", "detected", "crop"]
     cols += [f"frame_{c}" for c in classes] + [f"temporal_{c}" for c in classes]
     cols += ["label", "label_prob", "frame_label"]
     if with_va:
         cols += ["valence", "arousal"]
-    if with_signals:
-        cols += ["signals", "signals_quality", *POSE_FIELDS, *blendshape_fields()]
     if with_people:
         cols += PERSON_FIELDS
+    if with_signals:
+        cols += ["signals", "signals_quality", *POSE_FIELDS, *blendshape_fields()]
     return cols
 
 
@@ -95,6 +96,8 @@ class FaceRecord:
             va = self.valence_arousal
             row["valence"] = None if va is None else round(float(va[0]), PROB_DIGITS)
             row["arousal"] = None if va is None else round(float(va[1]), PROB_DIGITS)
+        if with_people:
+            row.update({"person_id": self.person_id, "person_basis": self.person_basis})
         if with_signals:
             names = blendshape_fields()
             if self.signals is None:
@@ -104,8 +107,6 @@ class FaceRecord:
                 row.update({"signals": status, "signals_quality": quality})
                 row.update(zip(POSE_FIELDS, _rounded(pose, ANGLE_DIGITS), strict=True))
                 row.update(zip(names, _rounded(bs, SCORE_DIGITS), strict=True))
-        if with_people:
-            row.update({"person_id": self.person_id, "person_basis": self.person_basis})
         return row
 
 
