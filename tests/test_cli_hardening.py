@@ -49,6 +49,8 @@ def long_clip(tmp_path_factory):
     ("--max-frames", "-5", "--max-frames must be a whole number 1 or more"),
     ("--detect-every", "0", "--detect-every must be a whole number 1 or more"),
     ("--threads", "-1", "--threads must be a whole number"),
+    ("--person-distance", "-0.1", "--person-distance must be a number from 0 to 2"),
+    ("--person-distance", "nan", "--person-distance must be a number from 0 to 2"),
 ])
 def test_out_of_range_options_are_refused(tmp_path, capsys, image, option, value, text):
     code, _, err = run_cli(capsys, "analyze", str(image), "-o", str(tmp_path / "o"), f"{option}={value}")

@@ -17,6 +17,7 @@ from emotrace.outputs import (
     track_of,
 )
 from emotrace.sinks import column_types, row_columns
+from emotrace.sinks.rows import row_shape
 from emotrace.web.results import RESULT_FILES, available_formats, timeline_tracks
 from tests.helpers import astronaut_frames
 
@@ -50,8 +51,11 @@ def test_schema_types_reach_parquet_and_the_dataframe(tmp_path):
 
     an = Analyzer()
     df = emotrace.analyze(astronaut_frames(4), tmp_path, outputs=["parquet", "csv"], analyzer=an)
-    types = column_types(an.classes, an.has_valence_arousal)
-    assert list(df.columns) == row_columns(an.classes, an.has_valence_arousal) == list(types)
+    shape = row_shape(an.describe())
+    assert shape["with_people"]  # person linking is on by default: person_id and person_basis are columns
+    types = column_types(an.classes, **shape)
+    assert list(df.columns) == row_columns(an.classes, **shape) == list(types)
+    assert types["person_id"] == "int64" and list(types)[-2:] == ["person_id", "person_basis"]
     schema = pq.read_schema(tmp_path / "emotions.parquet")
     arrow = {"int64": "int64", "float64": "double", "bool": "bool", "string": "string"}
     assert {f.name: str(f.type) for f in schema} == {c: arrow[t] for c, t in types.items()}

@@ -49,6 +49,10 @@ class AnalyzerConfig:
     signals: int = field(default=0, metadata={
         "help": "face signals (52 blendshapes, head pose yaw/pitch/roll, 478 landmarks) every N frames of each "
                 "track: 0 off, 1 every frame (about 10 ms a face on a small CPU)"})
+    person_distance: float = field(default=0.38, metadata={
+        "help": "link tracks of one person (after a cut, an occlusion, a look-away) under one person_id when their "
+                "face descriptors are within this distance: lower is stricter, "
+                "0 turns linking off (no person columns); docs/people.md"})
     threads: int = field(default=0, metadata={
         "help": "CPU threads for the frame model, 0 for the library's default (temporal steps run on one)"})
 
@@ -93,6 +97,7 @@ def check_analyzer_config(cfg: AnalyzerConfig) -> None:
     _number("min_face_px", cfg.min_face_px, 1, integer=True)
     _number("threads", cfg.threads, 0, 1024, integer=True)
     _number("signals", cfg.signals, 0, integer=True)
+    _number("person_distance", cfg.person_distance, 0.0, 2.0)
     if not isinstance(cfg.frame_model, str) or not cfg.frame_model:
         raise EmotraceError(f"frame_model must be a shipped weights name or 'default' (got {cfg.frame_model!r})")
     TemporalSpec.parse(cfg.temporal)  # the grammar create_temporal reads too, so both refuse the same specs

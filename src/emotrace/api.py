@@ -145,13 +145,14 @@ def analyze(source: Any, out_dir: str | Path | None = None, outputs: Sequence[st
     rows: list[dict[str, Any]] = []
     with_va = False
     with_signals = an.config.signals > 0
+    with_people = an.people is not None
 
     def collect(res: FrameResult) -> None:
         nonlocal with_va
         with_va = with_va or res.faces.valence_arousal is not None
-        rows.extend(result_rows(res, an.classes, with_va, with_signals))
+        rows.extend(result_rows(res, an.classes, with_va, with_signals, with_people))
 
     sinks = build_sinks(out_dir, parse_outputs(outputs)) if out_dir is not None else []
     run(source, an, sinks, progress=progress, on_result=collect, sequence=sequence)
-    df = pd.DataFrame(rows, columns=row_columns(an.classes, with_va, with_signals))
-    return df.astype(pandas_dtypes(an.classes, with_va, with_signals))
+    df = pd.DataFrame(rows, columns=row_columns(an.classes, with_va, with_signals, with_people))
+    return df.astype(pandas_dtypes(an.classes, with_va, with_signals, with_people))

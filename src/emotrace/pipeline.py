@@ -22,6 +22,7 @@ from emotrace.faces.align import FaceAligner
 from emotrace.faces.carry import FaceCarrier
 from emotrace.faces.detectors import create_detector
 from emotrace.faces.mask import MeshMasker, apply_oval
+from emotrace.faces.people import WINDOW_S, PeopleStage
 from emotrace.faces.photo import PhotoFaceFinder, large_enough
 from emotrace.faces.schedule import DetectionSchedule
 from emotrace.faces.shotcut import ShotCutDetector
@@ -63,7 +64,14 @@ class Analyzer:
         self.classes = self.model.classes
         self._masker = MeshMasker() if cfg.mask == "mesh" else None
         self.signals = SignalReader(every=cfg.signals) if cfg.signals else None
+        self.people = self._people_stage(cfg.person_distance) if cfg.person_distance > 0 else None
         self.reset()
+
+    @staticmethod
+    def _people_stage(distance: float) -> PeopleStage:
+        from emotrace.faces.identity import FaceEmbedder  # dlib: loaded only when people are on
+
+        return PeopleStage(distance, FaceEmbedder())
 
     def describe(self) -> dict[str, Any]:
         """What runs at each stage for the current source (`start`), for logs, reports and summaries."""
@@ -74,6 +82,8 @@ class Analyzer:
                 "valence_arousal": self.has_valence_arousal}
         if self.signals is not None:
             desc["signals"] = self.signals.every
+        if self.people is not None:
+            desc["people"] = self.people.max_distance
         if self._stills:
             desc.update(temporal_stage="none", temporal_description="independent photos: no temporal stage, the "
                         "temporal columns are the frame model's")
@@ -123,8 +133,11 @@ class Analyzer:
         self.temporal.reset()
         if self.signals is not None:
             self.signals.reset()
+        if self.people is not None:
+            self.people.reset()
         self._stills = False  # the current source is independent photos (set by `start`)
-        self.schedule = DetectionSchedule(self.config.detect_every)
+        self.schedule = DetectionSchedule(self.config.detect_every,
+                                          young_s=WINDOW_S if self.people is not None else 0.0)
         self.carrier = FaceCarrier()
         self._last_ids = np.zeros(0, np.int64)
         self._next_still_id = 1
@@ -144,7 +157,7 @@ class Analyzer:
         if self.tracker.ended:
             self._drops.extend(self.tracker.ended)
         self._last_ids = dets.track_id if dets.track_id is not None else np.zeros(0, np.int64)
-        self.schedule.detected(frame.image, self.tracker.confirmed)
+        self.schedule.detected(frame.image, self.tracker.confirmed, self.tracker.youngest_s)
         self.carrier.remember(frame.image, dets)
         return dets, True
 
@@ -163,6 +176,16 @@ class Analyzer:
         for group, drops in groups:
             self._read_signals(group, drops)
             yield group, drops
+
+    def _people_groups(self, groups: Iterable[GroupAndDrops]) -> Iterator[GroupAndDrops]:
+        """Groups with every face's person decided: a stage of its own (its own thread when threaded), holding a
+        group until its tracks' persons are decided (at most `faces.people.WINDOW_S` after a track starts)."""
+        if self.people is None:
+            yield from groups
+            return
+        for group, drops in groups:
+            yield from self.people.feed(group, drops)
+        yield from self.people.flush()
 
     def _detect(self, frame: Frame) -> Detections:
         return large_enough(self.detector.detect(frame.image), self.config.min_face_px)
@@ -230,6 +253,8 @@ class Analyzer:
         faces, detected = self._faces(frame)
         group, drops = [(frame, faces, detected)], self._take_drops()
         self._read_signals(group, drops)
+        if self.people is not None:
+            self.people.feed(group, drops, window_s=0.0)  # live: a track's person is decided on its first frame
         return next(self._finish(group, drops=drops))
 
     def _groups(self, frames: Iterable[Frame]) -> Iterator[GroupAndDrops]:
@@ -262,7 +287,7 @@ class Analyzer:
         """`stream`'s results, a list per group: the results the group completes (then those still held)."""
         held: deque[FrameResult] = deque()
         if not threaded:
-            for group, drops in self._signal_groups(self._groups(frames)):
+            for group, drops in self._people_groups(self._signal_groups(self._groups(frames))):
                 yield self._release(self._finish(group, drops=drops), held)
         else:
             from emotrace.concurrency import Prefetcher
@@ -270,6 +295,8 @@ class Analyzer:
             stages = [Prefetcher(self._groups(frames), depth=GROUPS_AHEAD, name="emotrace-faces")]
             if self.signals is not None:
                 stages.append(Prefetcher(self._signal_groups(stages[0]), depth=GROUPS_AHEAD, name="emotrace-signals"))
+            if self.people is not None:
+                stages.append(Prefetcher(self._people_groups(stages[-1]), depth=GROUPS_AHEAD, name="emotrace-people"))
             try:
                 for group, drops in stages[-1]:
                     yield self._release(self._finish(group, drops=drops), held)
@@ -315,11 +342,17 @@ class Analyzer:
             group.append((frame, self._still_faces(frame), True))
             if len(group) >= size:
                 self._read_signals(group, [], still=True)
+                self._photo_people(group)
                 yield list(self._finish(group, still=True))
                 group = []
         if group:
             self._read_signals(group, [], still=True)
+            self._photo_people(group)
             yield list(self._finish(group, still=True))
+
+    def _photo_people(self, group: list[tuple[Frame, Detections, bool]]) -> None:
+        if self.people is not None:
+            self.people.photos(group)
 
     def close(self) -> None:
         if self.signals is not None:

@@ -20,6 +20,7 @@ TIME_DIGITS, BOX_DIGITS, SCORE_DIGITS, PROB_DIGITS, ANGLE_DIGITS = 6, 1, 4, 5, 2
 
 FRAME_FIELDS = ("file", "frame", "timestamp", "n_faces")
 POSE_FIELDS = ("yaw", "pitch", "roll")
+PERSON_FIELDS = ("person_id", "person_basis")
 
 
 def blendshape_fields() -> list[str]:
@@ -29,15 +30,20 @@ def blendshape_fields() -> list[str]:
     return [f"bs_{name.lstrip('_')}" for name in BLENDSHAPES]
 
 
-def face_fields(classes: list[str], with_va: bool = False, with_signals: bool = False) -> list[str]:
+def face_fields(classes: list[str], with_va: bool = False, with_signals: bool = False,
+                with_people: bool = False) -> list[str]:
     """The names of a face's fields, in table order: `frame_*` the frame model's probabilities, `temporal_*` the
     temporal model's, `label` its top class and `label_prob` that class's probability; with signals, whether they
-    were measured on this frame (`signals`), quality flags, head pose and the blendshapes."""
+    were measured on this frame (`signals`), quality flags, head pose and the blendshapes, last of all; with
+    people, before them, the person's id and what it rests on (`faces/people.py`). Each optional group comes after
+    every column that is always there, so turning one on moves none of those."""
     cols = ["track_id", "x1", "y1", "x2", "y2", "det_score", "detected", "crop"]
     cols += [f"frame_{c}" for c in classes] + [f"temporal_{c}" for c in classes]
     cols += ["label", "label_prob", "frame_label"]
     if with_va:
         cols += ["valence", "arousal"]
+    if with_people:
+        cols += PERSON_FIELDS
     if with_signals:
         cols += ["signals", "signals_quality", *POSE_FIELDS, *blendshape_fields()]
     return cols
@@ -60,6 +66,8 @@ class FaceRecord:
     temporal_probs: np.ndarray
     valence_arousal: np.ndarray | None
     signals: tuple[np.ndarray, np.ndarray, str, str] | None = None  # blendshapes, pose, status, quality
+    person_id: int | None = None  # the person the face's track was linked to (None where people are off)
+    person_basis: str | None = None  # what person_id rests on: face, too_small, unclear, photo
 
     @property
     def top(self) -> int:
@@ -71,7 +79,8 @@ class FaceRecord:
         """Index of the frame model's top class."""
         return int(np.argmax(self.frame_probs))
 
-    def fields(self, classes: list[str], with_va: bool = False, with_signals: bool = False) -> dict[str, Any]:
+    def fields(self, classes: list[str], with_va: bool = False, with_signals: bool = False,
+               with_people: bool = False) -> dict[str, Any]:
         """The face as named, rounded values (`face_fields` order); valence and arousal are None where the model
         has no such head, signal values None where the face was not measured."""
         x1, y1, x2, y2 = (round(float(v), BOX_DIGITS) for v in self.box)
@@ -87,6 +96,8 @@ class FaceRecord:
             va = self.valence_arousal
             row["valence"] = None if va is None else round(float(va[0]), PROB_DIGITS)
             row["arousal"] = None if va is None else round(float(va[1]), PROB_DIGITS)
+        if with_people:
+            row.update({"person_id": self.person_id, "person_basis": self.person_basis})
         if with_signals:
             names = blendshape_fields()
             if self.signals is None:
@@ -117,11 +128,13 @@ class FrameResult:
     def records(self) -> list[FaceRecord]:
         """Every face of the frame as a record."""
         f = self.faces
-        va, sig = f.valence_arousal, f.signals
+        va, sig, pid, basis = f.valence_arousal, f.signals, f.person_id, f.person_basis
         return [FaceRecord(track_id=int(f.track_id[i]), box=f.boxes[i], det_score=float(f.scores[i]),
                            detected=bool(self.detected), crop=bool(f.crop[i]) if f.crop is not None else False,
                            frame_probs=f.frame_probs[i], temporal_probs=f.temporal_probs[i],
                            valence_arousal=None if va is None else va[i],
                            signals=None if sig is None else (sig.blendshapes[i], sig.pose[i], str(sig.status[i]),
-                                                             str(sig.quality[i])))
+                                                             str(sig.quality[i])),
+                           person_id=None if pid is None else int(pid[i]),
+                           person_basis=None if basis is None else str(basis[i]))
                 for i in range(len(f))]

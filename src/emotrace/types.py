@@ -51,9 +51,9 @@ class Detections:
     """All faces of one frame, as parallel arrays (in the manner of supervision's Detections).
 
     Each stage adds to it rather than inventing a per-face type: the detector fills boxes, scores and keypoints;
-    the tracker fills `track_id`; the frame model `frame_probs` and `embedding`; the temporal stage
-    `temporal_probs` and, where a model has that head, `valence_arousal`; the signal reader `signals`. `data`
-    holds stage-private extras.
+    the tracker fills `track_id`; the people stage `person_id` and `person_basis`; the frame model `frame_probs` and
+    `embedding`; the temporal stage `temporal_probs` and, where a model has that head, `valence_arousal`; the signal
+    reader `signals`. `data` holds stage-private extras.
     """
 
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))  # x1, y1, x2, y2 in pixels
@@ -66,6 +66,8 @@ class Detections:
     valence_arousal: np.ndarray | None = None  # (N, 2) in [-1, 1], where a model has the head
     crop: np.ndarray | None = None  # (N,) bool: a photo taken as a face crop (faces.photo), not found by the detector
     signals: Signals | None = None  # blendshapes, head pose, landmarks (faces/signals.py), when asked for
+    person_id: np.ndarray | None = None  # (N,) int64: the person a face's track was linked to (faces/people.py)
+    person_basis: np.ndarray | None = None  # (N,) str: what the person id rests on (face, too_small, unclear, photo)
     data: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -88,4 +90,5 @@ class Detections:
                           track_id=pick(self.track_id), frame_probs=pick(self.frame_probs),
                           embedding=pick(self.embedding), temporal_probs=pick(self.temporal_probs),
                           valence_arousal=pick(self.valence_arousal), crop=pick(self.crop),
-                          signals=None if self.signals is None else self.signals.take(sel), data=data)
+                          signals=None if self.signals is None else self.signals.take(sel),
+                          person_id=pick(self.person_id), person_basis=pick(self.person_basis), data=data)

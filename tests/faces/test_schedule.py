@@ -51,3 +51,13 @@ def test_a_changed_picture_calls_the_detector_before_the_interval_ends():
     changed = IMAGE.copy()
     changed[:, 80:] = 250  # half the picture changes: someone walks in
     assert s.due(changed, tracking=True) is True
+
+
+def test_a_young_track_is_detected_at_least_every_second_frame():
+    """The people stage picks a track's best frames from its first second by the detector's landmarks."""
+    s = DetectionSchedule(max_every=8, young_s=1.0)
+    gaps = []
+    for age in (0.0, 0.1, 0.3, 0.9, 1.2, 1.5):
+        s.detected(IMAGE, 0.95, youngest_s=age)
+        gaps.append(_frames_between_detections(s))
+    assert gaps == [1, 1, 1, 1, 3, 7]

@@ -111,6 +111,7 @@ def test_signal_columns_only_when_asked_and_in_one_place():
     extra = [c for c in df.columns if c not in plain.columns]
     assert extra == ["signals", "signals_quality", "yaw", "pitch", "roll", *blendshape_fields()]
     assert list(df.columns[:len(plain.columns)]) == list(plain.columns)  # nothing before them moved
+    assert list(plain.columns[-2:]) == ["person_id", "person_basis"]  # person linking on (the default)
     assert df["signals"].tolist() == ["measured", "skipped", "measured", "skipped"]
     assert df.loc[df["signals"] == "skipped", "bs_jawOpen"].isna().all()
     assert df.loc[df["signals"] == "measured", "bs_jawOpen"].notna().all()

@@ -65,3 +65,12 @@ def test_confirmed_says_how_well_a_detection_matched_the_predictions():
     assert tr.confirmed == 0.0  # someone else arrived
     tr.update(Detections(boxes=box, scores=np.ones(1, np.float32)), 0.12)
     assert tr.confirmed == 0.0  # one tracked face was not found
+
+
+def test_youngest_s_is_the_age_of_the_newest_live_track():
+    tr = Tracker()
+    tr.update(dets([10, 10, 50, 50]), 0.0)
+    tr.update(dets([10, 10, 50, 50]), 0.5)
+    assert tr.youngest_s == 0.5
+    tr.update(dets([10, 10, 50, 50], [100, 100, 140, 140]), 0.7)
+    assert tr.youngest_s == 0.0

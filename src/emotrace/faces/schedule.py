@@ -21,8 +21,11 @@ class DetectionSchedule:
     turning, a hand in front, someone entering: the detector runs on that frame).
     """
 
-    def __init__(self, max_every: int = 4, steady_iou: float = 0.8, change: float = 6.0) -> None:
+    def __init__(self, max_every: int = 4, steady_iou: float = 0.8, change: float = 6.0, young_s: float = 0.0,
+                 young_every: int = 2) -> None:
         self.max_every = max(1, int(max_every))
+        self.young_s = young_s  # while a track is younger than this, detect at least every `young_every` frames
+        self.young_every = young_every
         self.steady_iou = steady_iou
         self.change = change
         self.interval = 1
@@ -38,13 +41,16 @@ class DetectionSchedule:
         self._since += 1
         return False
 
-    def detected(self, image: np.ndarray, confirmed: float) -> None:
+    def detected(self, image: np.ndarray, confirmed: float, youngest_s: float = float("inf")) -> None:
         """After a detection: `confirmed` is the tracker's word on it (`Tracker.confirmed`: the lowest IoU of a
         tracked face and its detection, 0 when a face arrived or went missing). Stretches the interval when
-        steady, else back to 1."""
+        steady, else back to 1. While the youngest track (`Tracker.youngest_s`) is younger than `young_s` (the
+        window the people stage picks a track's best frames from), the interval stays at most `young_every`: a
+        carried face keeps its last detection's landmarks, so a head turning to the camera would go unseen."""
         self._since = 0
         self._thumb = _thumb(image) if self.max_every > 1 else None
-        self.interval = min(self.interval * 2, self.max_every) if confirmed >= self.steady_iou else 1
+        cap = min(self.max_every, self.young_every) if youngest_s < self.young_s else self.max_every
+        self.interval = min(self.interval * 2, cap) if confirmed >= self.steady_iou else 1
 
 
 def _thumb(image: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ class Track:
     last_seen: float
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
     hits: int = 1
+    born: float = 0.0  # when the track was first seen
 
     def predict(self, t: float) -> np.ndarray:
         dt = max(0.0, t - self.last_seen)
@@ -43,6 +44,7 @@ class Tracker:
         # How well the last update confirmed the predictions: the lowest affinity (IoU where >= iou_threshold) of a
         # matched track and its detection; 0 when a face arrived, a tracked one was not found or none was seen.
         self.confirmed = 0.0
+        self.youngest_s = float("inf")  # age of the youngest live track at the last update
 
     def _cost(self, pred: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         """Affinity: IoU, or where that is low, a score from centre distance relative to face size that passes the
@@ -91,13 +93,15 @@ class Tracker:
         for di in range(len(dets)):
             if di not in used_d:
                 tr = Track(self._next_id, dets.boxes[di].copy(),
-                           None if dets.keypoints is None else dets.keypoints[di].copy(), float(dets.scores[di]), t)
+                           None if dets.keypoints is None else dets.keypoints[di].copy(), float(dets.scores[di]), t,
+                           born=t)
                 self._next_id += 1
                 self.tracks.append(tr)
                 ids[di] = tr.track_id
         alive = [tr for tr in self.tracks if t - tr.last_seen <= self.max_lost_s]
         self.ended = [tr.track_id for tr in self.tracks if t - tr.last_seen > self.max_lost_s]
         self.tracks = alive
+        self.youngest_s = min((t - tr.born for tr in alive), default=float("inf"))
         dets.track_id = ids
         return dets
 

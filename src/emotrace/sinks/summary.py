@@ -1,5 +1,6 @@
 """summary.json: per track, when it was seen, its dominant emotion and the distribution of labels; plus how the
-run was made (source, stages, command, version, commit). Kept as running counts, so memory stays flat."""
+run was made (source, stages, command, version, commit). Kept as running counts, so memory stays flat. With person
+linking on, each track names its `person_id` and `persons` lists each person with its tracks inside."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ class SummarySink(Sink):
             tr["frames"] += 1
             tr["counts"][face.top] += 1
             tr["sum"] += face.temporal_probs
+            if face.person_id is not None:
+                tr["person"] = (face.person_id, face.person_basis)
             if face.signals is not None:
                 _add_signals(tr, face.signals, face.top, len(self.meta.classes))
 
@@ -61,10 +64,13 @@ class SummarySink(Sink):
             })
             if "signals" in tr:
                 tracks[-1]["signals"] = _signals_brief(tr["signals"], classes)
+            if "person" in tr:
+                tracks[-1].update(person_id=tr["person"][0], person_basis=tr["person"][1])
+        persons = _persons(self.tracks, classes)
         return {"source": self.meta.source, "frames": self.frames, "frames_with_faces": self.frames_with_faces,
                 "duration_s": round(self.last_t, 3), "complete": self.meta.incomplete is None,
                 "incomplete_reason": self.meta.incomplete, "tracks": tracks, "analyzer": self.meta.analyzer,
-                "provenance": self.meta.provenance}
+                "provenance": self.meta.provenance, **({"persons": persons} if persons else {})}
 
     def close(self) -> list[Path]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,6 +80,29 @@ class SummarySink(Sink):
 
     def abort(self) -> None:
         discard(atomic_path(self.path))
+
+
+def _persons(tracks: dict[int, dict[str, Any]], classes: list[str]) -> list[dict[str, Any]]:
+    """Each person (`person_id`) with its tracks, when seen, and its dominant emotion over all of them."""
+    out: dict[int, dict[str, Any]] = {}
+    for tid, tr in sorted(tracks.items()):
+        if "person" not in tr:
+            continue
+        pid, basis = tr["person"]
+        p = out.get(pid)
+        if p is None:
+            p = out[pid] = {"person_id": pid, "person_basis": basis, "tracks": [], "start_s": tr["first"],
+                            "end_s": tr["last"], "frames": 0, "counts": np.zeros(len(classes), np.int64)}
+        p["tracks"].append(tid)
+        p["start_s"], p["end_s"] = min(p["start_s"], tr["first"]), max(p["end_s"], tr["last"])
+        p["frames"] += tr["frames"]
+        p["counts"] = p["counts"] + tr["counts"]
+    persons = []
+    for _, p in sorted(out.items()):
+        counts = p.pop("counts")
+        persons.append({**p, "start_s": round(p["start_s"], 3), "end_s": round(p["end_s"], 3),
+                        "dominant_emotion": classes[int(np.argmax(counts))]})
+    return persons
 
 
 def _add_signals(tr: dict[str, Any], signals: tuple[np.ndarray, np.ndarray, str, str], top: int, k: int) -> None:

@@ -1,0 +1,183 @@
+"""People, not tracks: the pipeline stage that gives every face a `person_id` shared by the tracks of one person
+(after a cut, an occlusion, a look-away), and a `person_basis` saying what the id rests on.
+
+A track's person is decided once, from its first `window_s` seconds (all of it if it ends sooner): the detector's
+frames of that window are scored by size, sharpness and how frontal the face is, the best `per_track` are described
+(`faces/identity.py`, about 150 ms each, so a few per track and never one per frame) and linked to the people seen
+so far (`faces/linking.py`). Groups of frames wait here until every face in them has its person, so every row
+leaves the pipeline with its final `person_id` (files: at most `window_s` more delay; the live path decides on a
+track's first frame). A track with no usable frame in its window keeps a person of its own, and its basis says why
+(`too_small`, `unclear`). The faces of a photo that stands alone are each a person of their own (`photo`).
+
+`person_basis`: `face` (decided from face descriptors), `too_small` (no face of the window as large as
+`MIN_PERSON_PX`), `unclear` (large enough, but blurred or turned away), `photo`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from emotrace.faces.linking import PersonLinker
+from emotrace.types import Detections, Frame
+
+WINDOW_S = 1.0  # a track's person is decided from its first second
+PER_TRACK = 3  # descriptors per track
+MIN_PERSON_PX = 40  # faces smaller than this (short side) give no descriptor (docs/people.md: CK+'s 48 px faces)
+MAX_OFF_CENTRE = 0.3  # nose offset from the eyes' midpoint over the eye distance: more is a turned face
+MIN_SHARPNESS = 20.0  # variance of the Laplacian of the face resized to 64 px: less is a blurred face
+SHARP_REF = 200.0  # sharpness that scores full marks
+Group = list[tuple[Frame, Detections, bool]]
+
+
+def face_quality(image: np.ndarray, box: np.ndarray, keypoints: np.ndarray | None,
+                 min_px: int = MIN_PERSON_PX) -> tuple[float, str]:
+    """How good a face is for a descriptor (0 = unusable) and, when unusable, why (`too_small` or `unclear`)."""
+    side = float(min(box[2] - box[0], box[3] - box[1]))
+    if side < min_px:
+        return 0.0, "too_small"
+    off = 0.0
+    if keypoints is not None and len(keypoints) >= 3:
+        eyes = keypoints[:2]
+        dist = float(np.linalg.norm(eyes[1] - eyes[0]))
+        off = abs(float(keypoints[2][0] - eyes[:, 0].mean())) / dist if dist > 0 else 1.0
+        if off > MAX_OFF_CENTRE:
+            return 0.0, "unclear"
+    h, w = image.shape[:2]
+    x1, y1 = max(0, int(box[0])), max(0, int(box[1]))
+    x2, y2 = min(w, int(np.ceil(box[2]))), min(h, int(np.ceil(box[3])))
+    if x2 - x1 < 2 or y2 - y1 < 2:
+        return 0.0, "unclear"
+    gray = cv2.cvtColor(cv2.resize(image[y1:y2, x1:x2], (64, 64), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    sharp = float(cv2.Laplacian(gray, cv2.CV_32F).var())
+    if sharp < MIN_SHARPNESS:
+        return 0.0, "unclear"
+    return min(side, 160.0) / 160.0 * (1.0 - off) * min(1.0, sharp / SHARP_REF), ""
+
+
+def face_region(image: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A copy of the face's surroundings (the box grown by half its size each way) and the box within it: what a
+    candidate keeps instead of its whole frame."""
+    h, w = image.shape[:2]
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    x1, y1 = max(0, int(box[0] - bw / 2)), max(0, int(box[1] - bh / 2))
+    x2, y2 = min(w, int(np.ceil(box[2] + bw / 2))), min(h, int(np.ceil(box[3] + bh / 2)))
+    return image[y1:y2, x1:x2].copy(), (box - np.array([x1, y1, x1, y1], np.float32)).astype(np.float32)
+
+
+@dataclass
+class _Track:
+    first_t: float
+    candidates: list[tuple[float, int, np.ndarray, np.ndarray]] = field(default_factory=list)  # score, n, region, box
+    apart: set[int] = field(default_factory=set)  # tracks seen in the same frames
+    seen: int = 0
+    why: str = "too_small"  # the reason a track with no candidate gives: the best reason any frame gave
+
+
+class PeopleStage:
+    """Person ids for the faces of a source's groups of frames, in order; `feed` holds a group until all its
+    faces' tracks are decided. `embed([(image, box), ...]) -> (N, D)`: the descriptor (a `FaceEmbedder`), called
+    once for all the tracks a group decides."""
+
+    def __init__(self, max_distance: float, embed: Callable[[list[tuple[np.ndarray, np.ndarray]]], np.ndarray],
+                 window_s: float = WINDOW_S, per_track: int = PER_TRACK, min_px: int = MIN_PERSON_PX) -> None:
+        self.max_distance = max_distance
+        self.embed = embed
+        self.window_s = window_s
+        self.per_track = per_track
+        self.min_px = min_px
+        self.reset()
+
+    def reset(self) -> None:
+        """A new source: people are per source, numbered from 1."""
+        self.linker = PersonLinker(self.max_distance)
+        self._open: dict[int, _Track] = {}
+        self._decided: dict[int, tuple[int, str]] = {}  # track id -> person id, basis
+        self._held: deque[tuple[Group, list[int]]] = deque()
+        self._order = 0
+        self.descriptors = 0  # descriptors computed for this source (cost, in tests and benchmarks)
+        self.seconds = 0.0  # time spent computing them
+
+    def feed(self, group: Group, drops: list[int], window_s: float | None = None) -> list[tuple[Group, list[int]]]:
+        """Take a group (with the tracks that ended in it) and return the held groups now complete, in order."""
+        window = self.window_s if window_s is None else window_s
+        for frame, faces, detected in group:
+            self._see(frame, faces, detected)
+        if group:
+            now = group[-1][0].timestamp
+            ended = set(drops)
+            self._decide([t for t, tr in self._open.items() if t in ended or now - tr.first_t >= window])
+        self._held.append((group, drops))
+        return self._release()
+
+    def flush(self) -> list[tuple[Group, list[int]]]:
+        """The end of the source: decide every open track and return every held group."""
+        self._decide(list(self._open))
+        return self._release()
+
+    def photos(self, group: Group) -> None:
+        """Faces of photos that stand alone: each a person of its own."""
+        for _, faces, _ in group:
+            n = len(faces)
+            faces.person_id = np.array([self.linker.new() for _ in range(n)], np.int64)
+            faces.person_basis = np.full(n, "photo", dtype=object)
+
+    def _see(self, frame: Frame, faces: Detections, detected: bool) -> None:
+        ids = [] if faces.track_id is None else [int(t) for t in faces.track_id]
+        for i, tid in enumerate(ids):
+            if tid in self._decided:
+                continue
+            tr = self._open.get(tid)
+            if tr is None:
+                tr = self._open[tid] = _Track(first_t=frame.timestamp)
+            tr.apart.update(t for t in ids if t != tid)
+            if not detected:
+                continue  # a box the tracker carried over a skipped frame: no keypoints to judge it by
+            kp = None if faces.keypoints is None else faces.keypoints[i]
+            score, why = face_quality(frame.image, faces.boxes[i], kp, self.min_px)
+            tr.seen += 1
+            if not score:
+                if why == "unclear":
+                    tr.why = why
+                continue
+            if len(tr.candidates) < self.per_track or score > tr.candidates[-1][0]:
+                region, box = face_region(frame.image, faces.boxes[i])
+                tr.candidates.append((score, -self._order, region, box))
+                tr.candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)  # best first, earlier on ties
+                del tr.candidates[self.per_track:]
+            self._order += 1
+
+    def _decide(self, track_ids: list[int]) -> None:
+        """Decide these tracks' persons, in id order (their candidates described in one call)."""
+        tracks = [(tid, self._open.pop(tid)) for tid in sorted(track_ids)]
+        faces = [(region, box) for _, tr in tracks for _, _, region, box in tr.candidates]
+        start = time.perf_counter()
+        desc = self.embed(faces) if faces else np.zeros((0, 0), np.float32)
+        self.seconds += time.perf_counter() - start
+        self.descriptors += len(faces)
+        at = 0
+        for tid, tr in tracks:
+            n = len(tr.candidates)
+            if not n:
+                self._decided[tid] = (self.linker.new(tid), tr.why)
+                continue
+            pid, _ = self.linker.link(tid, desc[at:at + n], apart_from=tr.apart)
+            at += n
+            self._decided[tid] = (pid, "face")
+
+    def _release(self) -> list[tuple[Group, list[int]]]:
+        out = []
+        while self._held and all(int(t) in self._decided for _, faces, _ in self._held[0][0]
+                                 for t in ([] if faces.track_id is None else faces.track_id)):
+            group, drops = self._held.popleft()
+            for _, faces, _ in group:
+                got = [self._decided[int(t)] for t in ([] if faces.track_id is None else faces.track_id)]
+                faces.person_id = np.array([g[0] for g in got], np.int64)
+                faces.person_basis = np.array([g[1] for g in got], dtype=object)
+            out.append((group, drops))
+        return out

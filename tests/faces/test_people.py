@@ -1,0 +1,115 @@
+"""The people stage with a stand-in descriptor (no dlib): what is described, when a group is released, the ids."""
+
+import numpy as np
+
+from emotrace.faces.people import MIN_PERSON_PX, PeopleStage, face_quality
+from emotrace.types import Detections, Frame
+
+
+def _face_image(seed: int = 0, size: int = 200) -> np.ndarray:
+    """A textured image (sharp enough to be described)."""
+    return np.random.default_rng(seed).integers(0, 255, (size, size, 3), dtype=np.uint8)
+
+
+FRONTAL = np.array([[[70, 80], [130, 80], [100, 110], [100, 140], [50, 90], [150, 90]]], np.float32)
+
+
+def _faces(track_ids: list[int], side: float = 100.0, keypoints: np.ndarray = FRONTAL) -> Detections:
+    n = len(track_ids)
+    boxes = np.tile(np.array([[50, 50, 50 + side, 50 + side]], np.float32), (n, 1))
+    return Detections(boxes=boxes, scores=np.ones(n, np.float32), keypoints=np.repeat(keypoints, n, 0),
+                      track_id=np.array(track_ids, np.int64))
+
+
+class FakeEmbed:
+    """A descriptor per call, set by the test: which person the stage is shown."""
+
+    def __init__(self) -> None:
+        self.who = np.zeros(128, np.float32)
+        self.calls = 0
+
+    def __call__(self, faces: list) -> np.ndarray:
+        self.calls += len(faces)
+        return np.repeat(self.who[None], len(faces), 0)
+
+
+def _group(t0: float, n: int, track_ids: list[int], fps: float = 10.0, **kw) -> list:
+    return [(Frame(int(t0 * fps) + i, t0 + i / fps, _face_image(i)), _faces(track_ids, **kw), True)
+            for i in range(n)]
+
+
+def test_groups_wait_until_their_tracks_are_decided_then_carry_person_ids():
+    embed = FakeEmbed()
+    stage = PeopleStage(0.4, embed, window_s=1.0, per_track=3)
+    assert stage.feed(_group(0.0, 5, [1]), []) == []  # 0.4 s of track 1: undecided, held
+    out = stage.feed(_group(0.5, 6, [1]), [])  # reaches 1.0 s: decided from its best 3 frames
+    assert len(out) == 2 and embed.calls == 3 and stage.descriptors == 3
+    for group, _ in out:
+        for _, faces, _ in group:
+            assert faces.person_id.tolist() == [1] and faces.person_basis.tolist() == ["face"]
+
+
+def test_a_track_that_ends_early_is_decided_with_its_frames_and_drops_travel_with_their_group():
+    stage = PeopleStage(0.4, FakeEmbed(), window_s=1.0)
+    out = stage.feed(_group(0.0, 2, [7]), [7])
+    assert len(out) == 1 and out[0][1] == [7] and out[0][0][0][1].person_id.tolist() == [1]
+
+
+def test_a_later_track_of_the_same_person_shares_its_id_and_another_person_does_not():
+    embed = FakeEmbed()
+    stage = PeopleStage(0.4, embed, window_s=0.0)
+    stage.feed(_group(0.0, 1, [1]), [1])
+    embed.who = np.full(128, 0.1, np.float32)  # 1.13 away
+    (g2, _), = stage.feed(_group(1.0, 1, [2]), [2])
+    embed.who = np.zeros(128, np.float32)
+    (g3, _), = stage.feed(_group(2.0, 1, [3]), [3])
+    assert g2[0][1].person_id.tolist() == [2] and g3[0][1].person_id.tolist() == [1]
+
+
+def test_two_faces_of_one_frame_are_two_people_even_with_one_descriptor():
+    stage = PeopleStage(0.4, FakeEmbed(), window_s=0.0)
+    (g, _), = stage.feed(_group(0.0, 1, [1, 2]), [])
+    assert sorted(g[0][1].person_id.tolist()) == [1, 2]
+
+
+def test_small_blurred_and_turned_faces_give_no_descriptor_and_say_why():
+    embed = FakeEmbed()
+    stage = PeopleStage(0.4, embed, window_s=0.0)
+    (g, _), = stage.feed(_group(0.0, 1, [1], side=MIN_PERSON_PX - 1), [])
+    assert g[0][1].person_basis.tolist() == ["too_small"]
+    blurred = [(Frame(0, 5.0, np.full((200, 200, 3), 128, np.uint8)), _faces([2]), True)]
+    (g, _), = stage.feed(blurred, [])
+    turned = FRONTAL.copy()
+    turned[0, 2, 0] = 125  # the nose far to one side: a face turned away
+    (g2, _), = stage.feed(_group(6.0, 1, [3], keypoints=turned), [])
+    assert g[0][1].person_basis.tolist() == ["unclear"] and g2[0][1].person_basis.tolist() == ["unclear"]
+    assert embed.calls == 0
+    assert face_quality(_face_image(), np.array([50, 50, 150, 150], np.float32), FRONTAL[0])[0] > 0
+
+
+def test_faces_the_tracker_carried_are_not_described_and_flush_releases_everything():
+    embed = FakeEmbed()
+    stage = PeopleStage(0.4, embed, window_s=1.0)
+    carried = [(f, d, False) for f, d, _ in _group(0.0, 3, [1])]
+    assert stage.feed(carried, []) == []
+    out = stage.flush()
+    assert len(out) == 1 and out[0][0][0][1].person_basis.tolist() == ["too_small"] and embed.calls == 0
+
+
+def test_frames_without_faces_pass_and_reset_numbers_people_from_one_again():
+    stage = PeopleStage(0.4, FakeEmbed(), window_s=0.0)
+    empty = [(Frame(0, 0.0, _face_image()), Detections(), True)]
+    (g, _), = stage.feed(empty, [])
+    assert g[0][1].person_id.tolist() == []
+    stage.feed(_group(1.0, 1, [4]), [])
+    stage.reset()
+    (g, _), = stage.feed(_group(0.0, 1, [9]), [])
+    assert g[0][1].person_id.tolist() == [1]
+
+
+def test_photos_are_each_a_person_of_their_own():
+    stage = PeopleStage(0.4, FakeEmbed())
+    group = [(Frame(0, 0.0, _face_image()), _faces([1, 2]), True), (Frame(1, 0.0, _face_image()), _faces([3]), True)]
+    stage.photos(group)
+    assert [g[1].person_id.tolist() for g in group] == [[1, 2], [3]]
+    assert group[1][1].person_basis.tolist() == ["photo"]
