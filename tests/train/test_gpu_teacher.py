@@ -89,6 +89,15 @@ def test_cache_teacher_and_distillation_from_its_soft_labels(tmp_path, monkeypat
     assert train(cfg, command="test") is not None  # the whole engine, one epoch
 
 
+def test_packed_images_come_back_within_the_dropped_bits():
+    from emotrace.train.teacher_cache import pack_images, unpack_images
+
+    x = np.random.default_rng(0).integers(0, 256, (5, 48, 48), dtype=np.uint8)
+    for bits in (0, 2):
+        back = unpack_images(pack_images(x, bits), bits)
+        assert np.abs(back.astype(int) - x).max() <= max(0, (1 << bits) // 2)
+
+
 def test_soft_labels_lookup_by_key_and_class_check(tmp_path):
     path = write_soft_labels(tmp_path / "s.npz", ["ferplus/a", "tfeid/x/1.jpg"], np.eye(2, 3), ("a", "b", "c"))
     labels = read_soft_labels(path)
