@@ -6,7 +6,7 @@ Built on a CPU that has ../shared (`scripts/gpu_teacher.py cache`); the GPU mach
 working tree, so the file lives in a git-ignored folder that travels with it (64 MiB at most, weights included).
 Plain uint8 48x48 crops compress to 71 MiB (zlib finds little in faces), too much; so each pixel is stored as its
 residual from the mean of its left and upper neighbours, after dropping the `drop_bits` lowest bits (2: an error
-of at most 3/255, under the augmentation's own noise), which zlib takes to about half: 37 MiB here. Decoding needs
+of at most 2/255, under the augmentation's own noise), which zlib takes to about half: 35.7 MiB here. Decoding needs
 numpy only. The rows are exactly the student's (`MixTask.read_data`), held-out groups never among them.
 """
 
