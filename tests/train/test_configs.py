@@ -38,7 +38,9 @@ for _temporal in ("temporal-tgru.yaml", "temporal-tlstm.yaml", "temporal-lookahe
 
 
 def test_every_config_has_a_plan():
-    assert set(CONFIGS) == set(PLAN) | {"seed1-conv3d-lstm-cremad.yaml", "seed4-rnn.yaml"}
+    # frame-v3-distill.yaml reads the GPU teacher's soft labels (runs/gpu-teacher/), which only a GPU run writes;
+    # its path (cache, teacher, soft labels, the student's distillation) runs at a toy size in test_gpu_teacher.py
+    assert set(CONFIGS) == set(PLAN) | {"seed1-conv3d-lstm-cremad.yaml", "seed4-rnn.yaml", "frame-v3-distill.yaml"}
 
 
 def _train(config: str, out: Path, extra: list[str]) -> dict:

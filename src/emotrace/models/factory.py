@@ -15,7 +15,7 @@ from emotrace.models.registry import builder, model_class, registered
 
 
 def _ensure_builtin() -> None:
-    from emotrace.models.frame import cnn  # noqa: F401
+    from emotrace.models.frame import cnn, resnet  # noqa: F401
     from emotrace.models.seeds import seed1_conv3d_lstm, seed2_cnn_lstm, seed3_cnn_lstm, seed4_cnn_rnn  # noqa: F401
     from emotrace.models.temporal import lookahead, rnn, timed  # noqa: F401
 

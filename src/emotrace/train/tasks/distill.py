@@ -29,6 +29,6 @@ class DistillTask(FrameTask):
     cfg: DistillConfig
 
     def setup(self, device: torch.device) -> None:
-        if not self.cfg.teachers:
+        if not self.cfg.teachers and not self.cfg.teacher_labels:
             raise EmotraceError("task distill needs teachers: a list of run folders or shipped model names")
         super().setup(device)

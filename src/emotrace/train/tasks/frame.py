@@ -25,6 +25,7 @@ from emotrace.models.contract import ModelContract, contract_of
 from emotrace.train.augment import random_affine
 from emotrace.train.config import EngineConfig
 from emotrace.train.losses import ccc
+from emotrace.train.soft_labels import ferplus_key, read_soft_labels
 from emotrace.train.tasks.base import PLAIN, EvalRequest, Task
 from emotrace.train.tasks.teachers import Teachers, log_of
 
@@ -55,6 +56,7 @@ class FrameConfig(EngineConfig):
     # distillation (train/tasks/teachers.py): loss = (1 - w) * own loss + w * T^2 * KL(teachers_T || student_T)
     teachers: list[str] = field(default_factory=list)  # run folders, checkpoints or shipped names
     teacher_flip: bool = False  # teachers also see the mirrored face (flip TTA)
+    teacher_labels: str = ""  # a soft-labels file (train/soft_labels.py) instead of teachers run on each batch
     distill_temperature: float = 4.0
     distill_weight: float = 0.7
 
@@ -112,8 +114,10 @@ class FrameTask(Task):
         usable = ~np.isnan(targets["main"][:, 0]) | (cfg.fer2013_head & (targets["fer2013"] >= 0))
         x = train.images[usable]
         y = {k: v[usable] for k, v in targets.items()}
+        self.row_keys = [ferplus_key(n) for n, ok in zip(train.names, usable, strict=True) if ok]
         if cfg.max_train:
             x, y = x[:cfg.max_train], {k: v[:cfg.max_train] for k, v in y.items()}
+            self.row_keys = self.row_keys[:cfg.max_train]
         keep_on = self.storage_device()
         self.x = torch.from_numpy(x).to(keep_on)
         self.y = {k: torch.from_numpy(v).to(keep_on) for k, v in y.items()}
@@ -123,7 +127,13 @@ class FrameTask(Task):
         self.teachers: Teachers | None = None
 
     def load_teachers(self) -> None:
-        """The configured teachers, if any, each put in the balanced space (train/tasks/teachers.py)."""
+        """The configured teachers, if any, each put in the balanced space (train/tasks/teachers.py); or a
+        soft-labels file's balanced logits as one more target per row (`teacher`, NaN where the file has none)."""
+        if self.cfg.teachers and self.cfg.teacher_labels:
+            raise EmotraceError("name teachers or teacher_labels, not both")
+        if self.cfg.teacher_labels:
+            logits = read_soft_labels(self.cfg.teacher_labels).lookup(self.row_keys, self.classes)
+            self.y["teacher"] = torch.from_numpy(logits).to(self.x.device)
         if self.cfg.teachers:
             self.teachers = Teachers.load(self.cfg.teachers, self.device, self.ferplus_prior,
                                           self.natural_mix_prior(), _config(self.cfg), flip=self.cfg.teacher_flip)
@@ -137,13 +147,21 @@ class FrameTask(Task):
         logits, so both sides of the distillation term answer against the same prior."""
         return log_of(self.ferplus_prior)
 
-    def distilled(self, logits: torch.Tensor, x: torch.Tensor, loss: torch.Tensor) -> torch.Tensor:
-        """`loss` mixed with the distillation term on the main head's plain logits (unchanged without teachers)."""
-        if self.teachers is None:
+    def distilled(self, logits: torch.Tensor, batch: dict[str, torch.Tensor], loss: torch.Tensor) -> torch.Tensor:
+        """`loss` mixed with the distillation term on the main head's plain logits (unchanged without teachers):
+        the teachers run on the batch, or the soft-labels file's logits of its rows (rows without any skipped)."""
+        if self.teachers is None and "teacher" not in batch:
             return loss
         t, w = self.cfg.distill_temperature, self.cfg.distill_weight
-        shift = torch.from_numpy(self.distill_shift()).float()
-        target = self.teachers.log_probs(x, t, shift=shift).exp()
+        shift = torch.from_numpy(self.distill_shift()).float().to(logits.device)
+        if "teacher" in batch:
+            rows = ~torch.isnan(batch["teacher"][:, 0])
+            if not rows.any():
+                return loss
+            logits, target = logits[rows], F.softmax((batch["teacher"][rows] + shift) / t, 1)
+        else:
+            assert self.teachers is not None
+            target = self.teachers.log_probs(batch["x"], t, shift=shift).exp()
         kd = F.kl_div(F.log_softmax(logits.float() / t, 1), target, reduction="batchmean") * t * t
         return (1 - w) * loss + w * kd
 
@@ -161,7 +179,7 @@ class FrameTask(Task):
 
     def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         out = model(batch["x"])
-        return self.distilled(out["logits"], batch["x"], self.head_losses(out, batch))
+        return self.distilled(out["logits"], batch, self.head_losses(out, batch))
 
     def head_losses(self, out: dict[str, torch.Tensor], tgt: dict[str, torch.Tensor]) -> torch.Tensor:
         cfg = self.cfg

@@ -30,6 +30,7 @@ from emotrace.eval.metrics import classification_metrics
 from emotrace.labels import EMOTIONS, canonical
 from emotrace.models.outputs import predict_heads
 from emotrace.train.augment import random_affine, strong_augment
+from emotrace.train.soft_labels import photo_key
 from emotrace.train.tasks.frame import FrameConfig, FrameTask
 from emotrace.train.tasks.teachers import log_of
 
@@ -74,10 +75,11 @@ class MixTask(FrameTask):
         keep_on = self.storage_device()
         xs, ys, sources = [self.x.cpu().numpy()], [{k: v.cpu().numpy() for k, v in self.y.items()}], []
         sources.append(np.zeros(len(self.x), np.int64))
+        keys = [self.row_keys]
         self.dataset_names = ["ferplus"]
         self.holdouts: dict[str, PhotoCrops] = {}
         if "ferplus" in cfg.exclude:
-            xs, ys, sources, self.dataset_names = [], [], [], []
+            xs, ys, sources, keys, self.dataset_names = [], [], [], [], []
         for name, root in cfg.extra.items():
             pc, held = self._photo_set(name, root)
             self.holdouts[name] = pc.subset(np.flatnonzero(held))
@@ -86,6 +88,7 @@ class MixTask(FrameTask):
             tr = pc.subset(np.flatnonzero(~held))
             xs.append(tr.images)
             ys.append(self._targets(tr))
+            keys.append([photo_key(name, p, root) for p in tr.paths.tolist()])
             sources.append(np.full(len(tr), len(self.dataset_names), np.int64))
             self.dataset_names.append(name)
         if not xs:
@@ -93,10 +96,12 @@ class MixTask(FrameTask):
         x = np.concatenate(xs)
         y = {k: np.concatenate([d[k] for d in ys]) for k in ys[0]}
         self.source = np.concatenate(sources)
+        self.row_keys = [k for part in keys for k in part]
         if cfg.max_train:  # smoke runs: the first rows of every dataset, max_train in all
             per = max(1, cfg.max_train // len(self.dataset_names))
             rows = np.concatenate([np.flatnonzero(self.source == i)[:per] for i in range(len(self.dataset_names))])
             x, y, self.source = x[rows], {k: v[rows] for k, v in y.items()}, self.source[rows]
+            self.row_keys = [self.row_keys[i] for i in rows]
         self.x = torch.from_numpy(x).to(keep_on)
         self.y = {k: torch.from_numpy(v).to(keep_on) for k, v in y.items()}
         self._weights = self._sampling_weights(y["main"], cfg.balance)
@@ -189,7 +194,7 @@ class MixTask(FrameTask):
         plain = out["logits"]
         if self.cfg.balance == "logit_adjust":
             out["logits"] = plain + self.cfg.la_tau * self.log_prior.to(plain.dtype)
-        return self.distilled(plain, batch["x"], self.head_losses(out, batch))
+        return self.distilled(plain, batch, self.head_losses(out, batch))
 
     # -- evaluation
     def scored_sets(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
