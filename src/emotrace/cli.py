@@ -108,14 +108,19 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def _report(out: Path, written: list[Path]) -> None:
     import json
 
-    from emotrace.outputs import output_file, summary_tracks
+    from emotrace.outputs import output_file, summary_persons, summary_tracks
 
     summary = out / output_file("summary")
     if summary.is_file():
         s = json.loads(summary.read_text())
-        print(f"{s['frames']} frames, faces in {s['frames_with_faces']}, {len(s['tracks'])} track(s); "
-              f"temporal stage: {s['analyzer']['temporal_stage']}")
-        for t in summary_tracks(s)[:10]:
+        persons = summary_persons(s)
+        print(f"{s['frames']} frames, faces in {s['frames_with_faces']}, {len(s['tracks'])} track(s)"
+              + (f" of {len(persons)} person(s)" if persons else "")
+              + f"; temporal stage: {s['analyzer']['temporal_stage']}")
+        for p in persons[:10]:  # a person's emotions count all its tracks' frames
+            print(f"  person {p['person_id']} (tracks {', '.join(map(str, p['tracks']))}): {p['seconds']:.2f} s on "
+                  f"screen, {p['frames']} frames, mostly {p['dominant_emotion']}")
+        for t in [] if persons else summary_tracks(s)[:10]:
             print(f"  track {t['track_id']}: {t['start_s']:.2f}-{t['end_s']:.2f} s, {t['frames']} frames, "
                   f"mostly {t['dominant_emotion']}")
     print(f"wrote {len(written)} file(s) to {out}/:")

@@ -42,7 +42,7 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in (
     Output("timeline", "timeline_track{track}.png", "image/png", "TimelineSink",
            "one chart per track: emotion over time"),
     Output("summary", "summary.json", "application/json", "SummarySink",
-           "per track: times, dominant emotion, label distribution; and how the run was made"),
+           "per person and per track: times, dominant emotion, label distribution; and how the run was made"),
     # The web app's results page is its interactive view already, and its pages allow no inline scripts.
     Output("report", "report.html", "text/html", "ReportSink",
            "self-contained page with an interactive, zoomable timeline per person", web=False),
@@ -58,6 +58,9 @@ WEB_OUTPUTS: tuple[str, ...] = tuple(n for n in ALL_OUTPUTS if OUTPUTS[n].web)  
 
 # What a summary's per-track brief holds (a batch item's record, the web results page, `analyze`'s report), in order.
 SUMMARY_TRACK_KEYS = ("track_id", "file", "frames", "start_s", "end_s", "dominant_emotion", "label_distribution")
+# The same for each person of a summary (person linking on): its tracks inside, emotions over all its frames.
+SUMMARY_PERSON_KEYS = ("person_id", "person_basis", "tracks", "frames", "start_s", "end_s", "seconds",
+                       "dominant_emotion", "label_distribution")
 
 
 def parse_outputs(text: str | Sequence[str]) -> tuple[str, ...]:
@@ -129,3 +132,9 @@ def track_of(name: str, file: str) -> int | None:
 def summary_tracks(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """The per-track brief (`SUMMARY_TRACK_KEYS`) of each track of a summary (summary.json's content)."""
     return [{k: t.get(k) for k in SUMMARY_TRACK_KEYS} for t in summary.get("tracks", [])]
+
+
+def summary_persons(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-person brief (`SUMMARY_PERSON_KEYS`) of each person of a summary; empty when linking was off (the
+    tracks are then the result)."""
+    return [{k: p.get(k) for k in SUMMARY_PERSON_KEYS} for p in summary.get("persons", [])]

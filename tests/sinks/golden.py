@@ -8,7 +8,9 @@ same bytes. Regenerate (only when an output is meant to change):
 `PYTHONPATH=src python -m tests.sinks.golden --record --digests`; only the drawing's hashes (a deliberate change
 of the annotation, the tables untouched): `PYTHONPATH=src python -m tests.sinks.golden --drawing`. The drawing
 hashes were retaken at issue 24 (a dark backing behind the probability-bar labels), and the report's too (issue 24's
-batch defect 6: links to the run's files, a zoom hint, a clock axis ending at the track's end; tables unchanged).
+batch defect 6: links to the run's files, a zoom hint, a clock axis ending at the track's end; tables unchanged),
+and the report's again at issue 25 B (`--digests` only: per-person sections, so a style rule for the tracks' h3
+headings inside a person; the golden results carry no person, so tables and summary kept their hashes).
 """
 
 from __future__ import annotations

@@ -91,6 +91,10 @@ def test_video_job_gives_every_format(client, done_job):
     video = client.get(job["results"]["video"], headers={"Range": "bytes=0-15"})
     assert video.status_code == 206 and video.content[4:8] == b"ftyp"
     assert job["tracks"] and job["tracks"][0]["dominant_emotion"] in EMOTIONS
+    # Per-person results (issue 25 B): every track inside one person, the person's brief as the summary's.
+    assert sorted(t for p in job["persons"] for t in p["tracks"]) == [t["track_id"] for t in job["tracks"]]
+    assert [p["person_id"] for p in job["persons"]] == [p["person_id"] for p in summary["persons"]]
+    assert all(p["dominant_emotion"] in EMOTIONS and p["frames"] > 0 for p in job["persons"])
     assert job["timelines"]
     png = client.get(job["timelines"][0]["url"])
     assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"

@@ -170,7 +170,8 @@ def test_schema_pins_every_operation(tmp_path, token):
                             "Timeline", "SignalSeries", "SignalTrack"}
     assert schemas["JobOut"]["required"] == [
         "id", "status", "filename", "kind", "media", "size_bytes", "created", "started", "finished", "progress",
-        "queue_position", "processing_s", "error", "warnings", "signals", "results", "timelines", "tracks"]
+        "queue_position", "processing_s", "error", "warnings", "signals", "results", "timelines", "tracks",
+        "persons"]  # persons: added by issue 25 B (per-person results), a new field old clients ignore
     assert schemas["Body_submit_api_v1_jobs_post"]["required"] == ["file"]
     # Per-job face signals: an optional integer form field beside the upload (a bad one gets 400, declared), and
     # the job says what it got (null: a job stored before the field existed).

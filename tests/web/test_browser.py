@@ -116,6 +116,11 @@ def test_upload_flow_shows_video_charts_table_and_downloads(server, artifacts):
         wait(driver, lambda d: d.execute_script(
             "const v = document.getElementById('video'); return !v.seeking && v.readyState >= 2 && v.videoWidth > 0;"))
         mostly = [td.text for td in driver.find_elements("css selector", "#tracks tbody td:last-child")]
+        # Person linking is on by default: one row per person above the tracks, each track naming its person.
+        persons = [tr.get_attribute("data-person") for tr in driver.find_elements("css selector", "#persons tbody tr")]
+        track_persons = [td.get_attribute("data-person") for td in
+                         driver.find_elements("css selector", "#tracks tbody td[data-person]")]
+        shares = driver.find_elements("css selector", "#persons tbody .shares span")
         header = [th.text for th in driver.find_elements("css selector", "#table thead tr:last-child th")]
         first_row = [td.text for td in driver.find_elements("css selector", "#table tbody tr:first-child td")]
         formats = {a.get_attribute("data-format") for a in driver.find_elements("css selector", "#downloads a")}
@@ -124,6 +129,7 @@ def test_upload_flow_shows_video_charts_table_and_downloads(server, artifacts):
     finally:
         driver.quit()
     assert mostly and all(m in EMOTIONS for m in mostly)
+    assert persons and set(track_persons) == set(persons) and len(track_persons) == len(mostly) and shares
     assert first_row[header.index("label")] in EMOTIONS
     assert {"csv", "parquet", "json", "video"} <= formats
 

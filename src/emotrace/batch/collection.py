@@ -21,10 +21,12 @@ ITEM_FIELDS = ["item_id", "path", "status", "reason", "complete", "incomplete_re
                "first_on_worker", "dominant_emotion"]
 
 
-def collection_rows(store: BatchStore) -> tuple[list[dict[str, Any]], list[str]]:
-    """One row per item record in the folder, and the emotion classes seen. A record that says done but whose
-    rows file is missing (a kill between the two renames) is 'pending': the next run redoes it."""
-    recs = store.records()
+def collection_rows(store: BatchStore, recs: list[dict[str, Any]] | None = None
+                    ) -> tuple[list[dict[str, Any]], list[str]]:
+    """One row per item record in the folder (`recs`, read here unless given), and the emotion classes seen. A
+    record that says done but whose rows file is missing (a kill between the two renames) is 'pending': the next
+    run redoes it."""
+    recs = store.records() if recs is None else recs
     done = {r["id"] for r in recs if store.is_done(r)}
     store.drop_orphan_rows(done)
     classes: list[str] = []

@@ -35,4 +35,11 @@ class BatchOptions:
     retry_failed: bool = field(default=False, metadata={"help": "run items that failed before again"})
     prune: bool = field(default=False, metadata={
         "help": "remove items of earlier runs that are not among the inputs"})
+    link_distance: float | None = field(default=None, metadata={
+        "help": "link the items' persons into collection persons when the mean distance between their face "
+                "descriptors is within this; lower is stricter (default: --person-distance; 0: person ids stay "
+                "per item)"})
+    identity_column: str | None = field(default=None, metadata={
+        "help": "manifest column naming each item's participant (e.g. participant): it names the item's main "
+                "person and wins over faces"})
     progress: bool = True  # the CLI's -q turns it off

@@ -88,7 +88,7 @@ def process_item(analyzer: Any, task: Task, first_on_worker: bool = False) -> di
     """Analyse one item into the batch folder; returns its record (status done, failed or skipped).
     `first_on_worker`: the worker's first item, whose time includes its warm-up (kept out of the slowest items)."""
     from emotrace.api import run
-    from emotrace.outputs import build_sinks, output_file, summary_tracks
+    from emotrace.outputs import build_sinks, output_file, summary_persons, summary_tracks
     from emotrace.sinks import SummarySink, TableSink
 
     store = BatchStore(task.out)
@@ -143,6 +143,9 @@ def process_item(analyzer: Any, task: Task, first_on_worker: bool = False) -> di
                    track_results=summary_tracks(s), skipped_files=list(getattr(src, "skipped", [])),
                    outputs=sorted(p.name for p in tmp_dir.iterdir()) + ["item.json"], output_names=list(task.outputs),
                    analyzer=s["analyzer"])
+        if getattr(analyzer, "people", None) is not None:  # linking on: the collection links these across items
+            rec["persons"] = item_persons(summary_persons(s), stats.tracks, analyzer.classes,
+                                          analyzer.people.person_descriptors())
         rec["seconds"] = round(time.monotonic() - t0, 3)
         rec["first_on_worker"] = first_on_worker
         rec["finished_utc"] = now_utc()
@@ -162,6 +165,21 @@ def process_item(analyzer: Any, task: Task, first_on_worker: bool = False) -> di
         shutil.rmtree(unused_rows.parent, ignore_errors=True)
         store.publish(task.id, tmp_dir, rec, None)
         return rec
+
+
+def item_persons(persons: list[dict[str, Any]], tracks: dict[int, dict[str, Any]], classes: list[str],
+                 descriptors: dict[int, tuple[np.ndarray, int]]) -> list[dict[str, Any]]:
+    """The item's persons for its record: the summary's brief of each, its label counts (exact, from its tracks'
+    counts: the collection sums them), and its mean face descriptor (`descriptor`, rounded; None for a person with
+    no usable face) with how many frames' descriptors it averages. The descriptor is what `emotrace batch` links
+    across items; it is kept in the record only, never in a table."""
+    out = []
+    for p in persons:
+        mean, n = descriptors.get(p["person_id"], (None, 0))
+        counts = sum(tracks[t]["counts"] for t in p["tracks"])
+        out.append({**p, "label_counts": {c: int(counts[k]) for k, c in enumerate(classes)},
+                    "descriptor": None if mean is None else [round(float(v), 5) for v in mean], "descriptors": n})
+    return out
 
 
 def publish_failure(task: Task, reason: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """report.html: one self-contained page for a collection (its own inline style and script, nothing fetched):
 counts, emotion distributions, folder (or manifest column) against predicted label, the slowest, failed and
-incomplete items, and every item with links to its outputs (`report_items.py`)."""
+incomplete items, the people seen across items (`persons.py`), and every item with links to its outputs
+(`report_items.py`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from typing import Any
 
 from emotrace.batch.duplicates import DUPLICATE
 from emotrace.batch.report_items import CSS as ITEMS_CSS
-from emotrace.batch.report_items import SCRIPT, breakdown_html, group_columns, items_table, sort_items
+from emotrace.batch.report_items import (
+    SCRIPT,
+    breakdown_html,
+    common_folder,
+    group_columns,
+    items_table,
+    sort_items,
+)
 from emotrace.outputs import output_file
 from emotrace.sinks.report import css_color
 
@@ -42,8 +50,10 @@ def _legend(classes: list[str]) -> str:
                                           for c in classes) + "</p>"
 
 
-def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], meta: dict[str, Any]) -> Path:
-    """Write `root/report.html` (temp file then rename) and return its path."""
+def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], meta: dict[str, Any],
+                 persons: list[dict[str, Any]] | None = None) -> Path:
+    """Write `root/report.html` (temp file then rename) and return its path. `persons`: the collection's people
+    (persons.parquet's rows), listed in their own section."""
     done = [r for r in rows if r["status"] == "done"]
     failed = [r for r in rows if r["status"] == "failed"]
     dups = [r for r in rows if r["status"] == DUPLICATE]
@@ -90,6 +100,7 @@ def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], met
                    "the group's finished items (those with no face included). A file under several names counts "
                    "once, where the copy analysed lies (the others are listed under Duplicates).</p>"
                    + breakdown_html(rows, column, classes, css_color))
+    out += people_html(persons or [], rows, classes)
     out += _listed("Failed items", "", ["path", "reason"], failed, lambda r: (
         f'<td class="path">{_e(r["path"])}</td><td class="failed">{_e(r["reason"])}</td>'))
     out += _listed("Incomplete items", "<p>Truncated or damaged: the frames that decoded are analysed and in the "
@@ -106,7 +117,9 @@ def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], met
                + items_table(sort_items(rows)[:MAX_LISTED], classes, _bar))
     out.append("<p>Files: <code>collection.parquet</code> / <code>collection.json</code> (one row per item), "
                "<code>rows/</code> (Parquet dataset, one row per item, frame and face), <code>items/&lt;id&gt;/"
-               "</code> (each item's outputs and record).</p>")
+               "</code> (each item's outputs and record)" + ("; <code>persons.parquet</code> (one row per person "
+               "across items), <code>person_items.parquet</code> (each item's persons with their collection person: "
+               "join with <code>rows/</code> on item_id and person_id)" if persons else "") + ".</p>")
     out.append(f"<script>{SCRIPT}</script></body></html>")
     path = root / output_file("report")  # the collection's page, named like a run's report (the registry's name)
     tmp = path.with_name(f".{path.name}.part")
@@ -116,6 +129,34 @@ def write_report(root: Path, rows: list[dict[str, Any]], classes: list[str], met
 
 
 SLOWEST = 15
+
+
+def people_html(persons: list[dict[str, Any]], rows: list[dict[str, Any]], classes: list[str]) -> list[str]:
+    """The collection's people: each with its identity or how it was linked, the items it was seen in, its time
+    on screen and its emotions over all those items' frames. Nothing when person linking was off everywhere."""
+    if not persons:
+        return []
+    paths = {r["item_id"]: r["path"] for r in rows}
+    root = common_folder(rows)
+    unlinked = sum(1 for r in rows if r.get("persons_note"))
+    out = [f"<h2>People across items ({len(persons)})</h2><p>Each item's persons linked by face (average "
+           "linkage of their mean descriptors; two persons of one item are never joined) or by the identity "
+           "column. One person may still be two ids (another pose or light); see persons.parquet and "
+           "person_items.parquet." + (f" {unlinked} item(s) not linked (their person ids stay per item: "
+                                      "see collection.parquet's persons_note)." if unlinked else "") + "</p>",
+           _legend(classes), "<table><tr><th>person</th><th>identity / linked by</th><th>items</th>"
+           "<th>seen in</th><th>on screen (s)</th><th>frames</th><th>emotions</th><th>mostly</th></tr>"]
+    for p in persons[:MAX_LISTED]:
+        seen = [os.path.relpath(str(paths.get(i, i)), root) if root else str(paths.get(i, i))
+                for i in dict.fromkeys(p["item_ids"])]
+        shares = {c: p.get(f"share_{c}") or 0.0 for c in classes}
+        out.append(f'<tr><td>P{p["collection_person_id"]}</td><td>{_e(p["identity"] or p["basis"])}</td>'
+                   f'<td class="num">{p["items"]}</td><td class="path">{_e(", ".join(seen[:5]))}'
+                   f'{_e(f" and {len(seen) - 5} more") if len(seen) > 5 else ""}</td>'
+                   f'<td class="num">{p["seconds"]:.1f}</td><td class="num">{p["frames"]}</td>'
+                   f'<td>{_bar(shares)}</td><td>{_e(p["dominant_emotion"])}</td></tr>')
+    out.append("</table>")
+    return out
 
 
 def slowest_html(done: list[dict[str, Any]]) -> list[str]:

@@ -17,7 +17,7 @@ TOP = "(top)"  # the folder of items directly under the inputs' common folder
 TOP_FOLDER = "top folder"  # the first folder under the common one (a label, when sessions sit inside it)
 NO_FACE, FAILED = "no face", "failed"
 # Not manifest columns: the collection row's own fields.
-OWN = {*ITEM_FIELDS, "track_results", "outputs", "finished_utc"}
+OWN = {*ITEM_FIELDS, "track_results", "outputs", "finished_utc", "collection_person_ids", "persons_note"}
 
 SCRIPT = """(function(){
 var t=document.getElementById('items');if(!t)return;var tb=t.tBodies[0],rows=Array.prototype.slice.call(tb.rows);

@@ -19,6 +19,7 @@ from emotrace.batch.duplicates import find_duplicates, record_duplicate
 from emotrace.batch.engines import LocalEngine, RayEngine, check_ray_address
 from emotrace.batch.inputs import collect_items
 from emotrace.batch.options import ENGINES, BatchOptions
+from emotrace.batch.persons import link_collection, write_people
 from emotrace.batch.process import Task
 from emotrace.batch.progress import Progress
 from emotrace.batch.report import write_report
@@ -85,6 +86,7 @@ def run_batch(opts: BatchOptions, config: AnalyzerConfig) -> BatchResult:
     cfg = config.to_dict()  # the settings hash and batch.json; the engine gets the config itself
     engine = make_engine(opts, config)
     items, meta_fields = collect_items(list(opts.inputs), opts.sequence, exclude=Path(opts.out).resolve())
+    _check_people_options(opts, items)
     store = BatchStore(opts.out)
     store.prepare()
     store.lock()
@@ -138,6 +140,17 @@ def run_batch(opts: BatchOptions, config: AnalyzerConfig) -> BatchResult:
     return result
 
 
+def _check_people_options(opts: BatchOptions, items: list[Any]) -> None:
+    """Bad person options are a one-line error before any work."""
+    if opts.link_distance is not None and not 0 <= opts.link_distance < 2:
+        raise EmotraceError(f"--link-distance must be between 0 and 2 (got {opts.link_distance:g})")
+    col = opts.identity_column
+    if col is not None and items and not any(col in it.meta for it in items):
+        have = sorted({k for it in items for k in it.meta})
+        raise EmotraceError(f"--identity-column {col!r} is not a manifest column"
+                            + (f" (have: {', '.join(have)})" if have else " (the inputs have no manifest)"))
+
+
 def _execute(engine: Any, tasks: list[Task], result: BatchResult, progress: bool) -> None:
     t0 = time.monotonic()
     bar = Progress(len(tasks), enabled=progress)
@@ -166,15 +179,25 @@ def _execute(engine: Any, tasks: list[Task], result: BatchResult, progress: bool
 def _rebuild(store: BatchStore, result: BatchResult, opts: BatchOptions, settings: dict[str, Any],
              sha: str, engine: Any) -> None:
     store.clean_leftovers()  # the workers are gone: scratch left by one that died is garbage now
-    rows, classes = collection_rows(store)
+    recs = store.records()
+    rows, classes = collection_rows(store, recs)
     result.pending = sum(1 for r in rows if r["status"] == "pending")
+    distance = settings["analyzer"].get("person_distance", 0.0) if opts.link_distance is None else opts.link_distance
+    people = link_collection(recs, {r["item_id"] for r in rows if r["status"] == "done"}, classes, distance,
+                             opts.identity_column)
+    for row in rows:  # each item's persons by collection id (the per-item person_id order), or why not linked
+        row["collection_person_ids"] = people.of_item.get(row["item_id"])
+        row["persons_note"] = people.note.get(row["item_id"])
+    write_people(store, people)
     meta = {"provenance": provenance({"options": dataclasses.asdict(opts), "analyzer": settings["analyzer"]}),
             "engine": engine.describe(), "settings_sha": sha, "outputs": list(parse_outputs(opts.outputs)),
             "sequence": opts.sequence, "classes": classes,
+            "people": {"link_distance": distance, "identity_column": opts.identity_column,
+                       "persons": len(people.persons)},
             "this_run": {"done": result.done, "failed": result.failed, "skipped": result.skipped,
                          "frames": result.frames, "seconds": round(result.seconds, 3)}}
     write_collection(store, rows, meta)
-    write_report(store.root, rows, classes, meta)
+    write_report(store.root, rows, classes, meta, people.persons)
     path = store.root / "batch.json"
     tmp = path.with_name(".batch.json.part")
     tmp.write_text(json.dumps(meta, indent=1, default=str))

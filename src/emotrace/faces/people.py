@@ -11,6 +11,10 @@ track's first frame). A track with no usable frame in its window keeps a person 
 
 `person_basis`: `face` (decided from face descriptors), `too_small` (no face of the window as large as
 `MIN_PERSON_PX`), `unclear` (large enough, but blurred or turned away), `photo`.
+
+At the end of a source, `person_descriptors()` gives each described person's mean descriptor (over the chosen
+frames of all its tracks): what `emotrace batch` links across files (`faces/clustering.py`). It is summed as
+tracks are decided, so the frame loop pays nothing for it.
 """
 
 from __future__ import annotations
@@ -101,6 +105,8 @@ class PeopleStage:
         self._held: deque[tuple[Group, list[int]]] = deque()
         self._order = 0
         self.descriptors = 0  # descriptors computed for this source (cost, in tests and benchmarks)
+        self._sum: dict[int, np.ndarray] = {}  # person id -> sum of its tracks' descriptors
+        self._count: dict[int, int] = {}
         self.seconds = 0.0  # time spent computing them
 
     def feed(self, group: Group, drops: list[int], window_s: float | None = None) -> list[tuple[Group, list[int]]]:
@@ -126,6 +132,11 @@ class PeopleStage:
             n = len(faces)
             faces.person_id = np.array([self.linker.new() for _ in range(n)], np.int64)
             faces.person_basis = np.full(n, "photo", dtype=object)
+
+    def person_descriptors(self) -> dict[int, tuple[np.ndarray, int]]:
+        """Each described person of this source: the mean of its tracks' chosen descriptors (D,) and how many
+        there were. People with no usable face (`too_small`, `unclear`, `photo`) have none."""
+        return {pid: (self._sum[pid] / self._count[pid], self._count[pid]) for pid in sorted(self._sum)}
 
     def _see(self, frame: Frame, faces: Detections, detected: bool) -> None:
         ids = [] if faces.track_id is None else [int(t) for t in faces.track_id]
@@ -167,6 +178,9 @@ class PeopleStage:
                 self._decided[tid] = (self.linker.new(tid), tr.why)
                 continue
             pid, _ = self.linker.link(tid, desc[at:at + n], apart_from=tr.apart)
+            got = desc[at:at + n].astype(np.float64).sum(0)
+            self._sum[pid] = self._sum[pid] + got if pid in self._sum else got
+            self._count[pid] = self._count.get(pid, 0) + n
             at += n
             self._decided[tid] = (pid, "face")
 

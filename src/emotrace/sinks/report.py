@@ -1,7 +1,8 @@
-"""report.html for one run: a self-contained page (no network, no external scripts) with every person's track and
-an interactive timeline per track: each emotion's share per window as a stacked area, the dominant label as a
-strip; the mouse wheel zooms, dragging pans, a double click resets, hovering shows the window's shares. A run
-with face signals adds, per track, charts of a few blendshapes and the head pose (`report_signals.py`)."""
+"""report.html for one run: a self-contained page (no network, no external scripts), by person when person linking
+is on (each person's emotions over all its tracks' frames, then its tracks), with an interactive timeline per
+track: each emotion's share per window as a stacked area, the dominant label as a strip; the mouse wheel zooms,
+dragging pans, a double click resets, hovering shows the window's shares. A run with face signals adds, per track,
+charts of a few blendshapes and the head pose (`report_signals.py`)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from emotrace.sinks.windows import windows
 FINE_WINDOWS = 2000  # per track; zooming shows them down to one window per few pixels
 
 _CSS = """body{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}h1{font-size:21px}
-h2{font-size:16px;margin:1.6em 0 .3em}canvas{width:100%;height:206px;border:1px solid #ddd;cursor:grab}
+h2{font-size:16px;margin:1.6em 0 .3em}h3{font-size:15px;margin:1.2em 0 .3em}
+canvas{width:100%;height:206px;border:1px solid #ddd;cursor:grab}
 .files a{margin-right:1em}
 .legend span{display:inline-block;width:11px;height:11px;margin:0 4px 0 12px;vertical-align:middle}
 .tip{font-size:12px;color:#444;min-height:1.4em}table{border-collapse:collapse}td,th{padding:2px 8px;
@@ -97,6 +99,27 @@ def css_color(name: str) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
+def _by_person(tracks: list[dict], person: dict[int, int]) -> list[dict]:
+    """Tracks grouped by person (people in id order, each person's tracks in id order); unchanged without people."""
+    return sorted(tracks, key=lambda t: (person.get(t["id"], 0), t["id"]))
+
+
+def _person_html(pid: int, tracks: list[dict], counts: np.ndarray, classes: list[str]) -> str:
+    """A person's heading: its dominant emotion and label shares over every frame of its tracks, when and how long
+    it was on screen (the sum of its tracks' spans)."""
+    e = html.escape
+    frames = int(counts.sum())
+    dist = counts / max(1, frames)
+    label = classes[int(np.argmax(dist))]
+    top = ", ".join(f"{c} {100 * v:.0f}%" for c, v in sorted(zip(classes, dist, strict=True), key=lambda x: -x[1])
+                    if v >= 0.05)
+    seconds = sum(t["end"] - t["start"] for t in tracks)
+    ids = ", ".join(str(t["id"]) for t in tracks)
+    return (f"<h2 id='person{pid}'>Person {pid}: mostly {e(label)}</h2><p class='muted'>"
+            f"{len(tracks)} track(s) ({ids}); {min(t['start'] for t in tracks):.2f}–"
+            f"{max(t['end'] for t in tracks):.2f} s, {seconds:.2f} s on screen, {frames} frames; {e(top)}</p>")
+
+
 class ReportSink(Sink):
     """Writes `path` (report.html) with one interactive timeline per track."""
 
@@ -107,6 +130,7 @@ class ReportSink(Sink):
         self.links: dict[str, str] = {}
         self._series: dict[int, TrackSeries] = {}
         self._file: dict[int, str] = {}
+        self._person: dict[int, int] = {}  # track id -> person id (person linking on)
         self.frames = 0
         self._signals: report_signals.SignalTracks | None = None
 
@@ -121,17 +145,21 @@ class ReportSink(Sink):
         add_frame(self._series, len(self.meta.classes), float(result.frame.timestamp), faces)
         for face in faces:
             self._file.setdefault(face.track_id, result.frame.source)
+            if face.person_id is not None:
+                self._person[face.track_id] = face.person_id
             if self._signals is not None:
                 self._signals.add(float(result.frame.timestamp), face)
 
     def build(self) -> str:
         classes = self.meta.classes
         tracks = []
+        counts: dict[int, np.ndarray] = {}  # per track, frames per label
         for tid, series in sorted(self._series.items()):
             ts, probs = series.t, series.probs
             w = windows(ts, probs, max_windows=FINE_WINDOWS)
             shares = [None if not np.isfinite(s).all() else [round(float(v), 3) for v in s] for s in w.shares]
-            dist = np.bincount(np.argmax(probs, 1), minlength=len(classes)) / len(ts)
+            counts[tid] = np.bincount(np.argmax(probs, 1), minlength=len(classes))
+            dist = counts[tid] / len(ts)
             tracks.append({"id": tid, "t0": float(w.start[0]), "w": w.width_s, "shares": shares,
                            "dominant": [int(d) for d in w.dominant], "frames": len(ts), "start": float(ts.min()),
                            "end": float(ts.max()), "file": self._file[tid], "label": classes[int(np.argmax(dist))],
@@ -143,7 +171,8 @@ class ReportSink(Sink):
         prov = self.meta.provenance
         out = [f"<!doctype html><html><head><meta charset='utf-8'><title>emotrace: {e(Path(self.meta.source).name)}"
                f"</title><style>{_CSS}</style></head><body><h1>{e(self.meta.source)}</h1>",
-               f"<p class='muted'>{self.frames} frames, {len(tracks)} track(s); temporal stage "
+               f"<p class='muted'>{self.frames} frames, {len(tracks)} track(s)"
+               + (f" of {len(set(self._person.values()))} person(s)" if self._person else "") + "; temporal stage "
                f"{e(str(self.meta.analyzer.get('temporal_stage', '')))}; emotrace "
                f"{e(str(prov.get('emotrace_version')))}, commit {e(str(prov.get('commit')))}; "
                f"command <code>{e(str(prov.get('command')))}</code></p>",
@@ -161,13 +190,21 @@ class ReportSink(Sink):
             out.append(report_signals.legend())
         if not tracks:
             out.append("<p>No face was found.</p>")
-        for tr in tracks[:200]:
+        shown = _by_person(tracks, self._person)[:200]
+        person = None
+        for tr in shown:
+            pid = self._person.get(tr["id"])
+            if pid is not None and pid != person:
+                person = pid
+                mine = [t for t in tracks if self._person.get(t["id"]) == pid]
+                out.append(_person_html(pid, mine, sum(counts[t["id"]] for t in mine), classes))
             top = ", ".join(f"{c} {100 * v:.0f}%" for c, v in sorted(zip(classes, tr["dist"], strict=True),
                                                                       key=lambda x: -x[1]) if v >= 0.05)
             where = f" — {e(Path(tr['file']).name)}" if tr["file"] != self.meta.source else ""
             per_track = "".join(f" <a href='{e(f.format(track=tr['id']))}'>{e(n)}</a>"
                                 for n, f in self.links.items() if "{track}" in f)
-            out.append(f"<h2>Track {tr['id']}{where}: mostly {e(tr['label'])}</h2><p class='muted'>"
+            h = "h3" if pid is not None else "h2"
+            out.append(f"<{h}>Track {tr['id']}{where}: mostly {e(tr['label'])}</{h}><p class='muted'>"
                        f"{tr['start']:.2f}–{tr['end']:.2f} s, {tr['frames']} frames; {e(top)}; window "
                        f"{tr['w']:g} s{';' + per_track if per_track else ''}</p><canvas id='c{tr['id']}'></canvas>"
                        f"<div class='tip' id='t{tr['id']}'></div>")
@@ -177,7 +214,7 @@ class ReportSink(Sink):
                 out.append(report_signals.track_html(chart, tr["id"]))
         if len(tracks) > 200:
             out.append(f"<p>{len(tracks) - 200} more tracks are in summary.json.</p>")
-        data["tracks"] = tracks[:200]
+        data["tracks"] = shown
         blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
         out.append(f'<script type="application/json" id="data">{blob}</script><script>{_JS}</script>'
                    + (report_signals.script(sig_tracks) if sig is not None else "") + "</body></html>")

@@ -1,6 +1,8 @@
 """summary.json: per track, when it was seen, its dominant emotion and the distribution of labels; plus how the
 run was made (source, stages, command, version, commit). Kept as running counts, so memory stays flat. With person
-linking on, each track names its `person_id` and `persons` lists each person with its tracks inside."""
+linking on, each track names its `person_id` and `persons` lists each person with its tracks inside and its emotions
+over all its frames (`outputs.SUMMARY_PERSON_KEYS` is the brief consumers show); with linking off there is no
+`persons` and the tracks are the result."""
 
 from __future__ import annotations
 
@@ -83,7 +85,9 @@ class SummarySink(Sink):
 
 
 def _persons(tracks: dict[int, dict[str, Any]], classes: list[str]) -> list[dict[str, Any]]:
-    """Each person (`person_id`) with its tracks, when seen, and its dominant emotion over all of them."""
+    """Each person (`person_id`) with its tracks, when seen, and its emotions over all of them: the dominant label
+    and the label distribution count every frame of every track of the person, so a person seen in three shots is
+    judged on all three. `seconds` is time on screen: the sum of its tracks' spans (a track seen once adds 0)."""
     out: dict[int, dict[str, Any]] = {}
     for tid, tr in sorted(tracks.items()):
         if "person" not in tr:
@@ -92,16 +96,22 @@ def _persons(tracks: dict[int, dict[str, Any]], classes: list[str]) -> list[dict
         p = out.get(pid)
         if p is None:
             p = out[pid] = {"person_id": pid, "person_basis": basis, "tracks": [], "start_s": tr["first"],
-                            "end_s": tr["last"], "frames": 0, "counts": np.zeros(len(classes), np.int64)}
+                            "end_s": tr["last"], "seconds": 0.0, "frames": 0,
+                            "counts": np.zeros(len(classes), np.int64), "sum": np.zeros(len(classes))}
         p["tracks"].append(tid)
         p["start_s"], p["end_s"] = min(p["start_s"], tr["first"]), max(p["end_s"], tr["last"])
+        p["seconds"] += tr["last"] - tr["first"]
         p["frames"] += tr["frames"]
         p["counts"] = p["counts"] + tr["counts"]
+        p["sum"] = p["sum"] + tr["sum"]
     persons = []
     for _, p in sorted(out.items()):
-        counts = p.pop("counts")
+        counts, sums = p.pop("counts"), p.pop("sum")
+        n = max(1, p["frames"])
         persons.append({**p, "start_s": round(p["start_s"], 3), "end_s": round(p["end_s"], 3),
-                        "dominant_emotion": classes[int(np.argmax(counts))]})
+                        "seconds": round(p["seconds"], 3), "dominant_emotion": classes[int(np.argmax(counts))],
+                        "label_distribution": {c: round(float(counts[k] / n), 4) for k, c in enumerate(classes)},
+                        "mean_probabilities": {c: round(float(sums[k] / n), 4) for k, c in enumerate(classes)}})
     return persons
 
 

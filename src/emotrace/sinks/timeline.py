@@ -1,7 +1,9 @@
 """One PNG per track. A short track: the temporal model's probability of each emotion over time, with the frame
 model's top label as ticks underneath so flicker is visible at a glance. A long track (more frames than fit as
 lines): a stacked area of each emotion's share per window, windows sized to the duration, with the dominant
-label of each window as a strip underneath, so a 30-minute video stays readable."""
+label of each window as a strip underneath, so a 30-minute video stays readable. With person linking on, each
+chart's title names the track's person (summary.json and report.html give the person's emotions over all its
+tracks)."""
 
 from __future__ import annotations
 
@@ -58,11 +60,20 @@ class TimelineSink(Sink):
         self.folder, self.pattern = Path(folder), pattern
         self.min_frames = min_frames
         self._series: dict[int, TrackSeries] = {}  # temporal probabilities, frame model's top label
+        self._person: dict[int, int] = {}  # track id -> person id (person linking on)
         self._written: list[Path] = []
         self._tmp: Path | None = None  # the chart being saved, for abort
 
     def write(self, result: FrameResult) -> None:
-        add_frame(self._series, len(self.meta.classes), float(result.frame.timestamp), result.records())
+        faces = result.records()
+        add_frame(self._series, len(self.meta.classes), float(result.frame.timestamp), faces)
+        for face in faces:
+            if face.person_id is not None:
+                self._person[face.track_id] = face.person_id
+
+    def _name(self, tid: int) -> str:
+        pid = self._person.get(tid)
+        return f"track {tid}" if pid is None else f"person {pid}, track {tid}"
 
     def close(self) -> list[Path]:
         import matplotlib
@@ -89,7 +100,7 @@ class TimelineSink(Sink):
                 ax.plot(t, p[:, k], label=c, color=(r / 255, g / 255, b / 255), lw=1.4)
             ax.set_ylim(0, 1)
             ax.set_ylabel("probability")
-            ax.set_title(f"track {tid}: {self.meta.analyzer.get('temporal_stage', '')} probabilities")
+            ax.set_title(f"{self._name(tid)}: {self.meta.analyzer.get('temporal_stage', '')} probabilities")
             _legend(ax)
             fl = series.labels
             cols = [tuple(v / 255 for v in COLORS.get(classes[k], (0, 0, 0))[::-1]) for k in fl]
@@ -119,7 +130,7 @@ class TimelineSink(Sink):
         ax.stackplot(x, shares.T, labels=classes, colors=[_rgb(c) for c in classes], linewidth=0)
         ax.set_ylim(0, 1)
         ax.set_ylabel("share")
-        ax.set_title(f"track {tid}: emotion share per {w.width_s:g} s window "
+        ax.set_title(f"{self._name(tid)}: emotion share per {w.width_s:g} s window "
                      f"({self.meta.analyzer.get('temporal_stage', '')}, {len(t)} frames)")
         _legend(ax)
         for s0, s1, d in zip(w.start, w.end, w.dominant, strict=True):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from emotrace.outputs import OUTPUTS, TABLE_STEM, output_file, track_of
+from emotrace.outputs import summary_persons as person_briefs
 from emotrace.outputs import summary_tracks as track_briefs
 
 # format -> (file written by the sinks, media type, download name); every single-file output of the registry (the
@@ -116,14 +117,24 @@ def table_page(parquet: Path, offset: int, limit: int) -> dict[str, Any]:
     return {"columns": columns, "rows": rows, "offset": offset, "total": total}
 
 
-def summary_tracks(out_dir: Path) -> list[dict[str, Any]]:
-    """The per-track brief of a job's summary (id, times, dominant emotion, ...), for the results page; none
-    when the job wrote no readable summary."""
+def _summary(out_dir: Path) -> dict[str, Any]:
     try:
         data = json.loads((out_dir / output_file("summary")).read_text())
     except (OSError, ValueError):
-        return []
-    return track_briefs(data)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def summary_tracks(out_dir: Path) -> list[dict[str, Any]]:
+    """The per-track brief of a job's summary (id, times, dominant emotion, ...), for the results page; none
+    when the job wrote no readable summary."""
+    return track_briefs(_summary(out_dir))
+
+
+def summary_persons(out_dir: Path) -> list[dict[str, Any]]:
+    """The per-person brief of a job's summary (its tracks, emotions over all their frames); none when linking was
+    off or the job wrote no readable summary (the page then shows the tracks alone)."""
+    return person_briefs(_summary(out_dir))
 
 
 # The blendshapes the results page plots until the user picks others (smiles, frowning brows, an open jaw, a blink).

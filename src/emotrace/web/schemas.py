@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from emotrace.web.results import available_formats, summary_tracks, timeline_tracks
+from emotrace.web.results import available_formats, summary_persons, summary_tracks, timeline_tracks
 from emotrace.web.store import Job, JobStore
 
 
@@ -68,6 +68,7 @@ class JobOut(BaseModel):
     results: dict[str, str]
     timelines: list[Timeline]
     tracks: list[dict[str, Any]]
+    persons: list[dict[str, Any]]  # person linking on: each person with its tracks (issue 25); empty when off
 
 
 class TablePage(BaseModel):
@@ -126,4 +127,4 @@ def job_out(job: Job, out_dir: Path, store: JobStore | None = None) -> JobOut:
         results={f: f"{base}/results/{f}" for f in available_formats(job.outputs)} if done else {},
         timelines=[Timeline(track_id=t, url=f"{base}/timelines/{t}") for t in timeline_tracks(job.outputs)]
         if done else [],
-        tracks=summary_tracks(out_dir) if done else [])
+        tracks=summary_tracks(out_dir) if done else [], persons=summary_persons(out_dir) if done else [])

@@ -1,5 +1,6 @@
-// Results page: live progress while the job runs, then the annotated video, one chart per person, the per-frame
-// table (paged from the server), face signals where the job has them (signals.js) and the downloads.
+// Results page: live progress while the job runs, then the annotated video, the people (with person linking on:
+// each person's emotions over all its tracks, then the tracks), one chart per track, the per-frame table (paged
+// from the server), face signals where the job has them (signals.js) and the downloads.
 "use strict";
 (() => {
   const id = location.pathname.split("/").filter(Boolean).pop();
@@ -53,14 +54,34 @@
       Emo.el("a", { href: Emo.withToken(url), textContent: names[fmt] || fmt, "data-format": fmt, download: "" })),
       Emo.el("a", { href: Emo.withToken(base + "/archive"), textContent: "everything (zip)", "data-format": "zip",
                     download: "" }));
+    showPersons(job.persons || []);  // absent from a server before issue 25 B
+    const personOf = new Map((job.persons || []).flatMap((p) => p.tracks.map((t) => [t, p.person_id])));
     $("tracks").tBodies[0].replaceChildren(...job.tracks.map((t) => Emo.el("tr", {},
       Emo.el("td", {}, "#" + t.track_id), Emo.el("td", {}, t.start_s.toFixed(2)), Emo.el("td", {}, t.end_s.toFixed(2)),
-      Emo.el("td", {}, String(t.frames)), Emo.el("td", {}, t.dominant_emotion))));
+      Emo.el("td", {}, String(t.frames)),
+      ...(personOf.size ? [Emo.el("td", { "data-person": personOf.get(t.track_id) },
+                                  "P" + personOf.get(t.track_id))] : []),
+      Emo.el("td", {}, t.dominant_emotion))));
     $("timelines").replaceChildren(...job.timelines.map((t) => Emo.el("figure", {},
       Emo.el("img", { src: Emo.withToken(t.url), alt: "timeline of track " + t.track_id, "data-track": t.track_id }))));
     if (!job.timelines.length) $("timelines").append(Emo.el("p", { class: "muted",
       textContent: "No timeline: no person was seen on two or more frames." }));
     loadTable();
+  }
+
+  /** One row per person: its tracks, time on screen and emotion shares over all its frames (linking off: none). */
+  function showPersons(persons) {
+    $("persons-wrap").classList.toggle("hidden", !persons.length);
+    $("track-person").classList.toggle("hidden", !persons.length);
+    $("persons").tBodies[0].replaceChildren(...persons.map((p) => {
+      const shares = Object.entries(p.label_distribution || {}).filter(([, v]) => v > 0);
+      const bar = Emo.el("div", { class: "shares" }, ...shares.map(([c, v]) => Emo.el("span", {
+        style: `width:${(100 * v).toFixed(1)}%;background:${Emo.COLORS[c] || "#888"}`,
+        title: `${c} ${Math.round(100 * v)}%` })));
+      return Emo.el("tr", { "data-person": p.person_id }, Emo.el("td", {}, "P" + p.person_id),
+        Emo.el("td", {}, p.tracks.map((t) => "#" + t).join(", ")), Emo.el("td", {}, p.seconds.toFixed(2)),
+        Emo.el("td", {}, String(p.frames)), Emo.el("td", {}, bar), Emo.el("td", {}, p.dominant_emotion));
+    }));
   }
 
   // Column groups of the per-frame table; the chooser shows or hides each group (the basics are always shown).

@@ -1,0 +1,47 @@
+"""Collection-level people (issue 25 B): average linkage over per-file persons, conservative and deterministic."""
+
+import numpy as np
+
+from emotrace.faces.clustering import cluster_people
+
+
+def _point(seed: int, base: np.ndarray, spread: float) -> np.ndarray:
+    return base + np.random.default_rng(seed).normal(0, spread, base.shape)
+
+
+A, B = np.zeros(8), np.full(8, 0.5)  # two people 1.41 apart
+
+
+def test_one_person_over_files_is_one_id_and_two_people_stay_two():
+    desc = np.stack([_point(1, A, 0.03), _point(2, B, 0.03), _point(3, A, 0.03), _point(4, B, 0.03)])
+    assert cluster_people(desc, 0.38, ["f1", "f1", "f2", "f2"]) == [1, 2, 1, 2]
+
+
+def test_people_of_one_file_never_merge_and_off_links_nothing():
+    desc = np.stack([_point(1, A, 0.01), _point(2, A, 0.01)])
+    assert cluster_people(desc, 0.38, ["f1", "f1"]) == [1, 2]
+    assert cluster_people(desc, 0.38, ["f1", "f2"]) == [1, 1]
+    assert cluster_people(desc, 0.0, ["f1", "f2"]) == [1, 2]
+
+
+def test_average_linkage_refuses_a_chain():
+    # x -- y -- z each 0.3 apart in a line, x to z 0.6: single linkage would make one person; average linkage
+    # joins x and y (0.3), then z to {x, y} averages 0.45 > 0.38 and stays apart.
+    x, y, z = np.zeros(2), np.array([0.3, 0.0]), np.array([0.6, 0.0])
+    assert cluster_people(np.stack([x, y, z]), 0.38, ["a", "b", "c"]) == [1, 1, 2]
+
+
+def test_known_identities_win_over_faces():
+    desc = np.stack([_point(1, A, 0.01), _point(2, A, 0.01), _point(3, B, 0.01), np.full(8, np.nan)])
+    files = ["f1", "f2", "f3", "f4"]
+    # Same face, told apart by the manifest; another face and a faceless person joined to P1 by it.
+    assert cluster_people(desc, 0.38, files, ["P1", "P2", "P1", "P1"]) == [1, 2, 1, 1]
+    assert cluster_people(desc, 0.38, files) == [1, 1, 2, 3]  # without them: by face, the faceless alone
+
+
+def test_ids_depend_on_the_points_not_on_chance():
+    rng = np.random.default_rng(0)
+    desc = rng.normal(0, 0.2, (40, 8))
+    files = [f"f{i}" for i in range(40)]
+    first = cluster_people(desc, 0.38, files)
+    assert first == cluster_people(desc.copy(), 0.38, list(files)) and max(first) < 40
