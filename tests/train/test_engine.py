@@ -154,3 +154,13 @@ def test_metric_value_minimises_validation_loss():
     assert metric_value("loss", ev, 2.0) == -2.0
     with pytest.raises(EmotraceError):
         metric_value("ccc", ev, 2.0)
+
+
+def test_validation_nll_is_the_mean_cross_entropy_of_labelled_rows():
+    import numpy as np
+
+    from emotrace.train.tasks.classify import validation_nll
+
+    probs = np.array([[0.5, 0.5], [0.25, 0.75], [0.9, 0.1]])
+    y = np.array([0, 1, -1])  # the unlabelled row is left out
+    assert validation_nll(probs, y) == pytest.approx(-(np.log(0.5) + np.log(0.75)) / 2)
