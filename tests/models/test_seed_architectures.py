@@ -144,8 +144,9 @@ def overfit(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int
 
 
 # Per-model overfit settings: seed 1's 75-frame clips are the costliest input, so two clips; seed 4's CNN overfits
-# on 48-px faces (its 96-px documented input runs in the forward/backward test above).
-OVERFIT = {"seed1-conv3d-lstm": {"n": 2, "lr": 5e-3, "steps": 60}, "seed4-cnn": {"size": 48}}
+# on 48-px faces (its 96-px documented input runs in the forward/backward test above), at Adam 1e-3: with the seed's
+# linear dense 300 and dropout, 3e-3 jumps around the VA targets.
+OVERFIT = {"seed1-conv3d-lstm": {"n": 2, "lr": 5e-3, "steps": 60}, "seed4-cnn": {"size": 48, "lr": 1e-3, "steps": 200}}
 
 
 @pytest.mark.parametrize(("name", "kw"), VARIANTS, ids=IDS)
