@@ -32,3 +32,30 @@ def test_export_reproduces_pytorch(tmp_path):
     with torch.no_grad():
         ref = model(torch.from_numpy(x))["logits"].numpy()
     assert np.abs(got - ref).max() < 1e-4
+
+
+def test_a_seed_cnn_run_drives_the_pipeline_as_a_frame_model(tmp_path):
+    """`--frame-model RUN` with a seed still model (a classify run: logits only): its features become the
+    embedding and its eight classes fold to the pipeline's seven; a clip model is still refused."""
+    import torch
+
+    from emotrace.errors import EmotraceError
+    from emotrace.models import create_model
+    from emotrace.models.checkpoint import model_checkpoint
+    from emotrace.models.contract import contract_of
+    from emotrace.models.runtime import FrameModelRunner
+
+    classes = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "contempt"]
+    kw = {"head": "classes", "num_classes": 8, "size": 48}
+    model = create_model("seed4-cnn", **kw)
+    torch.save(model_checkpoint(model, "classify", "seed4-cnn", kw, contract_of(model, classes, ["logits"]), {}, 0),
+               tmp_path / "best.pt")
+    runner = FrameModelRunner(str(tmp_path / "best.pt"))
+    out = runner(np.random.default_rng(0).integers(0, 255, (3, 48, 48), dtype=np.uint8))
+    assert runner.input_size == 48 and out["probs"].shape == (3, 7) and out["embedding"].shape == (3, 300)
+    np.testing.assert_allclose(out["probs"].sum(1), 1.0, rtol=1e-5)
+    clip = create_model("seed1-conv3d-lstm")
+    torch.save(model_checkpoint(clip, "classify", "seed1-conv3d-lstm", {}, contract_of(clip, classes[:6], ["logits"]),
+                                {}, 0), tmp_path / "clip.pt")
+    with pytest.raises(EmotraceError, match="not a frame model"):
+        FrameModelRunner(str(tmp_path / "clip.pt"))

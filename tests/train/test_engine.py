@@ -139,3 +139,28 @@ def test_exactly_one_module_calls_backward():
     src = REPO / "src" / "emotrace"
     callers = sorted(str(p.relative_to(src)) for p in src.rglob("*.py") if ".backward(" in p.read_text())
     assert callers == ["train/engine.py"]
+
+
+def test_metric_value_minimises_validation_loss():
+    """Early stopping and best.pt maximise the value: validation nll and rmse are negated, `loss` is the
+    negated training loss, an unknown name is refused."""
+    from emotrace.errors import EmotraceError
+    from emotrace.train.engine import metric_value
+
+    ev = {"accuracy": 0.5, "nll": 1.2, "rmse": 0.3}
+    assert metric_value("accuracy", ev, 2.0) == 0.5
+    assert metric_value("nll", ev, 2.0) == -1.2
+    assert metric_value("rmse", ev, 2.0) == -0.3
+    assert metric_value("loss", ev, 2.0) == -2.0
+    with pytest.raises(EmotraceError):
+        metric_value("ccc", ev, 2.0)
+
+
+def test_validation_nll_is_the_mean_cross_entropy_of_labelled_rows():
+    import numpy as np
+
+    from emotrace.train.tasks.classify import validation_nll
+
+    probs = np.array([[0.5, 0.5], [0.25, 0.75], [0.9, 0.1]])
+    y = np.array([0, 1, -1])  # the unlabelled row is left out
+    assert validation_nll(probs, y) == pytest.approx(-(np.log(0.5) + np.log(0.75)) / 2)

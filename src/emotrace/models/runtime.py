@@ -46,9 +46,13 @@ class FrameModelRunner:
             from emotrace.models.checkpoint import load_model
 
             loaded = load_model(self.name)
-            if loaded.contract.kind != "image" or "embedding" not in loaded.contract.outputs:
-                raise EmotraceError(f"{self.name} is not a frame model (a {loaded.task} run)")
-            contract, self.temperature, self.metrics = loaded.contract, 1.0, {}
+            c = loaded.contract
+            if c.kind != "image" or c.channels != 1 or "logits" not in c.outputs:
+                raise EmotraceError(f"{self.name} is not a frame model (a {loaded.task} run on {c.kind} input, "
+                                    f"{c.channels} channel(s))")
+            if "embedding" not in c.outputs:  # a seed still model (classify task): logits and features()
+                loaded.model = seed_frame_model(loaded.model)
+            contract, self.temperature, self.metrics = c, 1.0, {}
             if runtime == "onnx":
                 raise EmotraceError(f"{self.name} is a training run: it runs with --runtime torch")
             runtime = "torch"
@@ -118,6 +122,23 @@ class FrameModelRunner:
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "runtime": self.runtime, "classes": self.classes,
                 "metrics": self.metrics, "temperature": self.temperature}
+
+
+def seed_frame_model(model: Any) -> Any:
+    """A seed still model (`forward(x, return_features=True)` -> (logits, features)) in the frame models' dict
+    form, so a classify run on gray stills (seed 4's CNN, seed 3's CNN-LSTM) drives the pipeline."""
+    import torch
+
+    class SeedFrameModel(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner.eval()
+
+        def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+            logits, emb = self.inner(x, return_features=True)
+            return {"logits": logits, "embedding": emb}
+
+    return SeedFrameModel(model).eval()
 
 
 def onnx_session(path: str, threads: int = 0) -> Any:

@@ -36,7 +36,7 @@ class EngineConfig:
     epochs: int = 10
     batch_size: int = 32
     early_stopping: int = 0  # patience in epochs without a better best_metric; 0 = off
-    best_metric: str = "auto"  # a validation metric name, or loss; auto = the task's
+    best_metric: str = "auto"  # a validation metric (nll, rmse minimised), or loss (training); auto = the task's
     ship_checkpoint: str = "best"  # best | final: which checkpoint is the run's model
     # precision and device
     device: str = "auto"  # auto | cpu | cuda

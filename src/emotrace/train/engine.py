@@ -145,6 +145,21 @@ class WeightEma:
         self.updates = int(state["updates"])
 
 
+LOWER_IS_BETTER = frozenset({"nll", "rmse"})  # validation metrics the engine minimises (it maximises the rest)
+
+
+def metric_value(best_metric: str, ev: dict[str, float], train_loss: float) -> float:
+    """The number early stopping and `best.pt` maximise: a validation metric, negated when lower is better
+    (`nll`: Keras' default monitor, validation loss), or `loss`, the epoch's negated training loss."""
+    if best_metric == "loss":
+        return -train_loss
+    value = ev.get(best_metric)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        raise EmotraceError(f"best_metric {best_metric!r} is not among the validation metrics "
+                            f"({', '.join(sorted(ev))})")
+    return -float(value) if best_metric in LOWER_IS_BETTER else float(value)
+
+
 # ------------------------------------------------------------------------------------------------------ the loop
 
 def train(cfg: EngineConfig, resume: bool = False, command: str = "",
@@ -288,10 +303,7 @@ def _train(cfg: EngineConfig, resume: bool, command: str, on_epoch_end: Any, dis
             log.info("stopped after %d steps (max_steps); resume with --resume", state["global_step"])
             break
         ev = task.validate(eval_model())
-        value = -state["loss_sum"] / max(1, state["seen"]) if best_metric == "loss" else ev.get(best_metric)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            raise EmotraceError(f"best_metric {best_metric!r} is not among the validation metrics "
-                                f"({', '.join(sorted(ev))})")
+        value = metric_value(best_metric, ev, state["loss_sum"] / max(1, state["seen"]))
         if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
             sched.step(value)
         row = {"epoch": epoch, "train_loss": state["loss_sum"] / max(1, state["seen"]),

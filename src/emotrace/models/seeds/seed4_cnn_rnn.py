@@ -7,8 +7,13 @@ map pooled over its four quadrants: 2x2 per filter, Coates et al.), dense 300, d
 reads windows of W = 100 consecutive 300-d CNN features ([t - W, t]) and predicts frame t + 1: SimpleRNN or GRU,
 either one layer of 100 units or three of 100/100/50. Losses (MSE, 1 - mean CCC) live in `emotrace.train.losses`.
 
-Our choices where the text is silent: 'same' padding, 2x2 max pools, ReLU after dense 300, average (= sum up to a
-constant) quadrant pooling, a linear VA layer.
+Where the text is silent we follow the seed's published Keras code (github.com/DenisRang/Combined-CNN-RNN-for-
+emotion-recognition, `src/models.py`), so the 96 px geometry is the seed's own: 'same' padding on the first
+convolution and 'valid' on the other two (96 -> 48 -> 44 -> 22 -> 18), 2x2 max pools, convolutions without bias,
+quadrant pooling as a 9x9 average pool with stride 9 (= average over each quadrant of the 18x18 maps), and a linear
+dense 300 (Keras' default activation: none). Choices of ours: the VA layer is linear; `features` is dense 300's
+output, before dropout. `padding="same"`, `bias=True`, `fc_relu=True` rebuild the earlier emotrace variant (same
+padding everywhere, biases, ReLU after dense 300) for its checkpoints.
 """
 
 from __future__ import annotations
@@ -38,12 +43,13 @@ def quadrant_pool(x: torch.Tensor, mode: str = "avg") -> torch.Tensor:
 
 class Seed4CNN(SeedModel):
     """Face (N, 1, 96, 96) in [0, 1] -> logits (N, C) or valence/arousal (N, 2); `features(x)` is the 300-d vector
-    the RNN stage consumes (taken after dense 300 + ReLU, before dropout)."""
+    the RNN stage consumes (dense 300's output, before dropout)."""
 
     input_spec: dict[str, Any] = {"kind": "image", "frames": None, "size": 96, "channels": 1}
 
     def __init__(self, head: str = "classes", num_classes: int = len(EMOTIONS), size: int = 96,
-                 channels: int = 1, embedding_dim: int = 300, dropout: float = 0.5, quadrant: str = "avg") -> None:
+                 channels: int = 1, embedding_dim: int = 300, dropout: float = 0.5, quadrant: str = "avg",
+                 padding: str = "valid", bias: bool = False, fc_relu: bool = False) -> None:
         super().__init__()
         if head not in ("classes", "va"):
             raise ValueError(f"head is 'classes' or 'va', not {head!r}")
@@ -51,12 +57,15 @@ class Seed4CNN(SeedModel):
         self.quadrant = quadrant
         self.input_spec = {"kind": "image", "frames": None, "size": size, "channels": channels}
         self.input_bn = nn.BatchNorm2d(channels)
+        if padding not in ("valid", "same"):
+            raise ValueError(f"padding of convolutions 2 and 3 is 'valid' (the seed's code) or 'same', not {padding!r}")
+        pad = 0 if padding == "valid" else 2
         self.convs = nn.Sequential(
-            nn.Conv2d(channels, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(64, 128, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(128, 256, 5, padding=2), nn.ReLU(),
+            nn.Conv2d(channels, 64, 5, padding=2, bias=bias), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(64, 128, 5, padding=pad, bias=bias), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(128, 256, 5, padding=pad, bias=bias), nn.ReLU(),
         )
-        self.fc = nn.Sequential(nn.Linear(256 * 4, embedding_dim), nn.ReLU())
+        self.fc = nn.Sequential(nn.Linear(256 * 4, embedding_dim), *([nn.ReLU()] if fc_relu else []))
         out_dim = num_classes if head == "classes" else 2
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(embedding_dim, out_dim))
         self.embedding_dim = embedding_dim

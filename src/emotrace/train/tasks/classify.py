@@ -102,6 +102,8 @@ class ClassifyTask(Task):
         if cfg.max_train:
             train = train.take(np.arange(min(cfg.max_train, len(train))))
         self.train = train
+        store = self.storage_device()  # on CUDA with data_on_device: the training inputs live on the GPU
+        self._x_store = torch.from_numpy(train.x).to(store) if store.type == "cuda" else None
         self.eval_arrays = {k: self._capped(v) for k, v in arrays.items() if k != "train"}
         n_classes = len(ds.classes)
         weights = class_weights(train.y, n_classes) if cfg.class_weights and self.target != "va" else None
@@ -121,7 +123,11 @@ class ClassifyTask(Task):
 
     def batch(self, idx: np.ndarray, gen: torch.Generator) -> dict[str, torch.Tensor]:
         a, kind = self.train, self.spec["kind"]
-        x = batch_tensor(a, idx, kind)
+        if self._x_store is not None:  # index on the GPU: no host copy of pixels per batch
+            x = self._x_store[torch.from_numpy(idx).to(self._x_store.device)].float()
+            x = x if kind == "features" else x.div_(255)
+        else:
+            x = batch_tensor(a, idx, kind)
         if self.cfg.augment and kind != "features":
             x = random_affine(x, gen)
         b = {"x": x.to(self.device), "y": torch.from_numpy(a.y[idx]).to(self.device),
@@ -140,8 +146,12 @@ class ClassifyTask(Task):
 
     def validate(self, model: torch.nn.Module) -> dict[str, float]:
         a = self.eval_arrays["valid"]
-        ev = evaluate_arrays(self._predict(model, a), a, self.dataset.classes)
-        return {k: v for k, v in ev.items() if isinstance(v, float)}
+        pred = self._predict(model, a)
+        ev = evaluate_arrays(pred, a, self.dataset.classes)
+        out = {k: v for k, v in ev.items() if isinstance(v, float)}
+        if "probs" in pred and (a.y >= 0).any():
+            out["nll"] = validation_nll(pred["probs"], a.y)
+        return out
 
     def contract(self, model: torch.nn.Module) -> ModelContract:
         outputs = {"classes": ("logits",), "va": ("va",), "both": ("logits", "va")}[output_kind(model)]
@@ -192,6 +202,12 @@ class ClassifyTask(Task):
 
     def _capped(self, a: Arrays) -> Arrays:
         return a.take(np.arange(min(self.cfg.max_eval, len(a)))) if self.cfg.max_eval else a
+
+
+def validation_nll(probs: np.ndarray, y: np.ndarray) -> float:
+    """Mean cross-entropy of the labelled rows: the validation loss Keras' early stopping watches by default."""
+    ok = y >= 0
+    return float(-np.log(np.clip(probs[ok, y[ok]], 1e-12, None)).mean())
 
 
 def _class_outputs(model: torch.nn.Module) -> int | None:
