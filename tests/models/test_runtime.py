@@ -59,3 +59,31 @@ def test_a_seed_cnn_run_drives_the_pipeline_as_a_frame_model(tmp_path):
                                 {}, 0), tmp_path / "clip.pt")
     with pytest.raises(EmotraceError, match="not a frame model"):
         FrameModelRunner(str(tmp_path / "clip.pt"))
+
+
+def test_seed4_rnn_run_is_a_temporal_stage_behind_its_cnn(tmp_path):
+    """`--temporal RUN` with seed 4's RNN (a classify run over windows of its CNN's embeddings): per track a window
+    of the last W embeddings, seven-class probabilities out; behind any other frame model it is refused."""
+    import torch
+
+    from emotrace.errors import EmotraceError
+    from emotrace.models import create_model
+    from emotrace.models.checkpoint import model_checkpoint
+    from emotrace.models.contract import contract_of
+    from emotrace.models.temporal.factory import create_temporal
+
+    classes = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "contempt"]
+    kw = {"cell": "gru", "layers": 1, "head": "classes", "num_classes": 8, "window": 5}
+    rnn = create_model("seed4-rnn", **kw)
+    cnn_run = str(tmp_path / "cnn")
+    ck = model_checkpoint(rnn, "classify", "seed4-rnn", kw,
+                          contract_of(rnn, classes, ["logits"], features_from=cnn_run), {"features_from": cnn_run}, 0)
+    torch.save(ck, tmp_path / "rnn.pt")
+    stage = create_temporal(str(tmp_path / "rnn.pt"), frame_model=cnn_run)
+    emb = np.random.default_rng(0).normal(size=(2, 300)).astype(np.float32)
+    for i in range(7):  # past the window: the deque keeps the last 5
+        out = stage.step(np.array([1, 2]), i / 30, np.full((2, 7), 1 / 7, np.float32), emb, ended=[2] if i == 6 else ())
+    assert out["probs"].shape == (2, 7) and np.allclose(out["probs"].sum(1), 1.0, atol=1e-5)
+    assert len(stage._state[1]) == 5 and len(stage._state[2]) == 1  # track 2 ended and came back
+    with pytest.raises(EmotraceError, match="--frame-model"):
+        create_temporal(str(tmp_path / "rnn.pt"), frame_model="default")

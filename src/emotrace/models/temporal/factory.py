@@ -64,6 +64,8 @@ def _model(name: str, frame_model: str | None, runtime: str) -> TemporalStage:
         from emotrace.models.checkpoint import load_model
 
         loaded = load_model(name)
+        if loaded.task == "classify" and loaded.contract.kind == "features":  # seed 4's RNN over CNN embeddings
+            return _window_model(loaded, name, frame_model)
         temporal, reads, what = loaded.task == "temporal", loaded.frame_model, f"trained by task {loaded.task!r}"
         looks_ahead = bool(getattr(loaded.model, "offline", False))  # what the model's class states
     else:
@@ -77,3 +79,16 @@ def _model(name: str, frame_model: str | None, runtime: str) -> TemporalStage:
                             f"not {frame_model}'s; pick that frame model or --temporal ema")
     stage = OfflineRnnTemporal if looks_ahead else RnnTemporal
     return stage.from_loaded(loaded, name) if loaded is not None else stage.load(name, onnx=_on_runtime(name, runtime))
+
+
+def _window_model(loaded: object, name: str, frame_model: str | None) -> TemporalStage:
+    """Seed 4's RNN (a classify run over windows of a frame model's embeddings), behind the CNN it was trained on."""
+    from emotrace.models.temporal.window import WindowRnnTemporal
+
+    reads = str(getattr(loaded, "config", {}).get("features_from", ""))
+    same = frame_model is not None and reads and (
+        reads == frame_model or Path(reads).expanduser().resolve() == Path(frame_model).expanduser().resolve())
+    if not same:
+        raise EmotraceError(f"{name} reads the embeddings of {reads or 'an unnamed frame model'}: run it with "
+                            f"--frame-model {reads or '<its CNN run>'}")
+    return WindowRnnTemporal.from_loaded(loaded, name)
