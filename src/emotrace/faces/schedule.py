@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-THUMB = (32, 18)  # the whole picture, grey, for the change check between detections (0.05 ms at 640x360)
+THUMB = (32, 18)  # the whole picture, grey, for the change check between detections (every 4th pixel, area-averaged)
 
 
 class DetectionSchedule:
@@ -54,5 +54,5 @@ class DetectionSchedule:
 
 
 def _thumb(image: np.ndarray) -> np.ndarray:
-    small = cv2.resize(image, THUMB, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(image[::4, ::4], THUMB, interpolation=cv2.INTER_AREA)  # every 4th pixel first: 16x cheaper
     return cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
