@@ -29,12 +29,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from emotrace.data.photo_crops import group_holdout, load_photo_crops
 from emotrace.data.readers.ferplus import read_split
 from emotrace.eval.calibration import calibration_summary, expected_calibration_error, softmax_t
 from emotrace.eval.metrics import classification_metrics
-from emotrace.eval.photos import SCORED_KINDS
-from emotrace.labels import EMOTIONS, canonical
+from emotrace.eval.photos import scored_photos
+from emotrace.labels import EMOTIONS
 from emotrace.models.checkpoint import load_model
 from emotrace.models.manifest import weight_record
 
@@ -45,16 +44,8 @@ NEUTRAL = EMOTIONS.index("neutral")
 
 def heldout_photos(root: Path, name: str) -> tuple[list[str], np.ndarray]:
     """The photos and labels `emotrace evaluate ... --photos --split holdout` scores (v2's hold-out: 25%, seed 0)."""
-    pc = load_photo_crops(root, name)
-    keep = group_holdout(pc.groups, 0.25, 0)
-    kinds = SCORED_KINDS.get(name, ())
-    if kinds:
-        keep &= np.isin(pc.kind, kinds)
-    names = [c if c == "contempt" else canonical(c) for c in pc.classes]
-    to7 = np.array([EMOTIONS.index(n) if n in EMOTIONS else -1 for n in names])
-    labels = to7[pc.labels]
-    keep &= labels >= 0
-    return pc.paths[keep].tolist(), labels[keep]
+    paths, labels, _ = scored_photos(root, name, "holdout", 0.25, 0)
+    return paths, labels
 
 
 def pipeline_crops(frame_model: str, paths: list[str]) -> tuple[np.ndarray, np.ndarray]:

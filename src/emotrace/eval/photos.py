@@ -57,11 +57,12 @@ CARD_FIELDS = ("accuracy", "uar", "per_class_recall", "predicted_share", "true_s
                "no_face", "taken_as_crop", "rows")
 
 
-def evaluate_photo_set(frame_model: str, root: str | Path, name: str, rows: str = "all",
-                       holdout_fraction: float = 0.25, holdout_seed: int = 0,
-                       kinds: tuple[str, ...] | None = None, runtime: str = "auto") -> dict[str, Any]:
-    """Scores on the photos of one set: `rows` all, or holdout (the groups a `mix` run held out with the same
-    fraction and seed), on the kinds of photo `SCORED_KINDS` names for the set unless `kinds` names others."""
+def scored_photos(root: str | Path, name: str, rows: str = "all", holdout_fraction: float = 0.25,
+                  holdout_seed: int = 0, kinds: tuple[str, ...] | None = None
+                  ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The photos of one set an evaluation scores, their labels in the seven emotions and their groups: `rows`
+    all, or holdout (the groups a `mix` run held out with the same fraction and seed), on `SCORED_KINDS`' kinds
+    unless `kinds` names others."""
     from emotrace.data.photo_crops import group_holdout
 
     pc = load_photo_crops(root, name)
@@ -75,8 +76,16 @@ def evaluate_photo_set(frame_model: str, root: str | Path, name: str, rows: str 
     to7 = np.array([EMOTIONS.index(n) if n in EMOTIONS else -1 for n in names])
     labels = to7[pc.labels]
     keep &= labels >= 0
-    paths = pc.paths[keep].tolist()
-    y = labels[keep]
+    return pc.paths[keep].tolist(), labels[keep], pc.groups[keep]
+
+
+def evaluate_photo_set(frame_model: str, root: str | Path, name: str, rows: str = "all",
+                       holdout_fraction: float = 0.25, holdout_seed: int = 0,
+                       kinds: tuple[str, ...] | None = None, runtime: str = "auto") -> dict[str, Any]:
+    """Scores on the photos of one set: `rows` all, or holdout (the groups a `mix` run held out with the same
+    fraction and seed), on the kinds of photo `SCORED_KINDS` names for the set unless `kinds` names others."""
+    kinds = SCORED_KINDS.get(name, ()) if kinds is None else kinds
+    paths, y, groups = scored_photos(root, name, rows, holdout_fraction, holdout_seed, kinds)
     pred, crop = photo_answers(frame_model, paths, runtime)
     k = len(EMOTIONS)
     answered = pred >= 0
@@ -86,7 +95,7 @@ def evaluate_photo_set(frame_model: str, root: str | Path, name: str, rows: str 
               "predicted_share": (np.bincount(pred[answered], minlength=k) / max(1, answered.sum())).tolist(),
               "true_share": (np.bincount(y, minlength=k) / max(1, len(y))).tolist(),
               "rows": rows, "kinds": list(kinds), "frame_model": frame_model, "groups": int(len(set(
-                  pc.groups[keep].tolist())))})
+                  groups.tolist())))})
     neutral = EMOTIONS.index("neutral")
     m["neutral_share_gap"] = m["predicted_share"][neutral] - m["true_share"][neutral]
     return m
