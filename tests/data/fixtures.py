@@ -152,3 +152,58 @@ def write_manifest(root: Path) -> Path:
         "a.png,bored,p1,train,,\n"
         "gone.png,sad,p4,train,,\n")
     return root / "manifest.csv"
+
+
+def ferplus_subset(src: Path, dst: Path, rows: dict[str, int]) -> Path:
+    """The first `rows[split]` images of each FER+ split folder (e.g. {"FER2013Train": 512}) in the FER+ layout,
+    images linked, `label.csv` and `fer2013_label.csv` cut to them. Why: a test of a training or evaluation *path*
+    reads the same files in the same layout, without paying for every image of the split."""
+    import csv
+
+    for folder, n in rows.items():
+        s, d = src / folder, dst / folder
+        d.mkdir(parents=True, exist_ok=True)
+        lines = (s / "label.csv").read_text().splitlines()[:n]
+        names = {line.split(",", 1)[0] for line in lines}
+        (d / "label.csv").write_text("\n".join(lines) + "\n")
+        orig = s / "fer2013_label.csv"
+        if orig.is_file():
+            with open(orig, newline="") as fh:
+                reader = csv.reader(fh)
+                head = next(reader)
+                kept = [r for r in reader if r and r[0] in names]
+            with open(d / "fer2013_label.csv", "w", newline="") as fh:
+                csv.writer(fh).writerows([head, *kept])
+        for name in names:
+            (d / name).symlink_to(s / name)
+    return dst
+
+
+def ckplus_subset(src: Path, dst: Path, subjects: int) -> Path:
+    """CK+48 (and `neutral/`) of the first `subjects` subjects, images linked: fewer people, the same layout, every
+    emotion folder kept (empty if none of them shows it)."""
+    keep = sorted({p.name.split("_")[0] for p in (src / "CK+48").glob("*/S*.png")})[:subjects]
+    for folder in ("CK+48", "neutral"):
+        for p in sorted((src / folder).rglob("S*.png")):
+            if p.name.split("_")[0] in keep:
+                out = dst / p.relative_to(src)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.symlink_to(p)
+        for d in (src / folder).iterdir():
+            if d.is_dir():
+                (dst / folder / d.name).mkdir(parents=True, exist_ok=True)
+    return dst
+
+
+def every_nth_subset(src: Path, dst: Path, n: int) -> Path:
+    """Every `n`th image of each folder under `src` (sorted by name), linked at the same relative path, with the
+    folder's other files (READMEs, lists): the same layout and classes with a fraction of the photos."""
+    for folder in sorted({p.parent for p in src.rglob("*") if p.is_file()}):
+        files = sorted(p for p in folder.iterdir() if p.is_file())
+        images = [p for p in files if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")]
+        keep = set(images[::n]) | (set(files) - set(images))
+        for p in sorted(keep):
+            out = dst / p.relative_to(src)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.symlink_to(p)
+    return dst

@@ -133,8 +133,10 @@ def read_split(root: str | Path, split: str, cache_dir: str | Path | None = None
 
 
 def _load_images(folder: Path, names: list[str], cache_dir: str | Path | None) -> tuple[np.ndarray, np.ndarray]:
-    """All images of a split as one array plus a readable-mask; decoded once, then cached as .npz."""
-    key = hashlib.sha1(("\n".join(names) + str(folder.resolve())).encode()).hexdigest()[:16]
+    """All images of a split as one array plus a readable-mask; decoded once, then cached as .npz, keyed by the
+    names and the folder the pixels are really in (a folder of links to another's images shares its cache)."""
+    real = (folder / names[0]).resolve().parent if names else folder.resolve()
+    key = hashlib.sha1(("\n".join(names) + str(real)).encode()).hexdigest()[:16]
     root = Path(cache_dir or os.environ.get("EMOTRACE_CACHE", Path.home() / ".cache" / "emotrace"))
     cache = root / f"ferplus-{key}.npz"
     if cache.is_file():
