@@ -1,10 +1,27 @@
 import os
+import sys
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# The suite runs as two workers on two cores (pyproject's addopts): each worker's OpenMP pool (torch's, and that of
-# every process a test starts) gets one thread instead of one per core, so two pools of two threads do not wait on
-# each other. Measured on the 2-core machine: the whole suite 593 s with per-core pools, 430 s with one thread each
-# (docs/benchmarks.md). Set before anything imports torch; `-n 0` runs keep the library's default.
-if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+# Compiled modules for every Python process the suite starts (CLI runs, servers, batch and job workers): where the
+# environment says not to write bytecode (PYTHONDONTWRITEBYTECODE, set on the machine the suite is timed on), each
+# of those processes would compile emotrace's modules again (about 0.3 s each); kept in one folder outside the tree
+# instead, so nothing is written into the checkout.
+if not os.environ.get("PYTHONPYCACHEPREFIX"):
+    _prefix = str(Path(tempfile.gettempdir()) / f"emotrace-tests-pycache-{os.getuid()}")
+    os.environ["PYTHONPYCACHEPREFIX"] = _prefix
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.pycache_prefix, sys.dont_write_bytecode = _prefix, False
+
+
+def pytest_configure(config):
+    """The suite runs as two workers on two cores (pyproject's addopts): every process it starts, the workers
+    included, gets one OpenMP thread instead of one per core, so two pools of two threads do not wait on each other
+    (the whole suite: 593 s with per-core pools, 430-470 s with one each; docs/benchmarks.md). Set here, before the
+    workers start, so it holds from their first line; `-n 0` runs keep the library's default."""
+    workers = getattr(config.option, "numprocesses", None) or 0
+    if (isinstance(workers, int) and workers > 1) or int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
