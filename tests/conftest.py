@@ -18,10 +18,25 @@ if not os.environ.get("PYTHONPYCACHEPREFIX"):
 
 
 def pytest_configure(config):
-    """The suite runs as two workers on two cores (pyproject's addopts): every process it starts, the workers
-    included, gets one OpenMP thread instead of one per core, so two pools of two threads do not wait on each other
-    (the whole suite: 593 s with per-core pools, 430-470 s with one each; docs/benchmarks.md). Set here, before the
-    workers start, so it holds from their first line; `-n 0` runs keep the library's default."""
+    """The suite runs as several workers on two cores (pyproject's addopts): every process it starts, the workers
+    included, gets one OpenMP thread instead of one per core, so the workers' pools do not wait on each other (the
+    whole suite with two workers: 593 s with per-core pools, 430-500 s with one each; docs/benchmarks.md). Set
+    here, before the workers start, so it holds from their first line; `-n 0` runs keep the library's default."""
     workers = getattr(config.option, "numprocesses", None) or 0
     if (isinstance(workers, int) and workers > 1) or int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
         os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Whole files go to the workers (`--dist loadfile`) in collection order; files with the most `slow` tests go
+    first, so the longest work starts early and no worker is left alone with a long file at the end. The order
+    within a file, and which tests run, are unchanged."""
+    def file_of(item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    slow: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for i, item in enumerate(items):
+        first.setdefault(file_of(item), i)
+        slow[file_of(item)] = slow.get(file_of(item), 0) + (item.get_closest_marker("slow") is not None)
+    items.sort(key=lambda item: (-slow[file_of(item)], first[file_of(item)]))

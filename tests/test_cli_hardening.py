@@ -160,6 +160,7 @@ def test_stop_signals_leave_nothing_and_say_so(tmp_path, long_clip, sig):
     assert not out.exists() or not any(out.iterdir()), list(out.iterdir())
 
 
+@pytest.mark.slow
 def test_two_runs_into_one_folder_never_mix(tmp_path, long_clip, image):
     out = tmp_path / "out"
     first = _start(["analyze", long_clip, "-o", out, "--outputs", "csv,parquet,summary"])

@@ -47,6 +47,7 @@ def test_a_synthetic_clips_frames_enter_each_module_at_most_twice(fp, analyzer, 
     _check(fp.trace_run(clip, analyzer, "all", max_frames=24))
 
 
+@pytest.mark.slow
 @needs_shared
 @pytest.mark.parametrize("clip", ["short_hamilton_clip.mp4", "single_face.mp4"])
 def test_a_real_clips_frames_enter_each_module_at_most_twice(fp, analyzer, clip):

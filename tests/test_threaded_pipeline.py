@@ -22,6 +22,7 @@ def _rows(analyzer, path, threaded, out=None):
     return rows
 
 
+@pytest.mark.slow
 @needs_shared
 @pytest.mark.parametrize("clip", ["short_hamilton_clip.mp4", "WolfgangLanger_Pexels.mp4"])
 def test_threaded_equals_single_threaded(analyzer, clip, tmp_path):

@@ -114,6 +114,7 @@ def _published(out: Path) -> set[str]:
             if (out / "rows" / f"{p.parent.name}.parquet").is_file()}
 
 
+@pytest.mark.slow
 def test_resume_after_kill_loses_only_items_in_flight(tmp_path, capsys):
     src = tmp_path / "videos"
     media.videos(src, 8, frames=40)
@@ -281,6 +282,7 @@ def _children(pid):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
 def test_a_worker_killed_mid_item_costs_no_item(tmp_path, caplog):
     from emotrace.analyzer_config import AnalyzerConfig

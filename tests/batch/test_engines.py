@@ -21,6 +21,7 @@ def _rows(out):
     return rows.sort_values(["item_id", "frame", "track_id"]).reset_index(drop=True)
 
 
+@pytest.mark.slow
 def test_same_rows_on_local_and_ray_engines(tmp_path, capsys, local_ray):
     src = tmp_path / "collection"
     media.videos(src / "v", 3, frames=10)

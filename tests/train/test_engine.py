@@ -107,6 +107,7 @@ def test_set_overrides_and_dry_run(tmp_path, capsys):
     assert "`task:` must be one of" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_two_processes_train_like_one(tmp_path):
     """DDP over gloo: each process takes half of every global batch; the run matches one process within noise."""
     one = _cfg(tmp_path, "one", epochs=4, ema_decay=0.0, augment=False, scheduler="none")

@@ -84,6 +84,7 @@ def test_run_writes_every_artifact_and_learns(tmp_path):
     assert loaded.task == "classify" and loaded.contract.kind == "image" and loaded.contract.size == 48
 
 
+@pytest.mark.slow
 @needs_ferplus
 @needs_ckplus
 @pytest.mark.parametrize("model", ["default", "emotrace-cnn-m-ferplus"])

@@ -31,6 +31,7 @@ def weights_dir(tmp_path, monkeypatch):
     man.manifest.cache_clear()
 
 
+@pytest.mark.slow
 @needs_ferplus
 def test_ship_a_frame_run_then_load_it_by_name(tmp_path, weights_dir, capsys):
     run = tmp_path / "run"

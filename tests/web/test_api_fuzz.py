@@ -20,6 +20,7 @@ SEED = 17
 EXAMPLES = 60  # per operation and phase: about 1,000 requests, ~15 s on a quiet 2-core machine
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("token", [None, "fuzz-token"], ids=["open", "token"])
 def test_schema_fuzz_finds_nothing(tmp_path, token):
     args = ["--max-upload-mb", "1", "--max-queue", "4"] + (["--token", token] if token else [])

@@ -149,6 +149,7 @@ print("killed")
 """
 
 
+@pytest.mark.slow
 def test_killing_a_worker_mid_video_leaves_no_encoder_noise(tmp_path):
     # Issue 24, item 8: SIGTERM killed the worker mid-frame and its FFmpeg encoder, left running on its own,
     # logged "[rawvideo] Invalid buffer size" on reading the cut frame. Reading stderr to its end waits for every
