@@ -7,7 +7,8 @@ different people kept apart? (issue 25; docs/people.md has the figures)
 Populations: TFEID performers (256 px head-and-shoulders photos, performer = the file name's first two digits; faces
 found by emotrace's detector) and CK+ subjects (48 px face crops, the whole image taken as the face; one photo per
 sequence, the last, and each subject's neutral photos). Each photo is linked as a one-frame track, in a fixed
-seeded order, by the linker the pipeline uses (`faces/linking.py`); pairwise precision and recall are counted over
+seeded order, by the linker the pipeline uses (`faces/linking.py`), or with `--linking collection` by the batch's
+clustering over all photos at once (`faces/clustering.py`); pairwise precision and recall are counted over
 every pair of photos. A sweep over thresholds is printed too, since the threshold is the choice this benchmark
 informs. With `--cache`, descriptors are kept in DIR (one file per population and variant) for reruns.
 """
@@ -82,6 +83,15 @@ def link_photos(desc: np.ndarray, distance: float, seed: int = 0) -> np.ndarray:
     return ids
 
 
+def cluster_photos(desc: np.ndarray, distance: float, seed: int = 0) -> np.ndarray:
+    """Person ids from the batch's collection-level clustering (`faces/clustering.py`: agglomerative average
+    linkage over all photos at once), each photo a file of its own. What linking a folder of photos would give
+    once photos carry descriptors (they do not yet: each photo's face is a person of its own)."""
+    from emotrace.faces.clustering import cluster_people
+
+    return np.asarray(cluster_people(desc, distance, files=[str(i) for i in range(len(desc))]), np.int64)
+
+
 def pairwise(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     """Pairwise precision (pairs put together that are one person) and recall (one person's pairs put together)."""
     iu = np.triu_indices(len(pred), 1)
@@ -110,7 +120,7 @@ def run_population(name: str, paths: list[Path], people: list[str], whole: bool,
     print("  distance  precision  recall  ids")
     chosen = {}
     for thr in sorted({*args.sweep, args.distance}):
-        pred = link_photos(d, thr, args.seed)
+        pred = (cluster_photos if args.linking == "collection" else link_photos)(d, thr, args.seed)
         p, r = pairwise(pred, truth)
         mark = " <- chosen" if thr == args.distance else ""
         print(f"  {thr:8.2f}  {p:9.4f}  {r:6.4f}  {len(set(pred)):3d}{mark}")
@@ -148,6 +158,9 @@ def main() -> int:
     ap.add_argument("--jitters", type=int, default=0, help="descriptor variant: dlib's jittered average")
     ap.add_argument("--mirror", action="store_true", help="descriptor variant: averaged with the mirror image's")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--linking", choices=["online", "collection"], default="online",
+                    help="online: the pipeline's within-file linker, photo by photo in a seeded order; collection: "
+                         "the batch's clustering over all photos at once")
     ap.add_argument("--cache", default=None, help="keep descriptors here (outside the repo)")
     ap.add_argument("--populations", nargs="*", default=["tfeid", "ckplus"], choices=["tfeid", "ckplus"])
     ap.add_argument("--cost-rounds", type=int, default=3, help="timed runs each way of the cost check (0: none)")

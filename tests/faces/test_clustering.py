@@ -45,3 +45,16 @@ def test_ids_depend_on_the_points_not_on_chance():
     files = [f"f{i}" for i in range(40)]
     first = cluster_people(desc, 0.38, files)
     assert first == cluster_people(desc.copy(), 0.38, list(files)) and max(first) < 40
+
+
+def test_a_large_collection_of_a_few_people_is_one_id_each():
+    """600 per-file people, four real people: every pair within a person is near, so one connected component of
+    600 points is clustered (each merge updates the clusters' distance sums instead of re-reading their points)."""
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(4, 128))
+    centres *= 2.0 / np.linalg.norm(centres, axis=1, keepdims=True)
+    truth = np.repeat(np.arange(4), 150)
+    desc = centres[truth] + rng.normal(scale=0.01, size=(600, 128))
+    labels = cluster_people(desc, 0.38, files=[f"item{i}" for i in range(600)])
+    assert len(set(labels)) == 4
+    assert all(len({labels[i] for i in np.flatnonzero(truth == k)}) == 1 for k in range(4))

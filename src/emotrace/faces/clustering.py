@@ -85,7 +85,8 @@ def _average_linkage(points: list[int], dist: np.ndarray, max_distance: float, f
                      known: Sequence[str | None]) -> list[list[int]]:
     """The clusters of one component: start from one cluster per known identity and one per other point, then merge
     the closest allowed pair while its mean pairwise distance (over points with descriptors) is within
-    `max_distance`."""
+    `max_distance`; ties go to the earliest pair. The sums and counts of pairwise distances between clusters are
+    kept and added on each merge, so a merge costs one pass over the clusters, not a pass over all their points."""
     clusters: list[list[int]] = []
     seen: dict[str, int] = {}
     for i in points:
@@ -97,30 +98,52 @@ def _average_linkage(points: list[int], dist: np.ndarray, max_distance: float, f
         else:
             seen[k] = len(clusters)
             clusters.append([i])
-    while len(clusters) > 1:
-        best: tuple[float, int, int] | None = None
-        for a in range(len(clusters)):
-            for b in range(a + 1, len(clusters)):
-                if not _may_merge(clusters[a], clusters[b], files, known):
-                    continue
-                block = dist[np.ix_(clusters[a], clusters[b])]
-                finite = block[np.isfinite(block)]
-                if not len(finite):
-                    continue  # a point without a descriptor is linked by identity only
-                d = float(finite.mean())
-                if d <= max_distance and (best is None or d < best[0]):
-                    best = (d, a, b)
-        if best is None:
+    m = len(clusters)
+    if m < 2:
+        return clusters
+    member = np.zeros((m, len(points)), np.float64)  # cluster x point
+    pos = {p: j for j, p in enumerate(points)}
+    for c, members in enumerate(clusters):
+        member[c, [pos[i] for i in members]] = 1.0
+    block = dist[np.ix_(points, points)]
+    finite = np.isfinite(block)
+    total = member @ np.where(finite, block, 0.0) @ member.T  # sum of finite pairwise distances between clusters
+    count = member @ finite.astype(np.float64) @ member.T  # how many pairs had both descriptors
+    # Never two people of one file, never two different known identities (an initial cluster has at most one).
+    file_codes = {f: j for j, f in enumerate(dict.fromkeys(files[i] for i in points))}
+    in_file = np.zeros((m, len(file_codes)), np.float64)
+    ident = np.full(m, -1)
+    id_codes: dict[str, int] = {}
+    for c, members in enumerate(clusters):
+        in_file[c, [file_codes[files[i]] for i in members]] = 1.0
+        k = known[members[0]]
+        if k is not None:
+            ident[c] = id_codes.setdefault(k, len(id_codes))
+    forbidden = (in_file @ in_file.T) > 0
+    forbidden |= (ident[:, None] >= 0) & (ident[None, :] >= 0) & (ident[:, None] != ident[None, :])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / np.maximum(count, 1.0), np.inf)
+    upper = np.triu(np.ones((m, m), bool), 1)
+    cand = np.where(upper & ~forbidden & (mean <= max_distance), mean, np.inf)  # mergeable pairs, a < b
+    alive = np.ones(m, bool)
+    while True:
+        a, b = divmod(int(np.argmin(cand)), m)  # row-major: the earliest of equal pairs
+        if not np.isfinite(cand[a, b]):
             break
-        _, a, b = best
         clusters[a] = sorted(clusters[a] + clusters[b])
-        del clusters[b]
-    return clusters
-
-
-def _may_merge(a: list[int], b: list[int], files: Sequence[str], known: Sequence[str | None]) -> bool:
-    """Never two people of one file, never two different known identities."""
-    if {files[i] for i in a} & {files[i] for i in b}:
-        return False
-    ka, kb = {known[i] for i in a} - {None}, {known[i] for i in b} - {None}
-    return not (ka and kb and ka != kb)
+        clusters[b] = []
+        alive[b] = False
+        for grid in (total, count):
+            grid[a, :] += grid[b, :]
+            grid[:, a] += grid[:, b]
+        forbidden[a, :] |= forbidden[b, :]
+        forbidden[:, a] |= forbidden[:, b]
+        cand[b, :] = cand[:, b] = np.inf
+        with np.errstate(invalid="ignore", divide="ignore"):
+            row = np.where(count[a] > 0, total[a] / np.maximum(count[a], 1.0), np.inf)
+        ok = alive & ~forbidden[a] & (row <= max_distance)
+        ok[a] = False
+        row = np.where(ok, row, np.inf)
+        cand[a, a + 1:] = row[a + 1:]
+        cand[:a, a] = row[:a]
+    return [c for c in clusters if c]
