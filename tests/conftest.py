@@ -26,17 +26,3 @@ def pytest_configure(config):
     if (isinstance(workers, int) and workers > 1) or int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
         os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-
-def pytest_collection_modifyitems(session, config, items):
-    """Whole files go to the workers (`--dist loadfile`) in collection order; files with the most `slow` tests go
-    first, so the longest work starts early and no worker is left alone with a long file at the end. The order
-    within a file, and which tests run, are unchanged."""
-    def file_of(item) -> str:
-        return item.nodeid.split("::", 1)[0]
-
-    slow: dict[str, int] = {}
-    first: dict[str, int] = {}
-    for i, item in enumerate(items):
-        first.setdefault(file_of(item), i)
-        slow[file_of(item)] = slow.get(file_of(item), 0) + (item.get_closest_marker("slow") is not None)
-    items.sort(key=lambda item: (-slow[file_of(item)], first[file_of(item)]))
