@@ -150,6 +150,54 @@ def cost(video: Path, rounds: int) -> None:
           f"{1 + on.people.seconds / m_off:.3f} (goal <= 1.10)")
 
 
+def load_costs() -> None:
+    """Where linking's fixed cost goes, once per process: dlib's import, the weights' SHA-256 checks, the two model
+    loads; one descriptor; and whether a descriptor or a model load lets other Python threads run (a counting
+    loop's rate beside it over its rate alone: 1.0 = the GIL is released)."""
+    import threading
+
+    t = time.perf_counter()
+    import dlib
+
+    from emotrace.faces import identity as ident
+    steps = {"import dlib": time.perf_counter() - t}
+    t = time.perf_counter()
+    shape = ident.weights_path(ident.SHAPE_FILE, ident.SHAPE_SHA256)
+    net_file = ident.weights_path(ident.DESCRIPTOR_FILE, ident.DESCRIPTOR_SHA256)
+    steps["SHA-256 checks"] = time.perf_counter() - t
+    t = time.perf_counter()
+    dlib.shape_predictor(str(shape))
+    steps["shape predictor load"] = time.perf_counter() - t
+    t = time.perf_counter()
+    net = dlib.face_recognition_model_v1(str(net_file))
+    steps["descriptor network load"] = time.perf_counter() - t
+    chip = np.random.default_rng(0).integers(0, 255, (150, 150, 3), dtype=np.uint8)
+    net.compute_face_descriptor([chip])
+    t = time.perf_counter()
+    net.compute_face_descriptor([chip] * 3)
+    steps["one descriptor (of 3)"] = (time.perf_counter() - t) / 3
+
+    def spin(seconds: float) -> int:
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            n += 1
+        return n
+
+    def beside(work) -> float:
+        alone = spin(0.3)
+        th = threading.Thread(target=work)
+        th.start()
+        during = spin(0.3)
+        th.join()
+        return during / alone
+
+    print("\nlinking's fixed cost (seconds):")
+    for name, sec in steps.items():
+        print(f"  {name:26s} {sec:.3f}")
+    print(f"  a Python loop's rate beside descriptors {beside(lambda: net.compute_face_descriptor([chip] * 6)):.2f}, "
+          f"beside a network load {beside(lambda: dlib.face_recognition_model_v1(str(net_file))):.2f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", default=str(REPO.parent / "shared"))
@@ -164,6 +212,7 @@ def main() -> int:
     ap.add_argument("--cache", default=None, help="keep descriptors here (outside the repo)")
     ap.add_argument("--populations", nargs="*", default=["tfeid", "ckplus"], choices=["tfeid", "ckplus"])
     ap.add_argument("--cost-rounds", type=int, default=3, help="timed runs each way of the cost check (0: none)")
+    ap.add_argument("--load-costs", action="store_true", help="also time linking's fixed, once-per-process costs")
     args = ap.parse_args()
     if args.distance is None:
         from emotrace.analyzer_config import AnalyzerConfig
@@ -183,6 +232,8 @@ def main() -> int:
     video = shared / "media" / "WolfgangLanger_Pexels.mp4"
     if args.cost_rounds and video.is_file():
         cost(video, args.cost_rounds)
+    if args.load_costs:
+        load_costs()
     if not res:
         return 0
     goals = {"tfeid": (0.99, 0.90), "ckplus": (0.99, 0.0)}

@@ -58,3 +58,48 @@ def test_a_large_collection_of_a_few_people_is_one_id_each():
     labels = cluster_people(desc, 0.38, files=[f"item{i}" for i in range(600)])
     assert len(set(labels)) == 4
     assert all(len({labels[i] for i in np.flatnonzero(truth == k)}) == 1 for k in range(4))
+
+
+def _reference(desc: np.ndarray, max_distance: float, files: list[str], known: list) -> list[int]:
+    """The rule written plainly (every allowed pair's mean over all point pairs, each round): the oracle."""
+    n = len(desc)
+    d = np.sqrt(((desc[:, None] - desc[None]) ** 2).sum(-1))
+    clusters: list[list[int]] = []
+    for i in range(n):
+        same = next((c for c in clusters if known[i] is not None and known[c[0]] == known[i]), None)
+        (same.append(i) if same is not None else clusters.append([i]))
+    while True:
+        best = None
+        for a in range(len(clusters)):
+            for b in range(a + 1, len(clusters)):
+                ca, cb = clusters[a], clusters[b]
+                if {files[i] for i in ca} & {files[i] for i in cb}:
+                    continue
+                ka, kb = {known[i] for i in ca} - {None}, {known[i] for i in cb} - {None}
+                if ka and kb and ka != kb:
+                    continue
+                block = d[np.ix_(ca, cb)]
+                finite = block[np.isfinite(block)]
+                if len(finite) and finite.mean() <= max_distance and (best is None or finite.mean() < best[0]):
+                    best = (finite.mean(), a, b)
+        if best is None:
+            break
+        clusters[best[1]] = sorted(clusters[best[1]] + clusters.pop(best[2]))
+    label = [0] * n
+    for k, members in enumerate(sorted(clusters, key=min), start=1):
+        for i in members:
+            label[i] = k
+    return label
+
+
+def test_same_ids_as_the_rule_written_plainly():
+    """Random collections with shared files, known identities and people without descriptors."""
+    rng = np.random.default_rng(1)
+    for _ in range(150):
+        n = int(rng.integers(1, 25))
+        desc = rng.normal(size=(n, 4)) * rng.uniform(0.2, 1.0)
+        desc[rng.random(n) < 0.1] = np.nan
+        files = [str(x) for x in rng.integers(0, max(1, n // 2), n)]
+        known = [None if rng.random() < 0.7 else f"k{rng.integers(0, 3)}" for _ in range(n)]
+        thr = float(rng.uniform(0.3, 2.0))
+        assert cluster_people(desc, thr, files, known) == _reference(desc, thr, files, known)

@@ -5,6 +5,7 @@ number the run's end reported (one evaluation per task)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -119,7 +120,7 @@ def data_overrides(config: str, small_data: dict[str, Path]) -> list[str]:
 
 
 def train_config(out: Path, config: str, crop_cache: Path, feature_cache, small_data: dict[str, Path],
-                 more: list[str] = ()) -> Path:
+                 more: Sequence[str] = ()) -> Path:
     """`config` trained briefly (`PLAN`) on the small copies of its sets, into `out`."""
     extra = [*PLAN[config][0], *data_overrides(config, small_data), *more]
     _train(config, out, [*extra, "--set", f"crop_cache={crop_cache}"]
