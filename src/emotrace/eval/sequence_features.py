@@ -91,7 +91,7 @@ def cached_features(path: Path, build: Callable[[], SequenceFeatures]) -> Sequen
     return feats
 
 
-def featurise(sequences: list[RenderedSequence], runner: FrameModelRunner, batch: int = 2048) -> SequenceFeatures:
+def featurise(sequences: list[RenderedSequence], runner: FrameModelRunner, batch: int = 256) -> SequenceFeatures:
     """Run the frame model on every frame of `sequences` (padded to the longest)."""
     t = max(len(s.labels) for s in sequences)
     n, d = len(sequences), runner.embedding_dim
