@@ -71,7 +71,8 @@ class Analyzer:
     def _people_stage(distance: float) -> PeopleStage:
         from emotrace.faces.identity import FaceEmbedder  # dlib: loaded only when people are on
 
-        return PeopleStage(distance, FaceEmbedder())
+        embedder = FaceEmbedder()
+        return PeopleStage(distance, embedder, warm=embedder.warm)
 
     def describe(self) -> dict[str, Any]:
         """What runs at each stage for the current source (`start`), for logs, reports and summaries."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,39 +58,81 @@ def _dlib() -> object:
     return dlib
 
 
+def _require_dlib() -> None:
+    """A missing dlib is a one-line error when the embedder is made, not at the first face."""
+    if importlib.util.find_spec("dlib") is None:
+        raise EmotraceError(f"{INSTALL_HINT} (no module named 'dlib')")
+
+
 class FaceEmbedder:
     """128-d descriptors of faces given by their boxes: the 5-point predictor places the face in the box, the face
     is warped onto dlib's 150 px chip and the network describes it. `mirror`: the chip and its mirror image are
     described and averaged (twice the cost); `jitters` > 0: dlib's own average over that many randomly jittered
-    chips instead (that many times the cost). docs/people.md has what each buys."""
+    chips instead (that many times the cost). docs/people.md has what each buys.
+
+    Importing dlib and reading its two networks (about 0.35 s) waits for the first face to describe, or for
+    `warm()`, which starts it on a thread of its own (the people stage calls it when a second track appears, a
+    second before the first comparison); a video of one person never loads them. What can fail for a user (dlib
+    absent, a weight file missing or altered) is checked here, at once."""
 
     def __init__(self, jitters: int = 0, mirror: bool = False) -> None:
-        dlib = _dlib()
-        self._dlib = dlib
+        _require_dlib()
         self.jitters = jitters
         self.mirror = mirror
-        self._shape = dlib.shape_predictor(str(weights_path(SHAPE_FILE, SHAPE_SHA256)))  # type: ignore[attr-defined]
-        self._net = dlib.face_recognition_model_v1(  # type: ignore[attr-defined]
-            str(weights_path(DESCRIPTOR_FILE, DESCRIPTOR_SHA256)))
+        self._files = (str(weights_path(SHAPE_FILE, SHAPE_SHA256)),
+                       str(weights_path(DESCRIPTOR_FILE, DESCRIPTOR_SHA256)))
+        self._models: tuple[object, object, object] | None = None
+        self._failure: BaseException | None = None
+        self._loader: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Start loading dlib's models in the background (once)."""
+        with self._lock:
+            if self._loader is None:
+                self._loader = threading.Thread(target=self._load, name="emotrace-dlib-load", daemon=True)
+                self._loader.start()
+
+    def _load(self) -> None:
+        try:
+            dlib = _dlib()
+            shape = dlib.shape_predictor(self._files[0])  # type: ignore[attr-defined]
+            net = dlib.face_recognition_model_v1(self._files[1])  # type: ignore[attr-defined]
+            self._models = (dlib, shape, net)
+        except BaseException as e:  # handed to the thread that needs the models
+            self._failure = e
+
+    def _ready(self) -> tuple[object, object, object]:
+        if self._models is None:
+            self.warm()
+            assert self._loader is not None
+            self._loader.join()
+            if self._failure is not None:
+                raise self._failure
+            if self._models is None:
+                raise EmotraceError("dlib's face models did not load")
+        return self._models
 
     def chip(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
         """The aligned RGB chip of the face in `box` (x1, y1, x2, y2 pixels) of a BGR image."""
+        dlib, shape_model, _ = self._ready()
         rgb = np.ascontiguousarray(image[..., ::-1])
         x1, y1, x2, y2 = (int(round(float(v))) for v in box)
-        rect = self._dlib.rectangle(x1, y1, x2, y2)  # type: ignore[attr-defined]
-        shape = self._shape(rgb, rect)
-        return self._dlib.get_face_chip(rgb, shape, size=CHIP_PX, padding=CHIP_PADDING)  # type: ignore[attr-defined]
+        rect = dlib.rectangle(x1, y1, x2, y2)  # type: ignore[attr-defined]
+        shape = shape_model(rgb, rect)  # type: ignore[operator]
+        return dlib.get_face_chip(rgb, shape, size=CHIP_PX, padding=CHIP_PADDING)  # type: ignore[attr-defined]
 
     def describe(self, chips: list[np.ndarray]) -> np.ndarray:
         """Descriptors (N, 128) float32 of aligned chips (`chip`)."""
         if not chips:
             return np.zeros((0, 128), np.float32)
+        net = self._ready()[2]
         if self.jitters:
-            out = [self._net.compute_face_descriptor(c, num_jitters=self.jitters) for c in chips]
+            out = [net.compute_face_descriptor(c, num_jitters=self.jitters) for c in chips]  # type: ignore[attr-defined]
             return np.asarray([np.asarray(d) for d in out], np.float32)
         if self.mirror:
             chips = chips + [np.ascontiguousarray(c[:, ::-1]) for c in chips]
-        desc = np.asarray([np.asarray(d) for d in self._net.compute_face_descriptor(chips)], np.float32)
+        desc = np.asarray([np.asarray(d) for d in net.compute_face_descriptor(chips)], np.float32)  # type: ignore[attr-defined]
         if self.mirror:
             n = len(desc) // 2
             desc = (desc[:n] + desc[n:]) / 2

@@ -6,6 +6,10 @@ one person as two ids is a smaller error than merging two people, so the thresho
 (docs/people.md has the measurements) and a person with a track seen in the same frame as the new one is never a
 candidate (two faces of one frame are two people). Ids count from 1 in the order people are first decided, so the
 same frames give the same ids.
+
+A person may be `reserve`d before its descriptors exist (a track with nobody to be compared with yet: describing it
+would cost and decide nothing) and `fill`ed when a later track must be compared with it; the ids and links are
+those of describing everything at once.
 """
 
 from __future__ import annotations
@@ -54,6 +58,26 @@ class PersonLinker:
             self._of_track[track_id] = pid
         return pid
 
+    def reserve(self, track_id: int) -> int:
+        """A new linkable person for a track whose descriptors are not computed yet (`fill` them before any `link`
+        that may compare with it)."""
+        person = Person(self._take_id(), np.zeros((0, 0), np.float32), [track_id])
+        self.people.append(person)
+        self._of_track[track_id] = person.id
+        return person.id
+
+    def fill(self, person_id: int, descriptors: np.ndarray) -> None:
+        """The descriptors (N, D) of a `reserve`d person's track."""
+        person = next(p for p in self.people if p.id == person_id)
+        if len(person.descriptors):
+            raise ValueError(f"person {person_id} already has descriptors")
+        person.descriptors = descriptors[:MAX_DESCRIPTORS].copy()
+
+    def candidates(self, apart_from: Iterable[int] = ()) -> list[int]:
+        """The people a track seen beside the tracks `apart_from` could join."""
+        excluded = {self._of_track[t] for t in apart_from if t in self._of_track}
+        return [p.id for p in self.people if p.id not in excluded]
+
     def link(self, track_id: int, descriptors: np.ndarray, apart_from: Iterable[int] = ()) -> tuple[int, bool]:
         """The person of a track with these descriptors (N, D), and whether it is an earlier person. `apart_from`:
         tracks seen in the same frames as this one; their people are not candidates."""
@@ -64,6 +88,8 @@ class PersonLinker:
         for person in self.people:
             if person.id in excluded:
                 continue
+            if not len(person.descriptors):
+                raise ValueError(f"person {person.id} was reserved and never filled")
             d = mean_distance(descriptors, person.descriptors)
             if d <= best_d:
                 best, best_d = person, d

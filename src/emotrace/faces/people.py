@@ -4,7 +4,11 @@
 A track's person is decided once, from its first `window_s` seconds (all of it if it ends sooner): the detector's
 frames of that window are scored by size, sharpness and how frontal the face is, the best `per_track` are described
 (`faces/identity.py`, about 150 ms each, so a few per track and never one per frame) and linked to the people seen
-so far (`faces/linking.py`). Groups of frames wait here until every face in them has its person, so every row
+so far (`faces/linking.py`). Descriptors are computed only when there is someone to compare with: a track with no
+earlier person it could join (the first face of a file, or every earlier person seen beside it) is a new person at
+once, its best frames kept (a small region each) and described when a later track needs them, or when
+`person_descriptors()` is asked. So a one-person video computes none; the ids are those of describing every track.
+Groups of frames wait here until every face in them has its person, so every row
 leaves the pipeline with its final `person_id` (files: at most `window_s` more delay; the live path decides on a
 track's first frame). A track with no usable frame in its window keeps a person of its own, and its basis says why
 (`too_small`, `unclear`). The faces of a photo that stands alone are each a person of their own (`photo`).
@@ -14,7 +18,7 @@ track's first frame). A track with no usable frame in its window keeps a person 
 
 At the end of a source, `person_descriptors()` gives each described person's mean descriptor (over the chosen
 frames of all its tracks): what `emotrace batch` links across files (`faces/clustering.py`). It is summed as
-tracks are decided, so the frame loop pays nothing for it.
+tracks are described; persons never compared with anyone are described then, after the frame loop.
 """
 
 from __future__ import annotations
@@ -86,12 +90,15 @@ class _Track:
 class PeopleStage:
     """Person ids for the faces of a source's groups of frames, in order; `feed` holds a group until all its
     faces' tracks are decided. `embed([(image, box), ...]) -> (N, D)`: the descriptor (a `FaceEmbedder`), called
-    once for all the tracks a group decides."""
+    once per track that must be compared (with the undescribed people it is compared with); `warm()`: its loading,
+    started when a source's second track appears."""
 
     def __init__(self, max_distance: float, embed: Callable[[list[tuple[np.ndarray, np.ndarray]]], np.ndarray],
-                 window_s: float = WINDOW_S, per_track: int = PER_TRACK, min_px: int = MIN_PERSON_PX) -> None:
+                 window_s: float = WINDOW_S, per_track: int = PER_TRACK, min_px: int = MIN_PERSON_PX,
+                 warm: Callable[[], None] | None = None) -> None:
         self.max_distance = max_distance
         self.embed = embed
+        self.warm = warm  # called when a source's second track appears: the descriptor may be needed a window later
         self.window_s = window_s
         self.per_track = per_track
         self.min_px = min_px
@@ -107,6 +114,7 @@ class PeopleStage:
         self.descriptors = 0  # descriptors computed for this source (cost, in tests and benchmarks)
         self._sum: dict[int, np.ndarray] = {}  # person id -> sum of its tracks' descriptors
         self._count: dict[int, int] = {}
+        self._undescribed: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}  # reserved person -> its faces
         self.seconds = 0.0  # time spent computing them
 
     def feed(self, group: Group, drops: list[int], window_s: float | None = None) -> list[tuple[Group, list[int]]]:
@@ -135,7 +143,9 @@ class PeopleStage:
 
     def person_descriptors(self) -> dict[int, tuple[np.ndarray, int]]:
         """Each described person of this source: the mean of its tracks' chosen descriptors (D,) and how many
-        there were. People with no usable face (`too_small`, `unclear`, `photo`) have none."""
+        there were. People with no usable face (`too_small`, `unclear`, `photo`) have none. Persons never compared
+        with anyone are described now."""
+        self._describe_reserved(list(self._undescribed))
         return {pid: (self._sum[pid] / self._count[pid], self._count[pid]) for pid in sorted(self._sum)}
 
     def _see(self, frame: Frame, faces: Detections, detected: bool) -> None:
@@ -146,6 +156,8 @@ class PeopleStage:
             tr = self._open.get(tid)
             if tr is None:
                 tr = self._open[tid] = _Track(first_t=frame.timestamp)
+                if self.warm is not None and len(self._open) + len(self._decided) == 2:
+                    self.warm()
             tr.apart.update(t for t in ids if t != tid)
             if not detected:
                 continue  # a box the tracker carried over a skipped frame: no keypoints to judge it by
@@ -164,25 +176,46 @@ class PeopleStage:
             self._order += 1
 
     def _decide(self, track_ids: list[int]) -> None:
-        """Decide these tracks' persons, in id order (their candidates described in one call)."""
-        tracks = [(tid, self._open.pop(tid)) for tid in sorted(track_ids)]
-        faces = [(region, box) for _, tr in tracks for _, _, region, box in tr.candidates]
+        """Decide these tracks' persons, in id order. A track with nobody to be compared with becomes a person at
+        once, undescribed; otherwise it and the undescribed people it could join are described in one call."""
+        for tid in sorted(track_ids):
+            tr = self._open.pop(tid)
+            if not tr.candidates:
+                self._decided[tid] = (self.linker.new(tid), tr.why)
+                continue
+            faces = [(region, box) for _, _, region, box in tr.candidates]
+            rivals = self.linker.candidates(tr.apart)
+            if not rivals:
+                self._undescribed[self.linker.reserve(tid)] = faces
+            else:
+                desc = self._describe_reserved([p for p in rivals if p in self._undescribed], faces)
+                pid, _ = self.linker.link(tid, desc, apart_from=tr.apart)
+                self._add(pid, desc)
+            self._decided[tid] = (self.linker.person_of(tid) or 0, "face")
+
+    def _describe_reserved(self, people: list[int],
+                           extra: list[tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
+        """Describe these reserved people (filling them in the linker) and `extra` faces, in one call; the
+        descriptors of `extra`."""
+        faces = [f for pid in people for f in self._undescribed[pid]] + (extra or [])
+        if not faces:
+            return np.zeros((0, 0), np.float32)
         start = time.perf_counter()
-        desc = self.embed(faces) if faces else np.zeros((0, 0), np.float32)
+        desc = self.embed(faces)
         self.seconds += time.perf_counter() - start
         self.descriptors += len(faces)
         at = 0
-        for tid, tr in tracks:
-            n = len(tr.candidates)
-            if not n:
-                self._decided[tid] = (self.linker.new(tid), tr.why)
-                continue
-            pid, _ = self.linker.link(tid, desc[at:at + n], apart_from=tr.apart)
-            got = desc[at:at + n].astype(np.float64).sum(0)
-            self._sum[pid] = self._sum[pid] + got if pid in self._sum else got
-            self._count[pid] = self._count.get(pid, 0) + n
+        for pid in people:
+            n = len(self._undescribed.pop(pid))
+            self.linker.fill(pid, desc[at:at + n])
+            self._add(pid, desc[at:at + n])
             at += n
-            self._decided[tid] = (pid, "face")
+        return desc[at:]
+
+    def _add(self, pid: int, desc: np.ndarray) -> None:
+        got = desc.astype(np.float64).sum(0)
+        self._sum[pid] = self._sum[pid] + got if pid in self._sum else got
+        self._count[pid] = self._count.get(pid, 0) + len(desc)
 
     def _release(self) -> list[tuple[Group, list[int]]]:
         out = []
