@@ -85,8 +85,8 @@ def link_photos(desc: np.ndarray, distance: float, seed: int = 0) -> np.ndarray:
 
 def cluster_photos(desc: np.ndarray, distance: float, seed: int = 0) -> np.ndarray:
     """Person ids from the batch's collection-level clustering (`faces/clustering.py`: agglomerative average
-    linkage over all photos at once), each photo a file of its own. What linking a folder of photos would give
-    once photos carry descriptors (they do not yet: each photo's face is a person of its own)."""
+    linkage over all photos at once), each photo a file of its own: what `emotrace batch` gives a folder of photos
+    (`--through-batch` measures that whole path)."""
     from emotrace.faces.clustering import cluster_people
 
     return np.asarray(cluster_people(desc, distance, files=[str(i) for i in range(len(desc))]), np.int64)
@@ -148,6 +148,38 @@ def cost(video: Path, rounds: int) -> None:
           f"{on.people.descriptors} descriptors taking {on.people.seconds:.2f} s): off {m_off:.2f} s, on {m_on:.2f} s "
           f"(medians of {rounds}, alternated), ratio {m_on / m_off:.3f}; descriptors over off "
           f"{1 + on.people.seconds / m_off:.3f} (goal <= 1.10)")
+
+
+def through_batch(name: str, paths: list[Path], people: list[str], workers: int) -> None:
+    """The product's own path: `emotrace batch` over the photos (each an item: detection, its face described after
+    the item, the collection clustered at the default `--link-distance`), scored from `person_items.parquet`
+    (photos where no face was found count as a person of their own, so they can only lower recall)."""
+    import tempfile
+
+    import pandas as pd
+
+    script = Path(sys.executable).parent / "emotrace"
+    cli = [str(script)] if script.is_file() else [sys.executable, "-c",
+                                                  "import sys; from emotrace.cli import main; sys.exit(main())"]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "photos"
+        folder.mkdir()
+        for i, p in enumerate(paths):  # flat names, in a fixed order: item ids follow them
+            (folder / f"{i:05d}{p.suffix}").symlink_to(p.resolve())
+        t = time.perf_counter()
+        subprocess.run(cli + ["-q", "batch", str(folder), "-o", str(Path(tmp) / "out"), "--workers", str(workers)],
+                       check=True, capture_output=True)
+        seconds = time.perf_counter() - t
+        items = pd.read_parquet(Path(tmp) / "out" / "person_items.parquet")
+    index = items["path"].map(lambda q: int(Path(q).stem))
+    main = items.assign(index=index).sort_values(["index", "frames"], ascending=[True, False]).drop_duplicates("index")
+    pred = np.arange(len(paths), dtype=np.int64) + 10**6  # no face found: a person of its own
+    pred[main["index"].to_numpy()] = main["collection_person_id"].to_numpy()
+    truth = np.unique(np.asarray(people), return_inverse=True)[1]
+    p, r = pairwise(pred, truth)
+    described = int((main["linked_by"] == "face").sum())
+    print(f"\n{name} through `emotrace batch` ({len(paths)} photos, {described} faces described, {seconds:.0f} s with "
+          f"{workers} workers): precision {p:.4f}, recall {r:.4f}, {len(set(pred))} ids for {len(set(truth))} people")
 
 
 def process_cost(video: Path, rounds: int) -> None:
@@ -235,6 +267,9 @@ def main() -> int:
     ap.add_argument("--populations", nargs="*", default=["tfeid", "ckplus"], choices=["tfeid", "ckplus"])
     ap.add_argument("--cost-rounds", type=int, default=3, help="timed runs each way of the cost check (0: none)")
     ap.add_argument("--load-costs", action="store_true", help="also time linking's fixed, once-per-process costs")
+    ap.add_argument("--through-batch", action="store_true",
+                    help="also run the populations through `emotrace batch` (each photo an item) and score that")
+    ap.add_argument("--workers", type=int, default=2, help="batch workers for --through-batch")
     ap.add_argument("--process-rounds", type=int, default=0,
                     help="whole `emotrace analyze` processes each way, alternated (0: none)")
     args = ap.parse_args()
@@ -250,9 +285,13 @@ def main() -> int:
     tfeid = shared / "data" / "tfeid"
     if tfeid.is_dir() and "tfeid" in args.populations:
         res["tfeid"] = run_population("tfeid", *tfeid_photos(tfeid), whole=False, args=args)
+        if args.through_batch:
+            through_batch("tfeid", *tfeid_photos(tfeid), workers=args.workers)
     ck = shared / "data" / "ckplus"
     if ck.is_dir() and "ckplus" in args.populations:
         res["ckplus"] = run_population("ckplus", *ckplus_photos(ck), whole=True, args=args)
+        if args.through_batch:
+            through_batch("ckplus", *ckplus_photos(ck), workers=args.workers)
     video = shared / "media" / "WolfgangLanger_Pexels.mp4"
     if args.cost_rounds and video.is_file():
         cost(video, args.cost_rounds)

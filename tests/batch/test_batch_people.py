@@ -8,7 +8,7 @@ import pytest
 
 from emotrace.batch.persons import OLD_RECORD
 from emotrace.cli import main
-from tests.helpers import MEDIA, needs_shared, write_video
+from tests.helpers import MEDIA, SHARED, needs_shared, write_video
 from tests.test_pipeline_people import _frames
 
 pytest.importorskip("dlib", reason="person linking needs dlib-bin (scripts/setup.sh installs it)")
@@ -106,3 +106,30 @@ def test_an_unknown_identity_column_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2 and "--identity-column 'participant' is not a manifest column (have: who)" in err
     assert len(err.splitlines()) == 1
+
+
+TFEID = SHARED / "data" / "tfeid"
+
+
+@pytest.mark.skipif(not TFEID.is_dir(), reason=f"TFEID photos not found at {TFEID}")
+def test_photos_of_one_performer_across_items_are_one_collection_person(tmp_path, capsys):
+    """Each photo is an item; their faces' descriptors link them: two performers' neutral and happy photos."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    chosen = {"01": [], "05": []}
+    for emotion in ("neutral", "happy"):
+        for f in sorted((TFEID / emotion).glob("*.jpg")):
+            if f.name[:2] in chosen and sum(c.parent.name == emotion for c in chosen[f.name[:2]]) < 2:
+                chosen[f.name[:2]].append(f)
+    for who, files in chosen.items():
+        for f in files:
+            (photos / f"{who}_{f.parent.name}_{f.name}").symlink_to(f)
+    out = tmp_path / "out"
+    _batch(capsys, str(photos), "-o", str(out))
+    items = pd.read_parquet(out / "person_items.parquet")
+    items["who"] = items["path"].map(lambda p: p.rsplit("/", 1)[-1][:2])
+    assert len(items) == 8 and set(items["person_basis"]) == {"photo"} and set(items["linked_by"]) == {"face"}
+    ids = items.groupby("who")["collection_person_id"].agg(set)
+    assert len(ids["01"]) == 1 and len(ids["05"]) == 1 and ids["01"] != ids["05"], items
+    persons = pd.read_parquet(out / "persons.parquet")
+    assert sorted(persons["items"]) == [4, 4]

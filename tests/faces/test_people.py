@@ -132,6 +132,21 @@ def test_photos_are_each_a_person_of_their_own():
     assert group[1][1].person_basis.tolist() == ["photo"]
 
 
+def test_photo_faces_are_described_only_when_asked_and_only_when_usable():
+    """Batch links photos across items by their descriptors: one per usable face, computed after the item."""
+    embed = FakeEmbed()
+    stage = PeopleStage(0.4, embed)
+    turned = FRONTAL.copy()
+    turned[0, 2, 0] = 125
+    group = [(Frame(0, 0.0, _face_image()), _faces([1]), True),
+             (Frame(1, 0.0, _face_image()), _faces([2], side=MIN_PERSON_PX - 1), True),
+             (Frame(2, 0.0, _face_image()), _faces([3], keypoints=turned), True)]
+    stage.photos(group)
+    assert embed.calls == 0
+    got = stage.person_descriptors()
+    assert list(got) == [1] and got[1][1] == 1 and embed.calls == 1
+
+
 def test_describing_late_gives_the_ids_of_describing_every_track_at_once():
     """The stage against the linker driven plainly (every track described when decided), on random scripts of
     one-frame groups of one or two faces whose people lie near and across the threshold."""

@@ -11,7 +11,8 @@ once, its best frames kept (a small region each) and described when a later trac
 Groups of frames wait here until every face in them has its person, so every row
 leaves the pipeline with its final `person_id` (files: at most `window_s` more delay; the live path decides on a
 track's first frame). A track with no usable frame in its window keeps a person of its own, and its basis says why
-(`too_small`, `unclear`). The faces of a photo that stands alone are each a person of their own (`photo`).
+(`too_small`, `unclear`). The faces of a photo that stands alone are each a person of their own (`photo`); a usable
+one is described if `person_descriptors()` asks, so that batch links photos across items.
 
 `person_basis`: `face` (decided from face descriptors), `too_small` (no face of the window as large as
 `MIN_PERSON_PX`), `unclear` (large enough, but blurred or turned away), `photo`.
@@ -115,6 +116,7 @@ class PeopleStage:
         self._sum: dict[int, np.ndarray] = {}  # person id -> sum of its tracks' descriptors
         self._count: dict[int, int] = {}
         self._undescribed: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}  # reserved person -> its faces
+        self._undescribed_photos: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}  # never linked in a source
         self.seconds = 0.0  # time spent computing them
 
     def feed(self, group: Group, drops: list[int], window_s: float | None = None) -> list[tuple[Group, list[int]]]:
@@ -135,17 +137,23 @@ class PeopleStage:
         return self._release()
 
     def photos(self, group: Group) -> None:
-        """Faces of photos that stand alone: each a person of its own."""
-        for _, faces, _ in group:
+        """Faces of photos that stand alone: each a person of its own. A face good enough to describe keeps its
+        region, described only if `person_descriptors()` is asked (batch links photos across items by it)."""
+        for frame, faces, _ in group:
             n = len(faces)
             faces.person_id = np.array([self.linker.new() for _ in range(n)], np.int64)
             faces.person_basis = np.full(n, "photo", dtype=object)
+            for i, pid in enumerate(faces.person_id.tolist()):
+                kp = None if faces.keypoints is None else faces.keypoints[i]
+                if face_quality(frame.image, faces.boxes[i], kp, self.min_px)[0]:
+                    self._undescribed_photos[pid] = [face_region(frame.image, faces.boxes[i])]
 
     def person_descriptors(self) -> dict[int, tuple[np.ndarray, int]]:
         """Each described person of this source: the mean of its tracks' chosen descriptors (D,) and how many
-        there were. People with no usable face (`too_small`, `unclear`, `photo`) have none. Persons never compared
-        with anyone are described now."""
-        self._describe_reserved(list(self._undescribed))
+        there were (a photo's face: its one descriptor). People with no usable face (`too_small`, `unclear`, a
+        photo's face too small, blurred or turned away) have none. Persons never compared with anyone are described
+        now."""
+        self._describe_reserved(list(self._undescribed), photos=list(self._undescribed_photos))
         return {pid: (self._sum[pid] / self._count[pid], self._count[pid]) for pid in sorted(self._sum)}
 
     def _see(self, frame: Frame, faces: Detections, detected: bool) -> None:
@@ -193,11 +201,13 @@ class PeopleStage:
                 self._add(pid, desc)
             self._decided[tid] = (self.linker.person_of(tid) or 0, "face")
 
-    def _describe_reserved(self, people: list[int],
-                           extra: list[tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
-        """Describe these reserved people (filling them in the linker) and `extra` faces, in one call; the
-        descriptors of `extra`."""
-        faces = [f for pid in people for f in self._undescribed[pid]] + (extra or [])
+    def _describe_reserved(self, people: list[int], extra: list[tuple[np.ndarray, np.ndarray]] | None = None,
+                           photos: list[int] | None = None) -> np.ndarray:
+        """Describe these reserved people (filling them in the linker), these photo faces and `extra` faces, in
+        one call; the descriptors of `extra`."""
+        photos = photos or []
+        faces = ([f for pid in people for f in self._undescribed[pid]]
+                 + [f for pid in photos for f in self._undescribed_photos[pid]] + (extra or []))
         if not faces:
             return np.zeros((0, 0), np.float32)
         start = time.perf_counter()
@@ -208,6 +218,10 @@ class PeopleStage:
         for pid in people:
             n = len(self._undescribed.pop(pid))
             self.linker.fill(pid, desc[at:at + n])
+            self._add(pid, desc[at:at + n])
+            at += n
+        for pid in photos:
+            n = len(self._undescribed_photos.pop(pid))
             self._add(pid, desc[at:at + n])
             at += n
         return desc[at:]
