@@ -171,7 +171,8 @@ def through_batch(name: str, paths: list[Path], people: list[str], workers: int)
                        check=True, capture_output=True)
         seconds = time.perf_counter() - t
         items = pd.read_parquet(Path(tmp) / "out" / "person_items.parquet")
-    index = items["path"].map(lambda q: int(Path(q).stem))
+    where = {str(p.resolve()): i for i, p in enumerate(paths)}  # batch records the file a link points to
+    index = items["path"].map(lambda q: where[str(Path(q).resolve())])
     main = items.assign(index=index).sort_values(["index", "frames"], ascending=[True, False]).drop_duplicates("index")
     pred = np.arange(len(paths), dtype=np.int64) + 10**6  # no face found: a person of its own
     pred[main["index"].to_numpy()] = main["collection_person_id"].to_numpy()
