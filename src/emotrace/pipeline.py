@@ -255,6 +255,8 @@ class Analyzer:
         group, drops = [(frame, faces, detected)], self._take_drops()
         self._read_signals(group, drops)
         if self.people is not None:
+            if self.people.warm is not None:  # live: load the descriptor now (once); a stall later would show
+                self.people.warm()
             self.people.feed(group, drops, window_s=0.0)  # live: a track's person is decided on its first frame
         return next(self._finish(group, drops=drops))
 
