@@ -194,12 +194,13 @@ class PeopleStage:
             faces = [(region, box) for _, _, region, box in tr.candidates]
             rivals = self.linker.candidates(tr.apart)
             if not rivals:
-                self._undescribed[self.linker.reserve(tid)] = faces
+                pid = self.linker.reserve(tid)
+                self._undescribed[pid] = faces
             else:
                 desc = self._describe_reserved([p for p in rivals if p in self._undescribed], faces)
                 pid, _ = self.linker.link(tid, desc, apart_from=tr.apart)
                 self._add(pid, desc)
-            self._decided[tid] = (self.linker.person_of(tid) or 0, "face")
+            self._decided[tid] = (pid, "face")
 
     def _describe_reserved(self, people: list[int], extra: list[tuple[np.ndarray, np.ndarray]] | None = None,
                            photos: list[int] | None = None) -> np.ndarray:
