@@ -56,3 +56,16 @@ def test_bad_arguments_are_refused():
         PersonLinker(0)
     with pytest.raises(ValueError):
         PersonLinker(0.4).link(1, np.zeros((0, 128), np.float32))
+
+
+def test_a_reserved_person_takes_its_id_now_and_its_descriptors_later():
+    linker = PersonLinker(0.4)
+    assert linker.reserve(1) == 1 and linker.person_of(1) == 1 and linker.candidates() == [1]
+    assert linker.candidates(apart_from=[1]) == []  # seen beside track 1: person 1 is no candidate
+    with pytest.raises(ValueError, match="reserved and never filled"):
+        linker.link(2, np.zeros((1, 128), np.float32))
+    linker.fill(1, np.zeros((2, 128), np.float32))
+    with pytest.raises(ValueError, match="already has descriptors"):
+        linker.fill(1, np.zeros((1, 128), np.float32))
+    assert linker.link(2, np.zeros((1, 128), np.float32)) == (1, True)
+    assert linker.link(3, np.ones((1, 128), np.float32)) == (2, False)
