@@ -69,3 +69,19 @@ def test_a_reserved_person_takes_its_id_now_and_its_descriptors_later():
         linker.fill(1, np.zeros((1, 128), np.float32))
     assert linker.link(2, np.zeros((1, 128), np.float32)) == (1, True)
     assert linker.link(3, np.ones((1, 128), np.float32)) == (2, False)
+
+
+def test_decide_describes_a_track_only_when_it_has_someone_to_be_compared_with():
+    calls = []
+
+    def embed(faces):  # a face is its own descriptor here
+        calls.append(len(faces))
+        return np.asarray(faces, np.float32)
+
+    linker = PersonLinker(0.4, embed=embed)
+    assert linker.decide(1, [A, A]) == (1, {}) and calls == []  # nobody to compare with: a person, undescribed
+    assert linker.decide(2, [B], apart_from=[1]) == (2, {}) and calls == []  # seen beside 1: no candidate either
+    pid, got = linker.decide(3, [A])  # compared with both waiting people: all described in one call
+    assert pid == 1 and calls == [4] and sorted(got) == [1, 2]
+    assert got[1].shape == (3, 128) and got[2].shape == (1, 128)  # person 1: its waiting faces, then track 3's
+    assert linker.describe_waiting() == {} and linker.described == 4

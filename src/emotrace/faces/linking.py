@@ -7,15 +7,19 @@ one person as two ids is a smaller error than merging two people, so the thresho
 candidate (two faces of one frame are two people). Ids count from 1 in the order people are first decided, so the
 same frames give the same ids.
 
-A person may be `reserve`d before its descriptors exist (a track with nobody to be compared with yet: describing it
-would cost and decide nothing) and `fill`ed when a later track must be compared with it; the ids and links are
-those of describing everything at once.
+Describing costs (a face descriptor is ~150 ms), so `decide` takes a track's faces, not its descriptors, and
+describes them (with `embed`, given by the caller: this module runs no model) only when the track has someone to be
+compared with. A track with nobody (a file's first face, or every earlier person seen beside it) is a person at
+once, `reserve`d with its faces kept, and is described with the first later track that must be compared with it.
+The ids and links are those of describing every track when decided.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -38,15 +42,61 @@ def mean_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class PersonLinker:
-    """People as they are decided, track by track."""
+    """People as they are decided, track by track. `embed(faces) -> (N, D)`: the descriptor `decide` uses."""
 
-    def __init__(self, max_distance: float) -> None:
+    def __init__(self, max_distance: float, embed: Callable[[list[Any]], np.ndarray] | None = None) -> None:
         if not max_distance > 0:
             raise ValueError(f"max_distance must be above 0 (got {max_distance!r})")
         self.max_distance = float(max_distance)
+        self.embed = embed
         self.people: list[Person] = []
         self._of_track: dict[int, int] = {}
         self._next = 1
+        self._waiting: dict[int, list[Any]] = {}  # reserved person -> its faces, not described yet
+        self.described = 0  # faces described (cost, in tests and benchmarks)
+        self.seconds = 0.0  # time spent describing them
+
+    def decide(self, track_id: int, faces: list[Any], apart_from: Iterable[int] = ()
+               ) -> tuple[int, dict[int, np.ndarray]]:
+        """The person of a track given by its faces (at least one), and the descriptors computed for it: {person:
+        (N, D)} for this track's faces (under its person) and for any waiting person it was compared with."""
+        apart = list(apart_from)
+        if not self.candidates(apart):
+            pid = self.reserve(track_id)
+            self._waiting[pid] = list(faces)
+            return pid, {}
+        got = self._describe([p for p in self.candidates(apart) if p in self._waiting], faces)
+        own = got.pop(-1)
+        pid, _ = self.link(track_id, own, apart_from=apart)
+        got[pid] = np.concatenate([got[pid], own]) if pid in got else own
+        return pid, got
+
+    def describe_waiting(self) -> dict[int, np.ndarray]:
+        """Describe every person still waiting (the end of a source, when their descriptors are wanted)."""
+        return self._describe(list(self._waiting))
+
+    def _describe(self, people: list[int], extra: list[Any] | None = None) -> dict[int, np.ndarray]:
+        """Describe these waiting people (filling them) and `extra` faces in one call: {person: (N, D)}, with the
+        descriptors of `extra` under the key -1."""
+        faces = [f for pid in people for f in self._waiting[pid]] + (extra or [])
+        if not faces:
+            return {}
+        if self.embed is None:
+            raise ValueError("this linker was made without an embed function")
+        start = time.perf_counter()
+        desc = self.embed(faces)
+        self.seconds += time.perf_counter() - start
+        self.described += len(faces)
+        out: dict[int, np.ndarray] = {}
+        at = 0
+        for pid in people:
+            n = len(self._waiting.pop(pid))
+            self.fill(pid, desc[at:at + n])
+            out[pid] = desc[at:at + n]
+            at += n
+        if extra:
+            out[-1] = desc[at:]
+        return out
 
     def person_of(self, track_id: int) -> int | None:
         return self._of_track.get(track_id)
@@ -60,7 +110,7 @@ class PersonLinker:
 
     def reserve(self, track_id: int) -> int:
         """A new linkable person for a track whose descriptors are not computed yet (`fill` them before any `link`
-        that may compare with it)."""
+        that may compare with it; `decide` does both)."""
         person = Person(self._take_id(), np.zeros((0, 0), np.float32), [track_id])
         self.people.append(person)
         self._of_track[track_id] = person.id

@@ -107,17 +107,26 @@ class PeopleStage:
 
     def reset(self) -> None:
         """A new source: people are per source, numbered from 1."""
-        self.linker = PersonLinker(self.max_distance)
+        self.linker = PersonLinker(self.max_distance, embed=self.embed)
         self._open: dict[int, _Track] = {}
         self._decided: dict[int, tuple[int, str]] = {}  # track id -> person id, basis
         self._held: deque[tuple[Group, list[int]]] = deque()
         self._order = 0
-        self.descriptors = 0  # descriptors computed for this source (cost, in tests and benchmarks)
         self._sum: dict[int, np.ndarray] = {}  # person id -> sum of its tracks' descriptors
         self._count: dict[int, int] = {}
-        self._undescribed: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}  # reserved person -> its faces
-        self._undescribed_photos: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}  # never linked in a source
-        self.seconds = 0.0  # time spent computing them
+        self._photo_faces: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}  # never linked in a source
+        self._photo_described = 0
+        self._photo_seconds = 0.0
+
+    @property
+    def descriptors(self) -> int:
+        """Faces described for this source (cost, in tests and benchmarks)."""
+        return self.linker.described + self._photo_described
+
+    @property
+    def seconds(self) -> float:
+        """Time spent describing them."""
+        return self.linker.seconds + self._photo_seconds
 
     def feed(self, group: Group, drops: list[int], window_s: float | None = None) -> list[tuple[Group, list[int]]]:
         """Take a group (with the tracks that ended in it) and return the held groups now complete, in order."""
@@ -146,14 +155,24 @@ class PeopleStage:
             for i, pid in enumerate(faces.person_id.tolist()):
                 kp = None if faces.keypoints is None else faces.keypoints[i]
                 if face_quality(frame.image, faces.boxes[i], kp, self.min_px)[0]:
-                    self._undescribed_photos[pid] = [face_region(frame.image, faces.boxes[i])]
+                    self._photo_faces[pid] = [face_region(frame.image, faces.boxes[i])]
 
     def person_descriptors(self) -> dict[int, tuple[np.ndarray, int]]:
         """Each described person of this source: the mean of its tracks' chosen descriptors (D,) and how many
         there were (a photo's face: its one descriptor). People with no usable face (`too_small`, `unclear`, a
-        photo's face too small, blurred or turned away) have none. Persons never compared with anyone are described
-        now."""
-        self._describe_reserved(list(self._undescribed), photos=list(self._undescribed_photos))
+        photo's face too small, blurred or turned away) have none. Persons never compared with anyone, and photos'
+        faces, are described now."""
+        for pid, desc in self.linker.describe_waiting().items():
+            self._add(pid, desc)
+        if self._photo_faces:
+            pids = list(self._photo_faces)
+            faces = [f for pid in pids for f in self._photo_faces.pop(pid)]
+            start = time.perf_counter()
+            desc = self.embed(faces)
+            self._photo_seconds += time.perf_counter() - start
+            self._photo_described += len(faces)
+            for k, pid in enumerate(pids):  # one face each
+                self._add(pid, desc[k:k + 1])
         return {pid: (self._sum[pid] / self._count[pid], self._count[pid]) for pid in sorted(self._sum)}
 
     def _see(self, frame: Frame, faces: Detections, detected: bool) -> None:
@@ -184,48 +203,17 @@ class PeopleStage:
             self._order += 1
 
     def _decide(self, track_ids: list[int]) -> None:
-        """Decide these tracks' persons, in id order. A track with nobody to be compared with becomes a person at
-        once, undescribed; otherwise it and the undescribed people it could join are described in one call."""
+        """Decide these tracks' persons, in id order (the linker describes their faces only when it must compare)."""
         for tid in sorted(track_ids):
             tr = self._open.pop(tid)
             if not tr.candidates:
                 self._decided[tid] = (self.linker.new(tid), tr.why)
                 continue
             faces = [(region, box) for _, _, region, box in tr.candidates]
-            rivals = self.linker.candidates(tr.apart)
-            if not rivals:
-                pid = self.linker.reserve(tid)
-                self._undescribed[pid] = faces
-            else:
-                desc = self._describe_reserved([p for p in rivals if p in self._undescribed], faces)
-                pid, _ = self.linker.link(tid, desc, apart_from=tr.apart)
-                self._add(pid, desc)
+            pid, described = self.linker.decide(tid, faces, apart_from=tr.apart)
+            for who, desc in described.items():
+                self._add(who, desc)
             self._decided[tid] = (pid, "face")
-
-    def _describe_reserved(self, people: list[int], extra: list[tuple[np.ndarray, np.ndarray]] | None = None,
-                           photos: list[int] | None = None) -> np.ndarray:
-        """Describe these reserved people (filling them in the linker), these photo faces and `extra` faces, in
-        one call; the descriptors of `extra`."""
-        photos = photos or []
-        faces = ([f for pid in people for f in self._undescribed[pid]]
-                 + [f for pid in photos for f in self._undescribed_photos[pid]] + (extra or []))
-        if not faces:
-            return np.zeros((0, 0), np.float32)
-        start = time.perf_counter()
-        desc = self.embed(faces)
-        self.seconds += time.perf_counter() - start
-        self.descriptors += len(faces)
-        at = 0
-        for pid in people:
-            n = len(self._undescribed.pop(pid))
-            self.linker.fill(pid, desc[at:at + n])
-            self._add(pid, desc[at:at + n])
-            at += n
-        for pid in photos:
-            n = len(self._undescribed_photos.pop(pid))
-            self._add(pid, desc[at:at + n])
-            at += n
-        return desc[at:]
 
     def _add(self, pid: int, desc: np.ndarray) -> None:
         got = desc.astype(np.float64).sum(0)
