@@ -178,3 +178,12 @@ def test_the_descriptor_is_warmed_when_a_second_track_appears_not_before():
     assert warmed == [True]
     stage.feed(_group(2.1, 1, [2, 3]), [])
     assert warmed == [True]
+
+
+def test_a_folder_of_many_photos_keeps_a_bounded_amount_of_faces(monkeypatch):
+    from emotrace.faces import people
+
+    monkeypatch.setattr(people, "PHOTO_FACES_BYTES", 3 * 200 * 200 * 3)  # three regions of these photos
+    stage = PeopleStage(0.4, FakeEmbed())
+    stage.photos([(Frame(k, 0.0, _face_image(k)), _faces([k + 1]), True) for k in range(5)])
+    assert sorted(stage.person_descriptors()) == [1, 2, 3]

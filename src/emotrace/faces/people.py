@@ -41,6 +41,7 @@ MIN_PERSON_PX = 40  # faces smaller than this (short side) give no descriptor (d
 MAX_OFF_CENTRE = 0.3  # nose offset from the eyes' midpoint over the eye distance: more is a turned face
 MIN_SHARPNESS = 20.0  # variance of the Laplacian of the face resized to 64 px: less is a blurred face
 SHARP_REF = 200.0  # sharpness that scores full marks
+PHOTO_FACES_BYTES = 64 * 2**20  # photo faces kept for `person_descriptors()`: a bound for a folder of many photos
 Group = list[tuple[Frame, Detections, bool]]
 
 
@@ -115,6 +116,7 @@ class PeopleStage:
         self._sum: dict[int, np.ndarray] = {}  # person id -> sum of its tracks' descriptors
         self._count: dict[int, int] = {}
         self._photo_faces: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}  # never linked in a source
+        self._photo_bytes = 0
         self._photo_described = 0
         self._photo_seconds = 0.0
 
@@ -147,15 +149,20 @@ class PeopleStage:
 
     def photos(self, group: Group) -> None:
         """Faces of photos that stand alone: each a person of its own. A face good enough to describe keeps its
-        region, described only if `person_descriptors()` is asked (batch links photos across items by it)."""
+        region, described only if `person_descriptors()` is asked (batch links photos across items by it, one photo
+        an item); a source of many photos keeps the first `PHOTO_FACES_BYTES` of them, the rest get none."""
         for frame, faces, _ in group:
             n = len(faces)
             faces.person_id = np.array([self.linker.new() for _ in range(n)], np.int64)
             faces.person_basis = np.full(n, "photo", dtype=object)
             for i, pid in enumerate(faces.person_id.tolist()):
                 kp = None if faces.keypoints is None else faces.keypoints[i]
-                if face_quality(frame.image, faces.boxes[i], kp, self.min_px)[0]:
-                    self._photo_faces[pid] = [face_region(frame.image, faces.boxes[i])]
+                if not face_quality(frame.image, faces.boxes[i], kp, self.min_px)[0]:
+                    continue
+                region, box = face_region(frame.image, faces.boxes[i])
+                if self._photo_bytes + region.nbytes <= PHOTO_FACES_BYTES:  # batch: one photo per source
+                    self._photo_faces[pid] = [(region, box)]
+                    self._photo_bytes += region.nbytes
 
     def person_descriptors(self) -> dict[int, tuple[np.ndarray, int]]:
         """Each described person of this source: the mean of its tracks' chosen descriptors (D,) and how many
