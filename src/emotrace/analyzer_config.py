@@ -49,6 +49,11 @@ class AnalyzerConfig:
     signals: int = field(default=0, metadata={
         "help": "face signals (52 blendshapes, head pose yaw/pitch/roll, 478 landmarks) every N frames of each "
                 "track: 0 off, 1 every frame (about 10 ms a face on a small CPU)"})
+    hold_unclear: bool = field(default=True, metadata={
+        "flag": "--no-hold-unclear",
+        "help": "with --signals: feed the temporal stage a track's last clear face while the signals flag it "
+                "(profile, looking down, eyes closed), so the temporal label holds through a turn or a blink; "
+                "the flag keeps following every frame"})
     person_distance: float = field(default=0.38, metadata={
         "help": "link tracks of one person (after a cut, an occlusion, a look-away) under one person_id when their "
                 "face descriptors are within this distance: lower is stricter, "

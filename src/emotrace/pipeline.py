@@ -30,6 +30,7 @@ from emotrace.faces.signals import SignalReader
 from emotrace.faces.tracker import Tracker
 from emotrace.models.runtime import FrameModelRunner
 from emotrace.models.temporal.factory import create_temporal
+from emotrace.models.temporal.hold import UnclearHold
 from emotrace.models.temporal.stage import TemporalStage
 from emotrace.results import FrameResult
 from emotrace.types import Detections, Frame
@@ -64,6 +65,7 @@ class Analyzer:
         self.classes = self.model.classes
         self._masker = MeshMasker() if cfg.mask == "mesh" else None
         self.signals = SignalReader(every=cfg.signals) if cfg.signals else None
+        self.hold = UnclearHold() if cfg.signals and cfg.hold_unclear else None
         self.people = self._people_stage(cfg.person_distance) if cfg.person_distance > 0 else None
         self.reset()
 
@@ -134,6 +136,8 @@ class Analyzer:
         self.temporal.reset()
         if self.signals is not None:
             self.signals.reset()
+        if self.hold is not None:
+            self.hold.reset()
         if self.people is not None:
             self.people.reset()
         self._stills = False  # the current source is independent photos (set by `start`)
@@ -233,7 +237,11 @@ class Analyzer:
             faces.embedding = emb
             if n and not still:
                 ended, self._ended = self._ended, []
-                tout = self.temporal.step(faces.track_id, frame.timestamp, probs, emb, ended=ended)
+                t_probs, t_emb = probs, emb
+                if self.hold is not None:  # flagged faces: the track's last clear input (models/temporal/hold.py)
+                    self.hold.drop(ended)
+                    t_probs, t_emb, _ = self.hold.inputs(faces.track_id, faces.signals, probs, emb)
+                tout = self.temporal.step(faces.track_id, frame.timestamp, t_probs, t_emb, ended=ended)
                 faces.temporal_probs = tout["probs"]
                 if "valence_arousal" in tout:
                     faces.valence_arousal = tout["valence_arousal"]
