@@ -240,7 +240,8 @@ class Analyzer:
                 t_probs, t_emb = probs, emb
                 if self.hold is not None:  # flagged faces: the track's last clear input (models/temporal/hold.py)
                     self.hold.drop(ended)
-                    t_probs, t_emb, _ = self.hold.inputs(faces.track_id, faces.signals, probs, emb)
+                    t_probs, t_emb, _ = self.hold.inputs(faces.track_id, frame.timestamp, faces.signals, probs,
+                                                            emb)
                 tout = self.temporal.step(faces.track_id, frame.timestamp, t_probs, t_emb, ended=ended)
                 faces.temporal_probs = tout["probs"]
                 if "valence_arousal" in tout:
