@@ -1,7 +1,7 @@
 """The temporal label held through flagged faces (issue 26: the quality flags used by the temporal stage): what
 holding changes on the shared videos, with signals on every frame.
 
-    PYTHONPATH=src python benchmarks/signals_hold.py [--shared ../shared] [--signals 1]
+    PYTHONPATH=src python benchmarks/signals_hold.py [--shared ../shared] [--signals 1] [--causal]
 
 Per video, `emotrace.analyze` twice with the default temporal stage, `--signals N` with and without
 `--no-hold-unclear`. Printed: the share of faces with a flag, the share of rows whose temporal probabilities differ
@@ -38,6 +38,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", default=str(REPO.parent / "shared"))
     ap.add_argument("--signals", type=int, default=1)
+    ap.add_argument("--causal", action="store_true", help="the causal temporal stage (as live), not the look-ahead")
     args = ap.parse_args()
     from emotrace.api import analyze
 
@@ -50,8 +51,8 @@ def main() -> int:
         path = Path(args.shared) / "media" / name
         if not path.is_file():
             continue
-        on = analyze(path, signals=args.signals)
-        off = analyze(path, signals=args.signals, hold_unclear=False)
+        on = analyze(path, signals=args.signals, offline=not args.causal)
+        off = analyze(path, signals=args.signals, hold_unclear=False, offline=not args.causal)
         faces = on["track_id"].notna()
         flagged = float((on.loc[faces, "signals_quality"].fillna("") != "").mean()) if faces.any() else 0.0
         differ = float((on.loc[faces, "label"] != off.loc[faces, "label"]).mean()) if faces.any() else 0.0
