@@ -49,6 +49,10 @@ class AnalyzerConfig:
     signals: int = field(default=0, metadata={
         "help": "face signals (52 blendshapes, head pose yaw/pitch/roll, 478 landmarks) every N frames of each "
                 "track: 0 off, 1 every frame (about 10 ms a face on a small CPU)"})
+    mesh_align: bool = field(default=False, metadata={
+        "help": "with --signals 1 (and on photos, whatever N): align each face's crop from its face mesh (iris "
+                "centres, nose tip, mouth) instead of the detector's keypoints; off by default: better on posed and "
+                "movie photos, worse on FER+ (docs/signals.md)"})
     hold_unclear: bool = field(default=True, metadata={
         "flag": "--no-hold-unclear",
         "help": "with --signals: feed the temporal stage a track's last clear face while the signals flag it "

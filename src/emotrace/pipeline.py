@@ -18,7 +18,7 @@ import numpy as np
 
 from emotrace.analyzer_config import AnalyzerConfig
 from emotrace.errors import EmotraceError
-from emotrace.faces.align import FaceAligner
+from emotrace.faces.align import FaceAligner, mesh_keypoints
 from emotrace.faces.carry import FaceCarrier
 from emotrace.faces.detectors import create_detector
 from emotrace.faces.mask import MeshMasker, apply_oval
@@ -203,13 +203,25 @@ class Analyzer:
         self._next_still_id += len(dets)
         return dets
 
-    def _crops(self, frame: Frame, faces: Detections) -> np.ndarray:
-        crops = self.aligner.crops(frame.image, faces.boxes, faces.keypoints)
+    def _crops(self, frame: Frame, faces: Detections, still: bool = False) -> np.ndarray:
+        crops = self.aligner.crops(frame.image, faces.boxes, self._align_points(faces, still))
         if self.config.mask == "oval":
             crops = apply_oval(crops)
         elif self._masker is not None:
             crops = self._masker(crops)
         return crops
+
+    def _align_points(self, faces: Detections, still: bool) -> np.ndarray | None:
+        """The points a face is aligned by: its face mesh where the signal reader measured it (every frame with
+        --signals 1, every photo), else the detector's keypoints. Not with --signals N > 1 in video: a track's
+        crops would change alignment every Nth frame."""
+        sig, kp = faces.signals, faces.keypoints
+        if sig is None or kp is None or not self.config.mesh_align or not (still or self.config.signals == 1):
+            return kp
+        kp = kp.copy()
+        for i in np.flatnonzero(sig.status == "measured"):
+            kp[i, :4] = mesh_keypoints(sig.landmarks[i])
+        return kp
 
     def _take_drops(self) -> list[int]:
         drops, self._drops = self._drops, []
@@ -224,7 +236,7 @@ class Analyzer:
         this group before a track's end stepped it again (ids are never reused, so nothing reads it meanwhile). The
         drops travel inside the step, so a frame's way enters the stage once for its step."""
         self._ended.extend(drops or [])
-        crops = [self._crops(f, d) for f, d, _ in group]
+        crops = [self._crops(f, d, still) for f, d, _ in group]
         counts = [len(c) for c in crops]
         batch = np.concatenate(crops) if sum(counts) else np.zeros((0, self.aligner.size, self.aligner.size), np.uint8)
         out = self.model(batch)

@@ -50,3 +50,28 @@ def test_mesh_mask_keeps_the_face_and_hides_the_background():
     assert masked.shape == crops.shape
     assert masked[0, 0, 0] == 0 and masked[0, 0, -1] == 0  # corners are background
     assert (masked[0, 20:30, 20:30] == crops[0, 20:30, 20:30]).all()  # eyes-to-nose region is kept
+
+
+def test_mesh_keypoints_are_the_irises_left_to_right_the_nose_tip_and_the_mouth_centre():
+    from emotrace.faces.align import MESH_IRISES, MESH_LIPS, MESH_NOSE_TIP, mesh_keypoints
+
+    mesh = np.zeros((478, 3), np.float32)
+    mesh[MESH_IRISES[0], :2], mesh[MESH_IRISES[1], :2] = (70, 40), (30, 41)  # image-right one listed first
+    mesh[MESH_NOSE_TIP, :2] = (50, 60)
+    mesh[MESH_LIPS[0], :2], mesh[MESH_LIPS[1], :2] = (50, 74), (50, 78)
+    np.testing.assert_allclose(mesh_keypoints(mesh), [[30, 41], [70, 40], [50, 60], [50, 76]])
+
+
+def test_mesh_alignment_is_opt_in_and_moves_only_the_crop():
+    """With --mesh-align and signals, a photo's crop is aligned from its mesh: other probabilities, same rows."""
+    from emotrace.api import analyze
+    from emotrace.sample import astronaut_bgr
+
+    img = astronaut_bgr()
+    plain = analyze(img, signals=1, person_distance=0)
+    mesh = analyze(img, signals=1, person_distance=0, mesh_align=True)
+    assert len(plain) == len(mesh) == 1 and plain["signals"].iloc[0] == "measured"
+    assert plain[["x1", "y1", "x2", "y2"]].equals(mesh[["x1", "y1", "x2", "y2"]])
+    assert not np.allclose(plain["frame_happy"], mesh["frame_happy"])
+    off = analyze(img, person_distance=0, mesh_align=True)  # no signals: nothing to align from
+    np.testing.assert_allclose(off["frame_happy"], plain["frame_happy"])
