@@ -165,3 +165,13 @@ def test_validation_nll_is_the_mean_cross_entropy_of_labelled_rows():
     probs = np.array([[0.5, 0.5], [0.25, 0.75], [0.9, 0.1]])
     y = np.array([0, 1, -1])  # the unlabelled row is left out
     assert validation_nll(probs, y) == pytest.approx(-(np.log(0.5) + np.log(0.75)) / 2)
+
+
+def test_run_json_names_the_commit_the_training_started_from(tmp_path, monkeypatch):
+    """A commit made while a run trains is not the code that trained it."""
+    from emotrace.train import engine
+
+    commits = iter(["started-here", "committed-meanwhile"])
+    monkeypatch.setattr(engine, "git_commit", lambda: next(commits))
+    train(_cfg(tmp_path, "run", epochs=1), command="test")
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["commit"] == "started-here"

@@ -181,6 +181,7 @@ def train(cfg: EngineConfig, resume: bool = False, command: str = "",
 def _train(cfg: EngineConfig, resume: bool, command: str, on_epoch_end: Any, dist: Dist,
            device: torch.device) -> Evaluation | None:
     run = RunFolder(cfg.out_dir)
+    commit = git_commit()  # now: run.json names the code that trained, not a commit made while it trained
     if cfg.ship_checkpoint not in ("best", "final"):
         raise EmotraceError(f"ship_checkpoint must be best or final, not {cfg.ship_checkpoint!r}")
     if dist.main:
@@ -337,18 +338,18 @@ def _train(cfg: EngineConfig, resume: bool, command: str, on_epoch_end: Any, dis
     dist.barrier()
     if not dist.main:
         return None
-    return _finish(cfg, task, run, state, early, best_metric, device, dist.world, command)
+    return _finish(cfg, task, run, state, early, best_metric, device, dist.world, command, commit)
 
 
 def _finish(cfg: EngineConfig, task: Any, run: RunFolder, state: dict[str, Any], early: bool, best_metric: str,
-            device: torch.device, world: int, command: str) -> Evaluation:
+            device: torch.device, world: int, command: str, commit: str) -> Evaluation:
     """run.json, the prior a shipped model may need, and the task's evaluation of the run's model, written."""
     run_info = {
         "task": cfg.task, "checkpoint": getattr(run, cfg.ship_checkpoint).name, "epochs_done": state["epoch"],
         "best_epoch": state["best"]["epoch"] + 1, "best_metric": best_metric, "early_stopped": early,
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
         "processes": world, "threads": cfg.threads, "train_rows": task.train_size(),
-        "train_seconds": round(state["seconds"], 1), "command": command, "commit": git_commit(),
+        "train_seconds": round(state["seconds"], 1), "command": command, "commit": commit,
     }
     run.write_info(run_info)
     prior = task.training_prior()
