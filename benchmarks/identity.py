@@ -150,6 +150,13 @@ def cost(video: Path, rounds: int) -> None:
           f"{1 + on.people.seconds / m_off:.3f} (goal <= 1.10)")
 
 
+def emotrace_command() -> list[str]:
+    """The `emotrace` command of this Python (its console script, or the CLI through -c)."""
+    script = Path(sys.executable).parent / "emotrace"
+    return [str(script)] if script.is_file() else [sys.executable, "-c",
+                                                   "import sys; from emotrace.cli import main; sys.exit(main())"]
+
+
 def through_batch(name: str, paths: list[Path], people: list[str], workers: int) -> None:
     """The product's own path: `emotrace batch` over the photos (each an item: detection, its face described after
     the item, the collection clustered at the default `--link-distance`), scored from `person_items.parquet`
@@ -158,9 +165,7 @@ def through_batch(name: str, paths: list[Path], people: list[str], workers: int)
 
     import pandas as pd
 
-    script = Path(sys.executable).parent / "emotrace"
-    cli = [str(script)] if script.is_file() else [sys.executable, "-c",
-                                                  "import sys; from emotrace.cli import main; sys.exit(main())"]
+    cli = emotrace_command()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "photos"
         folder.mkdir()
@@ -188,9 +193,7 @@ def process_cost(video: Path, rounds: int) -> None:
     model loads, the run, the CSV), linking off (`--person-distance 0`) and on (default) alternated; medians."""
     import tempfile
 
-    script = Path(sys.executable).parent / "emotrace"
-    cli = [str(script)] if script.is_file() else [sys.executable, "-c",
-                                                  "import sys; from emotrace.cli import main; sys.exit(main())"]
+    cli = emotrace_command()
     times: dict[str, list[float]] = {"off": [], "on": []}
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(rounds):

@@ -33,22 +33,12 @@ MOST_NEUTRAL = 3
 
 def photo_logprobs(paths: list[str]) -> np.ndarray:
     """(N, 7) log-probabilities of each photo's biggest face (NaN rows: no face)."""
+    from emotrace.eval.photos import biggest_faces
     from emotrace.labels import EMOTIONS
-    from emotrace.pipeline import Analyzer
-    from emotrace.sources.images import read_image
-    from emotrace.types import Frame
 
     out = np.full((len(paths), len(EMOTIONS)), np.nan)
-    analyzer = Analyzer(temporal="ema", person_distance=0)
-    try:
-        frames = (Frame(index=i, timestamp=0.0, image=read_image(Path(p)), source=p) for i, p in enumerate(paths))
-        for res in analyzer.stills(frames):
-            f = res.faces
-            if len(f):
-                j = int(np.argmax((f.boxes[:, 2] - f.boxes[:, 0]) * (f.boxes[:, 3] - f.boxes[:, 1])))
-                out[res.frame.index] = np.log(np.clip(f.frame_probs[j], 1e-6, 1.0))
-    finally:
-        analyzer.close()
+    for i, f, j in biggest_faces(paths, person_distance=0):
+        out[i] = np.log(np.clip(f.frame_probs[j], 1e-6, 1.0))
     return out
 
 

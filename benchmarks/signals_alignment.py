@@ -25,23 +25,13 @@ REPO = Path(__file__).resolve().parents[1]
 def answers(paths: list[str], from_mesh: bool) -> tuple[np.ndarray, int]:
     """Top class per photo (-1: no face) and how many faces the landmarker measured (aligned from the mesh when
     `from_mesh`, `--mesh-align`)."""
-    from emotrace.pipeline import Analyzer
-    from emotrace.sources.images import read_image
-    from emotrace.types import Frame
+    from emotrace.eval.photos import biggest_faces
 
-    analyzer = Analyzer(temporal="ema", person_distance=0, signals=1, mesh_align=from_mesh)
     pred = np.full(len(paths), -1, np.int64)
     used = 0
-    try:
-        frames = (Frame(index=i, timestamp=0.0, image=read_image(Path(p)), source=p) for i, p in enumerate(paths))
-        for res in analyzer.stills(frames):
-            f = res.faces
-            if len(f):
-                j = int(np.argmax((f.boxes[:, 2] - f.boxes[:, 0]) * (f.boxes[:, 3] - f.boxes[:, 1])))
-                pred[res.frame.index] = int(np.argmax(f.frame_probs[j]))
-                used += int(f.signals.status[j] == "measured")
-    finally:
-        analyzer.close()
+    for i, f, j in biggest_faces(paths, person_distance=0, signals=1, mesh_align=from_mesh):
+        pred[i] = int(np.argmax(f.frame_probs[j]))
+        used += int(f.signals.status[j] == "measured")
     return pred, used
 
 

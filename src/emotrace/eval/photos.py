@@ -9,8 +9,9 @@ recall, confusion, and the share of each predicted label against the true share 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,32 +20,37 @@ from emotrace.eval.evaluation import Evaluation
 from emotrace.eval.metrics import classification_metrics
 from emotrace.labels import EMOTIONS, canonical
 
+if TYPE_CHECKING:
+    from emotrace.types import Detections
 
-def photo_answers(frame_model: str, paths: list[str], runtime: str = "auto") -> tuple[np.ndarray, np.ndarray]:
-    """Per photo: the predicted class index into EMOTIONS (-1: no face found) and whether it was taken as a crop."""
+
+def biggest_faces(paths: list[str], **options: Any) -> Iterator[tuple[int, Detections, int]]:
+    """Each photo through `Analyzer(**options).stills` (the pipeline a user runs on photos, the temporal stage
+    "ema" unless `options` say otherwise): (photo index, its faces, the index of the biggest), for photos with a
+    face. The one way photo sets are scored, here and in benchmarks/."""
     from emotrace.pipeline import Analyzer
     from emotrace.sources.images import read_image
     from emotrace.types import Frame
 
-    analyzer = Analyzer(frame_model=frame_model, runtime=runtime, temporal="ema")
-    pred = np.full(len(paths), -1, np.int64)
-    crop = np.zeros(len(paths), bool)
-
-    def frames() -> Any:
-        for i, p in enumerate(paths):
-            yield Frame(index=i, timestamp=0.0, image=read_image(Path(p)), source=p)
-
+    analyzer = Analyzer(**{"temporal": "ema", **options})
     try:
-        for res in analyzer.stills(frames()):
+        frames = (Frame(index=i, timestamp=0.0, image=read_image(Path(p)), source=p) for i, p in enumerate(paths))
+        for res in analyzer.stills(frames):
             f = res.faces
-            if not len(f):
-                continue
-            area = (f.boxes[:, 2] - f.boxes[:, 0]) * (f.boxes[:, 3] - f.boxes[:, 1])
-            j = int(np.argmax(area))
-            pred[res.frame.index] = int(np.argmax(f.frame_probs[j]))
-            crop[res.frame.index] = bool(f.crop[j]) if f.crop is not None else False
+            if len(f):
+                area = (f.boxes[:, 2] - f.boxes[:, 0]) * (f.boxes[:, 3] - f.boxes[:, 1])
+                yield res.frame.index, f, int(np.argmax(area))
     finally:
         analyzer.close()
+
+
+def photo_answers(frame_model: str, paths: list[str], runtime: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """Per photo: the predicted class index into EMOTIONS (-1: no face found) and whether it was taken as a crop."""
+    pred = np.full(len(paths), -1, np.int64)
+    crop = np.zeros(len(paths), bool)
+    for i, f, j in biggest_faces(paths, frame_model=frame_model, runtime=runtime):
+        pred[i] = int(np.argmax(f.frame_probs[j]))
+        crop[i] = bool(f.crop[j]) if f.crop is not None else False
     return pred, crop
 
 

@@ -61,11 +61,12 @@ class PersonLinker:
         """The person of a track given by its faces (at least one), and the descriptors computed for it: {person:
         (N, D)} for this track's faces (under its person) and for any waiting person it was compared with."""
         apart = list(apart_from)
-        if not self.candidates(apart):
+        rivals = self.candidates(apart)
+        if not rivals:
             pid = self.reserve(track_id)
             self._waiting[pid] = list(faces)
             return pid, {}
-        got = self._describe([p for p in self.candidates(apart) if p in self._waiting], faces)
+        got = self._describe([p for p in rivals if p in self._waiting], faces)
         own = got.pop(-1)
         pid, _ = self.link(track_id, own, apart_from=apart)
         got[pid] = np.concatenate([got[pid], own]) if pid in got else own
