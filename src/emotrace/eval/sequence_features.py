@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -18,31 +18,46 @@ from emotrace.eval.sequences import sequence_metrics
 from emotrace.labels import EMOTIONS
 from emotrace.models.runtime import FrameModelRunner
 
+if TYPE_CHECKING:
+    from emotrace.faces.signals import SignalReader
+
 
 @dataclass
 class SequenceFeatures:
-    """Rendered sequences after the frame model: padded to one length, `mask` marks real frames."""
+    """Rendered sequences after the frame model: padded to one length, `mask` marks real frames. `signals`, where
+    read (`read_signals`), are each frame's face signals, stacked beside the embedding as the temporal model's
+    input."""
 
     embedding: np.ndarray  # (N, T, D)
     frame_probs: np.ndarray  # (N, T, 7)
     targets: np.ndarray  # (N, T, 7)
     labels: np.ndarray  # (N, T), -1 on padding
     change_points: list[np.ndarray]
+    signals: np.ndarray | None = None  # (N, T, SIGNAL_FEATURES)
 
     @property
     def mask(self) -> np.ndarray:
         return self.labels >= 0
+
+    def inputs(self) -> np.ndarray:
+        """What the temporal model reads: the embedding, with the signals after it where they were read."""
+        if self.signals is None:
+            return self.embedding
+        return np.concatenate([self.embedding, self.signals], axis=-1)
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def subset(self, idx: np.ndarray) -> SequenceFeatures:
         return SequenceFeatures(self.embedding[idx], self.frame_probs[idx], self.targets[idx], self.labels[idx],
-                                [self.change_points[i] for i in idx])
+                                [self.change_points[i] for i in idx],
+                                None if self.signals is None else self.signals[idx])
 
     @staticmethod
     def concat(parts: list[SequenceFeatures]) -> SequenceFeatures:
         t = max(p.labels.shape[1] for p in parts)
+        if len({p.signals is None for p in parts}) > 1:
+            raise ValueError("sequence features with and without signals cannot be joined")
 
         def pad(a: np.ndarray, value: float) -> np.ndarray:
             width = [(0, 0), (0, t - a.shape[1])] + [(0, 0)] * (a.ndim - 2)
@@ -52,7 +67,9 @@ class SequenceFeatures:
                                 np.concatenate([pad(p.frame_probs, 0) for p in parts]),
                                 np.concatenate([pad(p.targets, 0) for p in parts]),
                                 np.concatenate([pad(p.labels, -1) for p in parts]),
-                                [c for p in parts for c in p.change_points])
+                                [c for p in parts for c in p.change_points],
+                                None if parts[0].signals is None else
+                                np.concatenate([pad(p.signals, 0) for p in parts]))  # type: ignore[arg-type]
 
     def save(self, path: Path) -> None:
         cps = np.array([np.asarray(c, np.int64) for c in self.change_points] + [np.zeros(0, np.int64)],
@@ -80,6 +97,38 @@ def feature_file(part: str, cfg: Mapping[str, Any]) -> str:
             "fer_valid": f"ferplus-valid-{cfg['ferplus_valid_sequences']}x{cfg['length']}.npz",
             "ck_train": f"ckplus-chains-{cfg['ckplus_clips_per_subject']}.npz",
             "ck_test": "ckplus-test.npz"}[part]
+
+
+def signals_file(part: str, cfg: Mapping[str, Any]) -> str:
+    """The cache file of one part's face signals, beside its features (the embeddings' cache is shared with runs
+    that do not read signals)."""
+    return feature_file(part, cfg).replace(".npz", "-signals.npz")
+
+
+def read_signals(sequences: list[RenderedSequence], reader: SignalReader) -> np.ndarray:
+    """(N, T, SIGNAL_FEATURES): the face signals of every frame of `sequences` (padded to the longest), each frame
+    read as the pipeline reads a photo that is a face crop: the whole frame is the face's box."""
+    from emotrace.faces.signals import SIGNAL_FEATURES, signal_features
+    from emotrace.types import Detections
+
+    t = max(len(s.labels) for s in sequences)
+    out = np.zeros((len(sequences), t, SIGNAL_FEATURES), np.float32)
+    for i, seq in enumerate(sequences):
+        for j, frame in enumerate(seq.frames):
+            h, w = frame.shape[:2]
+            image = np.ascontiguousarray(np.repeat(frame[..., None], 3, axis=2)) if frame.ndim == 2 else frame
+            faces = Detections(boxes=np.array([[0, 0, w, h]], np.float32), scores=np.ones(1, np.float32))
+            out[i, j] = signal_features(reader.read(image, faces, still=True))[0]
+    return out
+
+
+def cached_signals(path: Path, build: Callable[[], np.ndarray]) -> np.ndarray:
+    """The signals at `path`, read and saved first if missing."""
+    if path.is_file():
+        return np.load(path)["signals"]
+    signals = build()
+    save_npz(path, signals=signals)
+    return signals
 
 
 def cached_features(path: Path, build: Callable[[], SequenceFeatures]) -> SequenceFeatures:
@@ -116,7 +165,7 @@ def featurise(sequences: list[RenderedSequence], runner: FrameModelRunner, batch
 def run_sequences(model: torch.nn.Module, feats: SequenceFeatures) -> dict[str, np.ndarray]:
     """The temporal model over whole sequences: probs (N, T, 7) and, where it has the head, valence_arousal."""
     model.eval()
-    out, _ = model(torch.from_numpy(feats.embedding))
+    out, _ = model(torch.from_numpy(feats.inputs()))
     res = {"probs": F.softmax(out["logits"], -1).numpy()}
     if "valence_arousal" in out:
         res["valence_arousal"] = out["valence_arousal"].numpy()

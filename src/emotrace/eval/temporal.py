@@ -33,6 +33,7 @@ def evaluate_temporal(loaded: Any, data: str | Path) -> dict[str, Any]:
         feature_file,
         featurise,
         run_sequences,
+        signals_file,
     )
     from emotrace.eval.sequences import sequence_metrics
     from emotrace.models.runtime import FrameModelRunner
@@ -58,8 +59,13 @@ def evaluate_temporal(loaded: Any, data: str | Path) -> dict[str, Any]:
         # numbers) where that cache is on this machine; rendered again otherwise.
         n, length, seed = int(cfg["ferplus_valid_sequences"]), int(cfg["length"]), int(cfg["seed"])
         cached = feature_cache_dir(cfg) / feature_file("fer_valid", cfg)
-        feats = (SequenceFeatures.load(cached) if cfg.get("out_dir") and cached.is_file() else
-                 featurise(ferplus_sequences(str(path), "valid", n, length, seed + 1), runner))
+        sequences = None if cfg.get("out_dir") and cached.is_file() else \
+            ferplus_sequences(str(path), "valid", n, length, seed + 1)
+        feats = SequenceFeatures.load(cached) if sequences is None else featurise(sequences, runner)
+        if cfg.get("signals"):
+            signals = cached.with_name(signals_file("fer_valid", cfg))
+            feats.signals = (np.load(signals)["signals"] if sequences is None and signals.is_file() else
+                             _signals(sequences or ferplus_sequences(str(path), "valid", n, length, seed + 1)))
         out = run_sequences(model, feats)
         res = sequence_metrics(feats.frame_probs, out["probs"], feats.labels, feats.change_points, fps=25.0)
         if "valence_arousal" in out:
@@ -69,9 +75,24 @@ def evaluate_temporal(loaded: Any, data: str | Path) -> dict[str, Any]:
     if fmt in ("ckplus", "ckplus48"):  # the CK+ root or its CK+48 folder
         subjects = ckplus_subjects(str(path))
         clips, labels = ckplus_test_clips(subjects, int(cfg["seed"]))
-        res = ckplus_scores(model, featurise(clips, runner), labels)
+        feats = featurise(clips, runner)
+        if cfg.get("signals"):
+            feats.signals = _signals(clips)
+        res = ckplus_scores(model, feats, labels)
         return {"model": name, "data": str(path), "kind": "ckplus_seen_subjects", **res}
     raise EmotraceError(f"{path}: a temporal model is evaluated on a folder of videos, FER+ or CK+")
+
+
+def _signals(sequences: list[Any]) -> np.ndarray:
+    """The face signals of rendered sequences, for a model trained with them (`TemporalConfig.signals`)."""
+    from emotrace.eval.sequence_features import read_signals
+    from emotrace.faces.signals import SignalReader
+
+    reader = SignalReader()
+    try:
+        return read_signals(sequences, reader)
+    finally:
+        reader.close()
 
 
 def flat_summary(res: dict[str, Any]) -> dict[str, float | int | str]:

@@ -78,6 +78,22 @@ def quality_flags(pose: np.ndarray, blendshapes: np.ndarray) -> str:
     return "|".join(flags)
 
 
+# What a temporal model may read beside the frame model's embedding (`TemporalConfig.signals`, seed 1's proposal of
+# action units stacked before the LSTM): the 52 blendshapes, yaw/pitch/roll over 90 degrees, and 1 where the face
+# was measured (a face that was not is all zeros, and says so in the last value).
+SIGNAL_FEATURES = len(BLENDSHAPES) + 4
+
+
+def signal_features(signals: Signals) -> np.ndarray:
+    """(N, SIGNAL_FEATURES) float32 of a frame's faces, zeros where a face was not measured."""
+    measured = signals.status == "measured"
+    out = np.zeros((len(measured), SIGNAL_FEATURES), np.float32)
+    out[measured, :len(BLENDSHAPES)] = signals.blendshapes[measured]
+    out[measured, len(BLENDSHAPES):-1] = signals.pose[measured] / 90.0
+    out[measured, -1] = 1.0
+    return out
+
+
 def square_crop(image: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, float, float, float]:
     """A square RGB crop of `image` (BGR) around `box`, `CROP_PX` a side, padded with the edge where it leaves the
     frame; returns it with its top-left corner in the frame and its side in frame pixels."""

@@ -68,12 +68,17 @@ def _model(name: str, frame_model: str | None, runtime: str) -> TemporalStage:
             return _window_model(loaded, name, frame_model)
         temporal, reads, what = loaded.task == "temporal", loaded.frame_model, f"trained by task {loaded.task!r}"
         looks_ahead = bool(getattr(loaded.model, "offline", False))  # what the model's class states
+        contract = loaded.contract
     else:
         rec = weight_record(name)
         temporal, reads, what = rec.role == "temporal", rec.frame_model, f"its role is {rec.role!r}"
         looks_ahead = rec.contract.offline  # the same fact, carried by the record's contract
+        contract = rec.contract
     if not temporal:
         raise EmotraceError(f"{name!r} is not a temporal model ({what})")
+    if contract.extra.get("signals"):
+        raise EmotraceError(f"temporal model {name} reads face signals beside the embedding, which the pipeline "
+                            f"does not feed a temporal model (measured, not shipped: docs/signals.md)")
     if frame_model is not None and reads != frame_model:
         raise EmotraceError(f"temporal model {name} reads {reads} embeddings, "
                             f"not {frame_model}'s; pick that frame model or --temporal ema")

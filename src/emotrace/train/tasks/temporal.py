@@ -32,11 +32,14 @@ from emotrace.eval.evaluation import Evaluation
 from emotrace.eval.sequence_features import (
     SequenceFeatures,
     cached_features,
+    cached_signals,
     ckplus_scores,
     feature_cache_dir,
     feature_file,
     featurise,
+    read_signals,
     run_sequences,
+    signals_file,
 )
 from emotrace.eval.sequences import sequence_metrics
 from emotrace.labels import EMOTIONS
@@ -77,6 +80,9 @@ class TemporalConfig(EngineConfig):
     drop_prob: float = 0.1  # per step: a dropped frame (the interval doubles)
     gap_prob: float = 0.15  # per sequence: one gap longer than the model's reset_s
     change_weight: float = 0.0  # penalty on the change between consecutive outputs (L1 of probs per second)
+    # stack each frame's face signals (52 blendshapes, head pose; faces/signals.SIGNAL_FEATURES) beside the
+    # embedding, as seed 1 proposes for action units; measured against the embedding alone in docs/signals.md
+    signals: bool = False
     epochs: int = 25
     batch_size: int = 64
     lr: float = 0.003
@@ -110,6 +116,16 @@ def prepare_features(cfg: TemporalConfig, parts: tuple[str, ...] = ("fer_train",
     data: dict[str, Any] = {part: cached_features(cache / feature_file(part, c),
                                                   lambda part=part: featurise(build[part](), runner))
                             for part in parts}
+    if cfg.signals:
+        from emotrace.faces.signals import SignalReader
+
+        reader = SignalReader()
+        try:
+            for part in parts:
+                data[part].signals = cached_signals(cache / signals_file(part, c),
+                                                    lambda part=part: read_signals(build[part](), reader))
+        finally:
+            reader.close()
     log.info("features ready in %.0fs (%s)", time.perf_counter() - t0, cache)
     data.update(ck_test_labels=clip_labels, subjects=subjects,
                 ck_test_subjects=[name for name in sorted(subjects) for _ in subjects[name]],
@@ -183,12 +199,12 @@ class TemporalTask(Task):
         log.info("training on %d sequences (%d CK+ chains; held-out subjects: %d)", len(train), len(idx),
                  len(self.held))
         keep_on = self.storage_device()
-        self.x = torch.from_numpy(train.embedding).to(keep_on)
+        self.x = torch.from_numpy(train.inputs()).to(keep_on)
         self.tgt = torch.from_numpy(train.targets).to(keep_on)
         self.mask = torch.from_numpy(train.mask).to(keep_on)
         va = va_from_distribution(train.targets.reshape(-1, len(EMOTIONS))).reshape(*train.targets.shape[:2], 2)
         self.va = torch.from_numpy(va).to(keep_on)
-        self.input_dim = int(train.embedding.shape[-1])
+        self.input_dim = int(self.x.shape[-1])
 
     def _capped_valid(self, valid: SequenceFeatures) -> SequenceFeatures:
         return valid.subset(np.arange(min(self.cfg.max_eval, len(valid)))) if self.cfg.max_eval else valid
@@ -252,7 +268,12 @@ class TemporalTask(Task):
 
     def contract(self, model: torch.nn.Module) -> ModelContract:
         outputs = ("logits", "valence_arousal") if getattr(model, "va_head", None) is not None else ("logits",)
-        return contract_of(model, EMOTIONS, outputs, frame_model=self.cfg.frame_model)
+        extra: dict[str, Any] = {"frame_model": self.cfg.frame_model}
+        if self.cfg.signals:
+            from emotrace.faces.signals import SIGNAL_FEATURES
+
+            extra["signals"] = SIGNAL_FEATURES  # the input's last values: the pipeline must feed them
+        return contract_of(model, EMOTIONS, outputs, **extra)
 
     def evaluate(self, loaded: LoadedModel, data: str | None = None,
                  request: EvalRequest = PLAIN) -> Evaluation:
