@@ -43,6 +43,11 @@ def test_a_temporal_run_on_embeddings_and_signals(tmp_path, small_data):
     _evaluate_and_export(run, small_data[PLAN[CONFIG][1]], tmp_path)
 
     import emotrace
+    from emotrace.cli import main
 
     with pytest.raises(EmotraceError, match="reads face signals"):
         emotrace.Analyzer(temporal=str(run))
+    from emotrace.models.manifest import WEIGHTS_DIR
+
+    assert main(["-q", "ship", str(run), "--name", "signals-gru", "--not-default"]) == 2  # refused in one line
+    assert not list(WEIGHTS_DIR.glob("signals-gru*"))  # and nothing shipped

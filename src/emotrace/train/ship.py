@@ -31,12 +31,13 @@ LICENCES = {"frame": "FER2013 / FER+ labels: research use only",
 
 
 def _role(loaded: Any) -> str:
-    if loaded.task == "temporal":
+    if loaded.task == "temporal" and not loaded.contract.extra.get("signals"):
         return "temporal"
     outputs = set(loaded.contract.outputs)
     if loaded.contract.kind == "image" and loaded.contract.channels == 1 and {"logits", "embedding"} <= outputs:
         return "frame"
-    raise EmotraceError(f"this run's model ({loaded.arch}, {loaded.contract.kind} input, outputs "
+    reads = " and face signals" if loaded.contract.extra.get("signals") else ""
+    raise EmotraceError(f"this run's model ({loaded.arch}, {loaded.contract.kind}{reads} input, outputs "
                         f"{', '.join(loaded.contract.outputs)}) cannot drive the pipeline, so it is not shipped; "
                         "`emotrace evaluate` and `emotrace export` work on the run folder as it is")
 
