@@ -119,13 +119,15 @@ def prepare_features(cfg: TemporalConfig, parts: tuple[str, ...] = ("fer_train",
     if cfg.signals:
         from emotrace.faces.signals import SignalReader
 
-        reader = SignalReader()
+        missing = [part for part in parts if not (cache / signals_file(part, c)).is_file()]
+        reader = SignalReader() if missing else None  # the landmarker is loaded only to read what is not cached
         try:
             for part in parts:
                 data[part].signals = cached_signals(cache / signals_file(part, c),
                                                     lambda part=part: read_signals(build[part](), reader))
         finally:
-            reader.close()
+            if reader is not None:
+                reader.close()
     log.info("features ready in %.0fs (%s)", time.perf_counter() - t0, cache)
     data.update(ck_test_labels=clip_labels, subjects=subjects,
                 ck_test_subjects=[name for name in sorted(subjects) for _ in subjects[name]],
