@@ -27,23 +27,3 @@ def pytest_configure(config):
         os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
-
-SLOW_TEST_S, TEST_S = 15.0, 0.3  # rough cost of a test marked `slow` (over about 10 s) and of any other
-
-
-def pytest_collection_modifyitems(session, config, items):
-    """Whole files go to the workers (`--dist loadfile`), and pyproject turns off xdist's own order (by number of
-    tests per file, which handed out last the few-test files that take longest: the API fuzz, the soak, the
-    shipped-metrics checks), so the order here is the order they are handed out: longest expected first (a test
-    marked `slow` counts SLOW_TEST_S, any other TEST_S), so no worker is left alone with a long file at the end.
-    Which tests run, and their order within a file, are unchanged."""
-    def file_of(item) -> str:
-        return item.nodeid.split("::", 1)[0]
-
-    cost: dict[str, float] = {}
-    first: dict[str, int] = {}
-    for i, item in enumerate(items):
-        name = file_of(item)
-        first.setdefault(name, i)
-        cost[name] = cost.get(name, 0.0) + (SLOW_TEST_S if item.get_closest_marker("slow") else TEST_S)
-    items.sort(key=lambda item: (-cost[file_of(item)], first[file_of(item)]))
