@@ -244,6 +244,38 @@ def test_live_socket_tracks_a_face(server):
     assert after["type"] == "result" and after["seq"] == 14  # the session went on after the bad frame
 
 
+def test_live_socket_switches_face_signals_per_session(server):
+    """The live page's choice: a config message gives this session its own face signals (the server runs without),
+    a bad one is refused in one line and the session goes on as it was, null goes back to the server's."""
+    frames = astronaut_frames(3, size=(640, 480))
+
+    def faces(ws) -> list[dict]:
+        out = []
+        for img in frames:
+            ws.send(jpeg(img))
+            reply = json.loads(ws.recv())
+            assert reply["type"] == "result"
+            out += reply["faces"]
+        return out
+
+    with connect(server.ws_url) as ws:
+        assert json.loads(ws.recv())["signals"] == 0  # the server's --signals
+        assert not any("bs_jawOpen" in f for f in faces(ws))
+        ws.send(json.dumps({"type": "config", "signals": 1}))
+        ready = json.loads(ws.recv())
+        assert ready["type"] == "ready" and ready["signals"] == 1 and ready["classes"] == list(EMOTIONS)
+        measured = [f for f in faces(ws) if f["signals"] == "measured"]
+        assert measured and all(0 <= f["bs_jawOpen"] <= 1 and isinstance(f["yaw"], float) for f in measured)
+        for bad in ({"type": "config", "signals": "often"}, {"type": "config", "signals": -1}, {"type": "hello"}):
+            ws.send(json.dumps(bad))
+            err = json.loads(ws.recv())
+            assert err["type"] == "error" and err["status"] == 400 and err["config"] is True, err
+        assert all("bs_jawOpen" in f for f in faces(ws))  # still this session's setting
+        ws.send(json.dumps({"type": "config", "signals": None}))
+        assert json.loads(ws.recv())["signals"] == 0
+        assert not any("bs_jawOpen" in f for f in faces(ws))
+
+
 def test_live_socket_from_another_site_is_refused(server):
     with pytest.raises(InvalidStatus) as info:
         with connect(server.ws_url, origin="http://evil.example"):

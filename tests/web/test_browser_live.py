@@ -40,3 +40,28 @@ def test_live_page_reconnects_after_a_restart_and_clears_its_overlay(tmp_path):
     finally:
         driver.quit()
         srv.stop()
+
+
+def test_live_page_chooses_its_own_face_signals(tmp_path):
+    """The page's "face signals" choice on a server without them: chosen before Start it is asked for as the
+    socket opens, the faces' list then shows pose and blendshapes; switched off mid-session, they go."""
+    from selenium.webdriver.support.ui import Select
+
+    camera = write_video(tmp_path / "face.y4m", astronaut_frames(30, size=(640, 480)), fps=15,
+                         codec=["-pix_fmt", "yuv420p"])
+    srv = Server(tmp_path / "data")
+    driver = chrome("--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={camera}")
+    status = lambda d: d.find_element("id", "status").text  # noqa: E731
+    signal_lines = lambda d: [e.text for e in d.find_elements("css selector", "#faces li .signals")]  # noqa: E731
+    try:
+        driver.get(srv.url + "/live")
+        Select(driver.find_element("id", "signals")).select_by_value("1")
+        driver.find_element("id", "start").click()
+        wait(driver, lambda d: "face signals every 1 frames" in status(d))
+        wait(driver, lambda d: any("yaw" in line for line in signal_lines(d)))
+        Select(driver.find_element("id", "signals")).select_by_value("0")
+        wait(driver, lambda d: status(d) == "connected: analysing")
+        wait(driver, lambda d: d.find_elements("css selector", "#faces li") and not signal_lines(d))
+    finally:
+        driver.quit()
+        assert srv.stop(), srv.log()[-3000:]

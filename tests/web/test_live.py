@@ -84,3 +84,18 @@ def test_live_faces_are_the_table_rows_face_fields(pool):
         assert {"x1", "det_score", "label_prob", "temporal_happy", "frame_happy"} <= set(msg["faces"][0])
     finally:
         pool.release(an)
+
+
+def test_pool_keeps_analyzers_per_signals_setting(pool):
+    """A session's own face signals (the live page's choice) get an analyzer of that setting, kept warm for the
+    next session that asks for it; the server's setting keeps its own."""
+    mine = pool.acquire(1)
+    assert mine.config.signals == 1 and mine.signals is not None
+    pool.release(mine)
+    again = pool.acquire(1)
+    server = pool.acquire()
+    try:
+        assert again is mine and server is not mine and server.config.signals == 0 and server.signals is None
+    finally:
+        pool.release(again)
+        pool.release(server)

@@ -3,6 +3,10 @@
 Each connection has its own Analyzer, hence its own tracker and temporal state. The browser sends a frame only
 after the answer to the previous one arrived, so the frame rate follows what the server keeps up with and no
 queue builds up; a client that floods is slowed by WebSocket flow control, since frames are processed one at a time.
+
+Text messages: `{"type": "reset"}` starts the tracks afresh; `{"type": "config", "signals": N}` switches the
+session's face signals (every Nth frame of each face, 0 off, null the server's `--signals`), as the upload form's
+choice does for a job: the session takes an analyzer of that config (tracks start afresh) and says `ready` again.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from emotrace.errors import EmotraceError
 from emotrace.web.settings import ServerSettings
 
 log = logging.getLogger("emotrace")
@@ -31,28 +36,34 @@ class FrameError(ValueError):
 
 
 class AnalyzerPool:
-    """Analyzers kept warm between connections (the first one costs seconds of imports and model loading)."""
+    """Analyzers kept warm between connections (the first one costs seconds of imports and model loading), up to
+    `keep` per face-signals setting: a session may ask for its own (`config` message), the rest is the server's."""
 
     def __init__(self, config: Any, keep: int) -> None:
         """`config`: an AnalyzerConfig or its fields; every analyzer gets its own copy (web.config)."""
         self.config, self.keep = config, keep
-        self._free: list[Any] = []
+        self._free: dict[int, list[Any]] = {}
         self._lock = threading.Lock()
 
-    def acquire(self) -> Any:
-        with self._lock:
-            if self._free:
-                return self._free.pop()
-        from emotrace.pipeline import Analyzer
-        from emotrace.web.config import analyzer_config
+    def acquire(self, signals: int | None = None) -> Any:
+        """An analyzer of the server's config, with `signals` overridden where given."""
+        from emotrace.web.config import job_config
 
-        return Analyzer(analyzer_config(self.config), batch_frames=1)
+        cfg = job_config(self.config, signals)
+        with self._lock:
+            free = self._free.get(cfg.signals)
+            if free:
+                return free.pop()
+        from emotrace.pipeline import Analyzer
+
+        return Analyzer(cfg, batch_frames=1)
 
     def release(self, analyzer: Any) -> None:
         analyzer.reset()
         with self._lock:
-            if len(self._free) < self.keep:
-                self._free.append(analyzer)
+            free = self._free.setdefault(int(analyzer.config.signals), [])
+            if len(free) < self.keep:
+                free.append(analyzer)
                 return
         analyzer.close()
 
@@ -118,12 +129,34 @@ class LiveSession:
                               self.analyzer.has_valence_arousal, self.analyzer.signals is not None)
 
 
-def _is_reset(text: str) -> bool:
+def _text_message(text: str) -> dict[str, Any] | None:
+    """A client's text message as a dict with a `type`, or None."""
     try:
         msg = json.loads(text)
     except ValueError:
-        return False
-    return isinstance(msg, dict) and msg.get("type") == "reset"
+        return None
+    return msg if isinstance(msg, dict) and isinstance(msg.get("type"), str) else None
+
+
+def config_signals(msg: dict[str, Any]) -> int | None:
+    """A `config` message's face-signals choice (None: the server's), or ValueError with one line."""
+    from emotrace.web.schemas import MAX_SIGNALS
+
+    value = msg.get("signals")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SIGNALS:
+        raise ValueError(f"signals must be a whole number from 0 to {MAX_SIGNALS} (0: off, N: every Nth frame of "
+                         f"each face) or null for the server's setting; got {str(value)[:40]!r}")
+    return value
+
+
+def ready_message(analyzer: Any, settings: ServerSettings) -> dict[str, Any]:
+    """What a session says when it starts and after each `config`: its classes, its face-signals setting and
+    the limits a client keeps to."""
+    return {"type": "ready", "classes": list(analyzer.classes), "signals": int(getattr(analyzer.config, "signals", 0)),
+            "max_frame_bytes": settings.max_frame_bytes, "max_frame_side": settings.max_frame_side,
+            "idle_timeout_s": settings.ws_idle_s}
 
 
 async def run_session(ws: Any, settings: ServerSettings, gate: SocketGate, pool: AnalyzerPool,
@@ -149,10 +182,7 @@ async def run_session(ws: Any, settings: ServerSettings, gate: SocketGate, pool:
     try:
         analyzer = await asyncio.to_thread(pool.acquire)
         session = LiveSession(analyzer, settings.max_frame_side)
-        await ws.send_json({"type": "ready", "classes": list(analyzer.classes),
-                            "signals": int(getattr(analyzer.config, "signals", 0)),
-                            "max_frame_bytes": settings.max_frame_bytes, "max_frame_side": settings.max_frame_side,
-                            "idle_timeout_s": settings.ws_idle_s})
+        await ws.send_json(ready_message(analyzer, settings))
         while True:
             try:
                 msg = await asyncio.wait_for(ws.receive(), settings.ws_idle_s)
@@ -172,12 +202,27 @@ async def run_session(ws: Any, settings: ServerSettings, gate: SocketGate, pool:
                 except FrameError as exc:
                     reply = {"type": "error", "status": 400, "detail": str(exc)}
                 await ws.send_json(reply)
-            elif text is not None and _is_reset(text):
+                continue
+            command = _text_message(text) if text is not None else None
+            kind = command["type"] if command else None
+            if kind == "reset":
                 session.reset()
                 await ws.send_json({"type": "reset"})
+            elif kind == "config" and command is not None:
+                try:
+                    signals = config_signals(command)
+                    new = await asyncio.to_thread(pool.acquire, signals)
+                except (ValueError, EmotraceError) as exc:  # `config`: the client knows it was no frame's answer
+                    await ws.send_json({"type": "error", "status": 400, "detail": str(exc), "config": True})
+                    continue  # the session goes on as it was
+                await asyncio.to_thread(pool.release, analyzer)
+                analyzer = new
+                session = LiveSession(analyzer, settings.max_frame_side)
+                await ws.send_json(ready_message(analyzer, settings))
             else:
-                await ws.send_json({"type": "error", "status": 400,
-                                    "detail": 'send frames as binary JPEG/PNG/WebP messages, or {"type":"reset"}'})
+                await ws.send_json({"type": "error", "status": 400, "config": True,
+                                    "detail": 'send frames as binary JPEG/PNG/WebP messages, {"type":"reset"} or '
+                                              '{"type":"config","signals":N}'})
     except (WebSocketDisconnect, OSError, RuntimeError):  # the client went away mid-send
         pass
     finally:

@@ -26,16 +26,18 @@ Limits: uploads over `max_upload_bytes` get 413, non-media content 415, a full q
 
 **Live stream** (WebSocket, not listed below): `ws://HOST/api/v1/live` (with `--token`: the
 `Authorization` header, or the pages' session cookie). The server first sends
-`{"type": "ready", "classes": [...], "signals": N}` (face signals every N frames of a track, 0 off: the server's
-`--signals`, the same for every session). Send each
+`{"type": "ready", "classes": [...], "signals": N}` (face signals every N frames of a track, 0 off: at first the
+server's `--signals`). Send each
 frame as one binary message (JPEG, PNG or WebP); each gets one JSON answer `{"type": "result", "seq", "width",
 "height", "detected", "server_ms", "faces": [...]}`, each face with the table's face columns, names and precision
 (`track_id`, `x1`..`y2`, `det_score`, `detected`, `crop`, `frame_*`, `temporal_*`, `label`, `label_prob`,
 `frame_label`, and `valence`, `arousal` where the model has them; with signals on, `signals` (measured or skipped),
 `signals_quality`, `yaw`, `pitch`, `roll` and `bs_*`), or `{"type": "error", "status", "detail"}`.
-Send the next frame after the answer. Text `{"type": "reset"}` forgets all tracks. Past `max_sockets` sessions
-the server sends an error with status 503 and closes with code 1013 (try again later); a wrong token gets 401 and
-code 1008; no frame for `ws_idle_s` closes the socket.
+Send the next frame after the answer. Text `{"type": "reset"}` forgets all tracks; `{"type": "config", "signals": N}`
+(0 to 10000, or null for the server's setting) switches this session's face signals, its tracks start afresh, and
+the server says `ready` again (a bad value: an error with `"config": true`, the session unchanged). Past
+`max_sockets` sessions the server sends an error with status 503 and closes with code 1013 (try again later); a
+wrong token gets 401 and code 1008; no frame for `ws_idle_s` closes the socket.
 
 **Token.** When the server runs with `--token`, every call but `/api/v1/health` and this schema
 (`/api/v1/openapi.json`, open so that clients can discover the API) needs `Authorization: Bearer TOKEN`

@@ -1,7 +1,8 @@
 // Live page: webcam frames over a WebSocket, at most MAX_IN_FLIGHT unanswered at a time (so the rate follows what
 // the server keeps up with and no queue builds up), each new camera frame sent once, answers drawn over the video,
 // measured latency shown. A lost connection (a server restart) is retried with backoff, the camera kept on and the
-// old answers cleared from the video meanwhile.
+// old answers cleared from the video meanwhile. The "face signals" choice is this session's own: sent as a config
+// message when it changes and whenever a (new) socket starts with another setting.
 "use strict";
 (() => {
   const $ = (x) => document.getElementById(x);
@@ -147,9 +148,25 @@
     return t;
   }
 
+  /** The face-signals choice: every Nth frame of each face, 0 off, null the server's setting. */
+  function chosenSignals() {
+    const v = $("signals").value;
+    return v === "" ? null : Number(v);
+  }
+
+  /** Ask the server for the chosen signals; frames wait for its "ready" (the session starts afresh). */
+  function sendConfig() {
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    ready = false;
+    ws.send(JSON.stringify({ type: "config", signals: chosenSignals() }));
+    status("switching face signals…");
+  }
+
   function onMessage(ev) {
     const msg = JSON.parse(ev.data);
     if (msg.type === "ready") {
+      const want = chosenSignals();
+      if (want !== null && msg.signals !== want) { sendConfig(); return; }
       ready = true;
       retry = 1000;
       classes = msg.classes;
@@ -160,6 +177,7 @@
     }
     if (msg.type === "error") {
       status(msg.detail, true);
+      if (msg.config) { ready = true; pump(); return; }  // a refused config: the session goes on as it was
       if (msg.status === 400) answered();  // a bad frame; fatal errors close the socket
       return;
     }
@@ -260,4 +278,5 @@
 
   $("start").addEventListener("click", start);
   $("stop").addEventListener("click", () => stop("stopped"));
+  $("signals").addEventListener("change", () => { if (running) sendConfig(); });
 })();
