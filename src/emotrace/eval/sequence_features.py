@@ -105,12 +105,19 @@ def signals_file(part: str, cfg: Mapping[str, Any]) -> str:
     return feature_file(part, cfg).replace(".npz", "-signals.npz")
 
 
-def read_signals(sequences: list[RenderedSequence], reader: SignalReader) -> np.ndarray:
+def read_signals(sequences: list[RenderedSequence], reader: SignalReader | None = None) -> np.ndarray:
     """(N, T, SIGNAL_FEATURES): the face signals of every frame of `sequences` (padded to the longest), each frame
-    read as the pipeline reads a photo that is a face crop: the whole frame is the face's box."""
-    from emotrace.faces.signals import SIGNAL_FEATURES, signal_features
+    read as the pipeline reads a photo that is a face crop: the whole frame is the face's box. Without a `reader`,
+    one is opened for the call."""
+    from emotrace.faces.signals import SIGNAL_FEATURES, SignalReader, signal_features
     from emotrace.types import Detections
 
+    if reader is None:
+        own = SignalReader()
+        try:
+            return read_signals(sequences, own)
+        finally:
+            own.close()
     t = max(len(s.labels) for s in sequences)
     out = np.zeros((len(sequences), t, SIGNAL_FEATURES), np.float32)
     for i, seq in enumerate(sequences):

@@ -32,6 +32,7 @@ def evaluate_temporal(loaded: Any, data: str | Path) -> dict[str, Any]:
         feature_cache_dir,
         feature_file,
         featurise,
+        read_signals,
         run_sequences,
         signals_file,
     )
@@ -65,7 +66,7 @@ def evaluate_temporal(loaded: Any, data: str | Path) -> dict[str, Any]:
         if cfg.get("signals"):
             signals = cached.with_name(signals_file("fer_valid", cfg))
             feats.signals = (np.load(signals)["signals"] if sequences is None and signals.is_file() else
-                             _signals(sequences or ferplus_sequences(str(path), "valid", n, length, seed + 1)))
+                             read_signals(sequences or ferplus_sequences(str(path), "valid", n, length, seed + 1)))
         out = run_sequences(model, feats)
         res = sequence_metrics(feats.frame_probs, out["probs"], feats.labels, feats.change_points, fps=25.0)
         if "valence_arousal" in out:
@@ -77,22 +78,10 @@ def evaluate_temporal(loaded: Any, data: str | Path) -> dict[str, Any]:
         clips, labels = ckplus_test_clips(subjects, int(cfg["seed"]))
         feats = featurise(clips, runner)
         if cfg.get("signals"):
-            feats.signals = _signals(clips)
+            feats.signals = read_signals(clips)
         res = ckplus_scores(model, feats, labels)
         return {"model": name, "data": str(path), "kind": "ckplus_seen_subjects", **res}
     raise EmotraceError(f"{path}: a temporal model is evaluated on a folder of videos, FER+ or CK+")
-
-
-def _signals(sequences: list[Any]) -> np.ndarray:
-    """The face signals of rendered sequences, for a model trained with them (`TemporalConfig.signals`)."""
-    from emotrace.eval.sequence_features import read_signals
-    from emotrace.faces.signals import SignalReader
-
-    reader = SignalReader()
-    try:
-        return read_signals(sequences, reader)
-    finally:
-        reader.close()
 
 
 def flat_summary(res: dict[str, Any]) -> dict[str, float | int | str]:
