@@ -60,13 +60,17 @@ def evaluate_temporal(loaded: Any, data: str | Path) -> dict[str, Any]:
         # numbers) where that cache is on this machine; rendered again otherwise.
         n, length, seed = int(cfg["ferplus_valid_sequences"]), int(cfg["length"]), int(cfg["seed"])
         cached = feature_cache_dir(cfg) / feature_file("fer_valid", cfg)
-        sequences = None if cfg.get("out_dir") and cached.is_file() else \
-            ferplus_sequences(str(path), "valid", n, length, seed + 1)
+        use_cache = bool(cfg.get("out_dir")) and cached.is_file()
+        signals = cached.with_name(signals_file("fer_valid", cfg))
+
+        def rendered() -> list[Any]:
+            return ferplus_sequences(str(path), "valid", n, length, seed + 1)
+
+        sequences = None if use_cache else rendered()
         feats = SequenceFeatures.load(cached) if sequences is None else featurise(sequences, runner)
-        if cfg.get("signals"):
-            signals = cached.with_name(signals_file("fer_valid", cfg))
-            feats.signals = (np.load(signals)["signals"] if sequences is None and signals.is_file() else
-                             read_signals(sequences or ferplus_sequences(str(path), "valid", n, length, seed + 1)))
+        if cfg.get("signals"):  # a model trained with the face signals beside the embedding reads them too
+            feats.signals = (np.load(signals)["signals"] if use_cache and signals.is_file() else
+                             read_signals(sequences or rendered()))
         out = run_sequences(model, feats)
         res = sequence_metrics(feats.frame_probs, out["probs"], feats.labels, feats.change_points, fps=25.0)
         if "valence_arousal" in out:
