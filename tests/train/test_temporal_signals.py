@@ -5,6 +5,8 @@ not feed signals to a temporal model, refuses it in one line."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -41,9 +43,14 @@ def test_a_temporal_run_on_embeddings_and_signals(tmp_path, small_data):
     assert (fitted[:, :52] >= 0).all() and (fitted[:, :52] <= 1).all() and (np.abs(fitted[:, 52:55]) <= 2).all()
     assert not signals[measured == 0].any()  # a face not measured is zeros throughout
     _evaluate_and_export(run, small_data[PLAN[CONFIG][1]], tmp_path)
+    from emotrace.cli import main
+
+    # CK+ clips are rendered anew there: their signals are read then, by a landmarker opened for the call
+    assert main(["-q", "evaluate", str(run), str(ckplus), "--out", str(tmp_path / "ck")]) == 0
+    scored = json.loads((tmp_path / "ck" / "metrics.json").read_text())
+    assert scored["kind"] == "ckplus_seen_subjects" and 0 <= scored["temporal_last_frame_accuracy"] <= 1
 
     import emotrace
-    from emotrace.cli import main
 
     with pytest.raises(EmotraceError, match="reads face signals"):
         emotrace.Analyzer(temporal=str(run))
