@@ -35,9 +35,9 @@ frame as one binary message (JPEG, PNG or WebP); each gets one JSON answer `{"ty
 `signals_quality`, `yaw`, `pitch`, `roll` and `bs_*`), or `{"type": "error", "status", "detail"}`.
 Send the next frame after the answer. Text `{"type": "reset"}` forgets all tracks; `{"type": "config", "signals": N}`
 (0 to 10000, or null for the server's setting) switches this session's face signals, its tracks start afresh, and
-the server says `ready` again (a bad value: an error with `"config": true`, the session unchanged). Past
-`max_sockets` sessions the server sends an error with status 503 and closes with code 1013 (try again later); a
-wrong token gets 401 and code 1008; no frame for `ws_idle_s` closes the socket.
+the server says `ready` again (a bad value, or any other text: an error with `"config": true`, no frame's answer,
+the session unchanged). Past `max_sockets` sessions the server sends an error with status 503 and closes with code
+1013 (try again later); a wrong token gets 401 and code 1008; no frame for `ws_idle_s` closes the socket.
 
 **Token.** When the server runs with `--token`, every call but `/api/v1/health` and this schema
 (`/api/v1/openapi.json`, open so that clients can discover the API) needs `Authorization: Bearer TOKEN`
