@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -26,6 +27,32 @@ def default_signals() -> None:
     KeyboardInterrupt handler. A shell that starts the suite as a background job ignores SIGINT, the child would
     inherit that and never see the signal; `restore_signals=True` covers only SIGPIPE, SIGXFZ and SIGXFSZ."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+# The child's bootstrap: SIGUSR1 prints every thread's stack to a copy of descriptor 2 taken before the CLI routes
+# descriptor 2 into its native-log pipe (`native_log.py`), whose reader thread could not run during the dump.
+_DUMPABLE_CLI = ("import faulthandler, os, signal, sys; "
+                 "faulthandler.register(signal.SIGUSR1, file=os.fdopen(os.dup(2), 'w'), all_threads=True); "
+                 "from emotrace.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
+def run_emotrace(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`emotrace ARGS` in a child, its output captured. A child still running after `timeout` is asked for every
+    thread's stack (SIGUSR1, faulthandler), then killed, and the test fails with that dump: a hang that shows once
+    in many runs names where it waits instead of being only a timeout."""
+    proc = subprocess.Popen([sys.executable, "-c", _DUMPABLE_CLI, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)
+        try:
+            out, err = proc.communicate(timeout=10)  # the dump; a run that goes on is killed after it
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        pytest.fail(f"emotrace {' '.join(args)} still running after {timeout:g} s; its threads:\n{err[-8000:]}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def ffmpeg() -> str:

@@ -1,15 +1,12 @@
 """Every bad input of the foundation issue: a one-line message, the right exit code, and no partial outputs."""
 
-import subprocess
-import sys
-
 import cv2
 import numpy as np
 import pandas as pd
 import pytest
 
 from emotrace.cli import main
-from tests.helpers import MEDIA, astronaut_frames, needs_shared, write_video
+from tests.helpers import MEDIA, astronaut_frames, needs_shared, run_emotrace, write_video
 
 
 def run_cli(capsys, *args):
@@ -136,8 +133,7 @@ def test_live_writes_to_a_file_and_reports_latency(tmp_path, capsys):
 
 
 def test_the_installed_command_runs_the_sample(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "emotrace.cli", "sample", "-o", str(tmp_path / "s"),
-                          "--outputs", "csv,summary,video"], capture_output=True, text=True, timeout=300)
+    res = run_emotrace("sample", "-o", str(tmp_path / "s"), "--outputs", "csv,summary,video")
     assert res.returncode == 0, res.stderr
     assert "wrote 3 file(s)" in res.stdout
     df = pd.read_csv(tmp_path / "s" / "emotions.csv")
