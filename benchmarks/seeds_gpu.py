@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ROWS: list[tuple[str, str, dict[str, Any]]] = [
     ("seed4-cnn-ckplus", "configs/seed4-cnn-ckplus.yaml", {}),
     ("seed3-cnn-lstm-fer2013", "configs/seed3-cnn-lstm.yaml", {}),
+    ("seed3-cnn-fer2013", "configs/seed3-cnn.yaml", {}),
     ("seed3-td-ckplus", "configs/seed3-cnn-lstm-td.yaml", {}),
     ("seed2-ckplus", "configs/seed2-cnn-lstm.yaml", {}),
     ("seed1-ckplus", "configs/seed1-conv3d-lstm.yaml", {}),

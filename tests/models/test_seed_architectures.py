@@ -17,6 +17,7 @@ VARIANTS = [
     ("seed2-cnn-lstm", {}),
     ("seed2-cnn-lstm", {"per_step": True}),
     ("seed3-cnn-lstm", {}),
+    ("seed3-cnn", {}),
     ("seed3-cnn-lstm-td", {"frames": 4}),
     ("seed4-cnn", {"head": "classes"}),
     ("seed4-cnn", {"head": "va"}),
@@ -87,6 +88,15 @@ def test_documented_input_specs():
                                                     "channels": 300}
     assert create_model("seed3-cnn-lstm").head.out_features == 6  # the report's six classes
     assert create_model("seed1-conv3d-lstm").head.out_features == 6
+
+
+def test_seed3_cnn_is_the_cnn_lstm_without_its_lstm():
+    pair = create_model("seed3-cnn-lstm"), create_model("seed3-cnn")
+    assert pair[1].lstm is None and pair[1].dense[0].in_features == 2048
+    convs = [[m.weight.shape for m in model.cnn if isinstance(m, torch.nn.Conv2d)] for model in pair]
+    assert convs[0] == convs[1] and len(convs[0]) == 4
+    with pytest.raises(ValueError):
+        create_model("seed3-cnn", time_distributed=True)
 
 
 def test_seed4_rnn_layer_widths_follow_the_document():

@@ -30,6 +30,7 @@ PLAN: dict[str, tuple[list[str], str]] = {
     "seed2-cnn-lstm.yaml": (["--max-train", "16", "--max-eval", "8"], "ckplus"),
     "seed3-cnn-lstm-td.yaml": (["--max-train", "16", "--max-eval", "8"], "ckplus"),
     "seed3-cnn-lstm.yaml": (["--max-train", "64", "--max-eval", "64"], "ferplus"),
+    "seed3-cnn.yaml": (["--max-train", "64", "--max-eval", "64"], "ferplus"),
     "seed4-cnn-ckplus.yaml": (["--max-train", "32", "--max-eval", "16"], "ckplus"),
     "seed4-cnn-va.yaml": (["--max-train", "64", "--max-eval", "64"], "ferplus"),
     "temporal-gru.yaml": (["--set", "ferplus_sequences=8", "--set", "ferplus_valid_sequences=4",
