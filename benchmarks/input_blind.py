@@ -1,4 +1,4 @@
-"""Is a classify run input-blind? How much each stage of a seed model's output varies across real faces.
+"""Is a seed 3 run input-blind? How much each stage of its output varies across real validation faces.
 
 A run that sits on the class prior (validation accuracy = the majority class, UAR 1/C) either has not left the
 prior yet or cannot any more. The second shows here: a stage whose output is the same for every face (its standard
