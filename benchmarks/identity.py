@@ -1,7 +1,8 @@
 """Identity benchmark: are photos of one person, across all their expressions, given one person id, and photos of
 different people kept apart? (issue 25; docs/people.md has the figures)
 
-    PYTHONPATH=src python benchmarks/identity.py [--shared ../shared] [--distance D] [--jitters 0] [--cache DIR]
+    PYTHONPATH=src python benchmarks/identity.py [--shared ../shared] [--descriptor hse-faceres|dlib]
+        [--distance D] [--jitters 0] [--cache DIR]
         [--populations tfeid ckplus] [--cost-rounds 3] [--process-rounds 0] [--load-costs]
 
 Populations: TFEID performers (256 px head-and-shoulders photos, performer = the file name's first two digits; faces
@@ -40,16 +41,17 @@ def ckplus_photos(root: Path) -> tuple[list[Path], list[str]]:
     return paths, [p.name[:4] for p in paths]
 
 
-def describe(paths: list[Path], whole: bool, jitters: int, mirror: bool) -> tuple[np.ndarray, np.ndarray, float]:
+def describe(paths: list[Path], whole: bool, jitters: int, mirror: bool,
+             descriptor: str = "hse-faceres") -> tuple[np.ndarray, np.ndarray, float]:
     """Descriptors of the biggest face of each photo (NaN where none was found) and the seconds per descriptor."""
     import cv2
 
     from emotrace.faces.detectors import create_detector
     from emotrace.faces.identity import FaceEmbedder
 
-    embedder = FaceEmbedder(jitters=jitters, mirror=mirror)
+    embedder = FaceEmbedder(jitters=jitters, mirror=mirror, descriptor=descriptor)
     detector = None if whole else create_detector("auto")
-    out = np.full((len(paths), 128), np.nan, np.float32)
+    out = np.full((len(paths), embedder.dim), np.nan, np.float32)
     face_px = np.zeros(len(paths), np.float32)
     spent, n = 0.0, 0
     for i, p in enumerate(paths):
@@ -102,13 +104,13 @@ def pairwise(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
 
 
 def run_population(name: str, paths: list[Path], people: list[str], whole: bool, args: argparse.Namespace) -> dict:
-    variant = f"j{args.jitters}" + ("m" if args.mirror else "")
+    variant = f"{args.descriptor}_j{args.jitters}" + ("m" if args.mirror else "")
     cache = Path(args.cache) / f"{name}_{variant}.npz" if args.cache else None
     if cache is not None and cache.is_file():
         z = np.load(cache)
         desc, face_px, per = z["desc"], z["face_px"], float(z["per"])
     else:
-        desc, face_px, per = describe(paths, whole, args.jitters, args.mirror)
+        desc, face_px, per = describe(paths, whole, args.jitters, args.mirror, args.descriptor)
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
             np.savez(cache, desc=desc, face_px=face_px, per=per)
@@ -260,7 +262,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", default=str(REPO.parent / "shared"))
     ap.add_argument("--distance", type=float, default=None, help="linking threshold (default: the analyzer's)")
-    ap.add_argument("--sweep", type=float, nargs="*", default=[0.3, 0.35, 0.4, 0.45, 0.5, 0.6])
+    ap.add_argument("--descriptor", default="hse-faceres", choices=["hse-faceres", "dlib"],
+                    help="face descriptor (the default distance follows it)")
+    ap.add_argument("--sweep", type=float, nargs="*", default=None,
+                    help="thresholds to print besides the chosen one (default: around the descriptor's default)")
     ap.add_argument("--jitters", type=int, default=0, help="descriptor variant: dlib's jittered average")
     ap.add_argument("--mirror", action="store_true", help="descriptor variant: averaged with the mirror image's")
     ap.add_argument("--seed", type=int, default=0)
@@ -277,10 +282,12 @@ def main() -> int:
     ap.add_argument("--process-rounds", type=int, default=0,
                     help="whole `emotrace analyze` processes each way, alternated (0: none)")
     args = ap.parse_args()
-    if args.distance is None:
-        from emotrace.analyzer_config import AnalyzerConfig
+    from emotrace.faces.identity import DEFAULT_DISTANCE
 
-        args.distance = AnalyzerConfig().person_distance
+    if args.distance is None:
+        args.distance = DEFAULT_DISTANCE[args.descriptor]
+    if args.sweep is None:
+        args.sweep = [round(args.distance * f, 3) for f in (0.8, 0.9, 0.95, 1.05, 1.1, 1.2)]
     shared = Path(args.shared)
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import cv2
 import pandas as pd
@@ -144,12 +145,19 @@ def _wait_for(cond, proc, limit_s=180.0):
     return False
 
 
+def _has_part_files(out: Path) -> bool:
+    """Whether the run has started writing; the folder may come and go between a look and a listing."""
+    try:
+        return any(p.name.endswith(".part") for p in out.iterdir())
+    except FileNotFoundError:
+        return False
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_stop_signals_leave_nothing_and_say_so(tmp_path, long_clip, sig):
     out = tmp_path / "out"
     proc = _start(["analyze", long_clip, "-o", out])
-    parts = lambda: out.is_dir() and any(p.name.endswith(".part") for p in out.iterdir())  # noqa: E731
-    assert _wait_for(parts, proc), proc.communicate()
+    assert _wait_for(lambda: _has_part_files(out), proc), proc.communicate()
     with pytest.raises(FolderInUse, match=f"pid {proc.pid}"):  # a second run into the folder is refused meanwhile
         FolderLock(out).acquire()
     proc.send_signal(sig)

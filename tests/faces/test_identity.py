@@ -1,4 +1,4 @@
-"""The face descriptor: weights from the face-recognition-models wheel, checked; a clear line when missing."""
+"""The face descriptors: shipped or wheel weights, checked; the eye alignment; a clear line when missing."""
 
 import builtins
 import importlib.util
@@ -46,7 +46,8 @@ def test_a_weight_file_that_is_not_the_measured_one_is_refused(tmp_path):
         identity._check(str(tmp_path / "none.dat"), identity.DESCRIPTOR_SHA256)
 
 
-def test_descriptors_of_one_face_are_close_wherever_its_box_sits():
+@pytest.mark.parametrize("descriptor", identity.DESCRIPTORS)
+def test_descriptors_of_one_face_are_close_wherever_its_box_sits(descriptor):
     pytest.importorskip("dlib", reason="dlib-bin not installed")
     from emotrace.faces.detectors import create_detector
     from emotrace.sample import astronaut_bgr
@@ -54,16 +55,47 @@ def test_descriptors_of_one_face_are_close_wherever_its_box_sits():
     img = astronaut_bgr()
     dets = create_detector("auto").detect(img)
     assert len(dets) == 1
-    emb = identity.FaceEmbedder()
+    emb = identity.FaceEmbedder(descriptor=descriptor)
+    near = 0.4 * identity.DEFAULT_DISTANCE[descriptor]  # well inside what links: measured 0.08 of 0.80, 0.06 of 0.38
     box = dets.boxes[0]
     shifted = np.roll(img, (7, 5), axis=(0, 1))
     moved = box + np.array([5, 7, 5, 7], np.float32)
     d = emb([(img, box), (img, moved), (shifted, moved)])
-    assert d.shape == (3, 128) and d.dtype == np.float32
-    assert np.linalg.norm(d[0] - d[1]) < 0.15  # the same face, its box moved: the 5 points place it again
-    assert np.linalg.norm(d[0] - d[2]) < 0.15
-    warmed = identity.FaceEmbedder()
+    assert d.shape == (3, emb.dim) and d.dtype == np.float32
+    assert np.linalg.norm(d[0] - d[1]) < near  # the same face, its box moved: the 5 points place it again
+    assert np.linalg.norm(d[0] - d[2]) < near
+    warmed = identity.FaceEmbedder(descriptor=descriptor)
     warmed.warm()  # loaded in the background before the first face: the same descriptor
     np.testing.assert_array_equal(warmed([(img, box)])[0], d[0])
-    m = identity.FaceEmbedder(mirror=True)([(img, box)])
-    assert m.shape == (1, 128) and 0 < np.linalg.norm(m[0] - d[0]) < 0.2
+    m = identity.FaceEmbedder(mirror=True, descriptor=descriptor)([(img, box)])
+    assert m.shape == (1, emb.dim) and 0 < np.linalg.norm(m[0] - d[0]) < near
+
+
+def test_faceres_descriptors_are_unit_length_and_its_file_is_the_measured_one():
+    pytest.importorskip("dlib", reason="dlib-bin not installed")
+    identity._check(str(identity.faceres_path()), identity.FACERES_SHA256)
+    emb = identity.FaceEmbedder()
+    assert emb.descriptor == "hse-faceres" and emb.dim == 1024
+    rng = np.random.default_rng(0)
+    chips = [rng.integers(0, 256, (identity.FACERES_PX, identity.FACERES_PX, 3), dtype=np.uint8) for _ in range(2)]
+    d = emb.describe(chips)
+    np.testing.assert_allclose(np.linalg.norm(d, axis=1), 1.0, rtol=1e-5)
+    flat = emb.describe([np.zeros_like(chips[0])])  # no texture, no feature: a zero vector, not NaN
+    assert np.isfinite(flat).all()
+    assert emb.describe([]).shape == (0, 1024)
+
+
+def test_the_eye_alignment_puts_both_eye_centres_on_the_template():
+    # dlib's 5 points: two corners of one eye, two of the other, the nose; here the face is tilted and small
+    pts = np.array([[130, 90], [110, 92], [60, 100], [80, 98], [97, 130]], np.float32)
+    m = identity.eye_align(pts)
+    eyes = np.array([pts[2:4].mean(0), pts[0:2].mean(0)])  # the left eye in the image first
+    placed = eyes @ m[:, :2].T + m[:, 2]
+    np.testing.assert_allclose(placed, identity.FACERES_EYES, atol=1e-3)
+
+
+def test_unknown_descriptors_and_dlib_only_options_are_refused():
+    with pytest.raises(EmotraceError, match="unknown face descriptor 'arcface'"):
+        identity.FaceEmbedder(descriptor="arcface")
+    with pytest.raises(EmotraceError, match="jitters are dlib's own"):
+        identity.FaceEmbedder(jitters=2)

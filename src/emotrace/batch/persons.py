@@ -60,14 +60,18 @@ def link_collection(recs: list[dict[str, Any]], done: set[str], classes: list[st
         points += [(rec, p) for p in persons]
     if not points:
         return out
+    # One descriptor model per collection: descriptors of another length (items analysed by an emotrace whose
+    # descriptor was dlib's 128-d one) are not comparable, so those persons are linked by identity only.
     dim = max((len(p["descriptor"]) for _, p in points if p.get("descriptor")), default=1)
-    desc = np.array([p["descriptor"] if p.get("descriptor") else [np.nan] * dim for _, p in points], np.float64)
+    usable = [bool(p.get("descriptor")) and len(p["descriptor"]) == dim for _, p in points]
+    desc = np.array([p["descriptor"] if ok else [np.nan] * dim for (_, p), ok in zip(points, usable, strict=True)],
+                    np.float64)
     main = {rec["id"]: max(rec["persons"], key=lambda p: (p["frames"], -p["person_id"]))["person_id"]
             for rec in {r["id"]: r for r, _ in points}.values() if rec["persons"]}
     known = [_identity(rec, identity_column) if main.get(rec["id"]) == p["person_id"] else None
              for rec, p in points]
     ids = cluster_people(desc, max_distance, [rec["id"] for rec, _ in points], known)
-    for (rec, p), cid, k in zip(points, ids, known, strict=True):
+    for (rec, p), cid, k, ok in zip(points, ids, known, usable, strict=True):
         out.of_item.setdefault(rec["id"], []).append(cid)
         counts = p.get("label_counts") or {}
         total = sum(counts.values())
@@ -75,7 +79,7 @@ def link_collection(recs: list[dict[str, Any]], done: set[str], classes: list[st
                           "collection_person_id": cid, "identity": k, "person_basis": p.get("person_basis"),
                           "tracks": list(p["tracks"]), "frames": p["frames"], "seconds": p["seconds"],
                           "start_s": p["start_s"], "end_s": p["end_s"], "dominant_emotion": p["dominant_emotion"],
-                          "linked_by": "identity" if k else "face" if p.get("descriptor") else None,
+                          "linked_by": "identity" if k else "face" if ok else None,
                           **{f"share_{c}": round(counts.get(c, 0) / total, 4) if total else None for c in classes}})
     out.persons = _persons(out.items, points, classes)
     return out
