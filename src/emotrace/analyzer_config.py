@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emotrace.errors import EmotraceError
-from emotrace.faces.identity import DEFAULT_DESCRIPTOR, DEFAULT_DISTANCE
 from emotrace.models.temporal.spec import TemporalSpec
 
 DETECTORS = ("auto", "blazeface", "haar")
@@ -59,7 +58,8 @@ class AnalyzerConfig:
         "help": "with --signals: feed the temporal stage a track's last clear face while the signals flag it "
                 "(profile, looking down, eyes closed), so the temporal label holds through a turn or a blink; "
                 "the flag keeps following every frame"})
-    person_distance: float = field(default=DEFAULT_DISTANCE[DEFAULT_DESCRIPTOR], metadata={
+    # faces.identity.DEFAULT_DISTANCE of the default descriptor (this module never imports faces; a test ties them)
+    person_distance: float = field(default=0.80, metadata={
         "help": "link tracks of one person (after a cut, an occlusion, a look-away) under one person_id when their "
                 "face descriptors are within this distance: lower is stricter, "
                 "0 turns linking off (no person columns); docs/people.md"})

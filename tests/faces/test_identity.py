@@ -99,3 +99,9 @@ def test_unknown_descriptors_and_dlib_only_options_are_refused():
         identity.FaceEmbedder(descriptor="arcface")
     with pytest.raises(EmotraceError, match="jitters are dlib's own"):
         identity.FaceEmbedder(jitters=2)
+
+
+def test_the_configs_default_distance_is_the_default_descriptors():
+    from emotrace.analyzer_config import AnalyzerConfig
+
+    assert AnalyzerConfig().person_distance == identity.DEFAULT_DISTANCE[identity.DEFAULT_DESCRIPTOR]
