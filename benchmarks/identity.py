@@ -261,9 +261,9 @@ def load_costs() -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", default=str(REPO.parent / "shared"))
-    ap.add_argument("--distance", type=float, default=None, help="linking threshold (default: the analyzer's)")
+    ap.add_argument("--distance", type=float, default=None, help="linking threshold (default: the descriptor's)")
     ap.add_argument("--descriptor", default="hse-faceres", choices=["hse-faceres", "dlib"],
-                    help="face descriptor (the default distance follows it)")
+                    help="face descriptor (faces.identity.DESCRIPTORS; the default distance follows it)")
     ap.add_argument("--sweep", type=float, nargs="*", default=None,
                     help="thresholds to print besides the chosen one (default: around the descriptor's default)")
     ap.add_argument("--jitters", type=int, default=0, help="descriptor variant: dlib's jittered average")
@@ -275,7 +275,8 @@ def main() -> int:
     ap.add_argument("--cache", default=None, help="keep descriptors here (outside the repo)")
     ap.add_argument("--populations", nargs="*", default=["tfeid", "ckplus"], choices=["tfeid", "ckplus"])
     ap.add_argument("--cost-rounds", type=int, default=3, help="timed runs each way of the cost check (0: none)")
-    ap.add_argument("--load-costs", action="store_true", help="also time linking's fixed, once-per-process costs")
+    ap.add_argument("--load-costs", action="store_true",
+                    help="also time linking's fixed, once-per-process costs (dlib's descriptor)")
     ap.add_argument("--through-batch", action="store_true",
                     help="also run the populations through `emotrace batch` (each photo an item) and score that")
     ap.add_argument("--workers", type=int, default=2, help="batch workers for --through-batch")

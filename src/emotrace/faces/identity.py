@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from emotrace.errors import EmotraceError
+from emotrace.onnx_session import onnx_session
 
 SHAPE_FILE = "shape_predictor_5_face_landmarks.dat"
 SHAPE_SHA256 = "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888"
@@ -144,7 +145,7 @@ class FaceEmbedder:
             if self.descriptor == "dlib":
                 net = dlib.face_recognition_model_v1(self._files[1])  # type: ignore[attr-defined]
             else:
-                net = _onnx_session(self._files[1])
+                net = onnx_session(self._files[1], threads=1)  # a few per track, beside the frame model
             self._models = (dlib, shape, net)
         except BaseException as e:  # handed to the thread that needs the models
             self._failure = e
@@ -202,15 +203,3 @@ class FaceEmbedder:
         """Descriptors (N, dim) of faces given as (BGR image, box) pairs, in one call to the network."""
         return self.describe([self.chip(image, box) for image, box in faces])
 
-
-def _onnx_session(path: str) -> object:
-    """One ONNX Runtime thread that sleeps between runs: a few descriptors per track run beside the frame model."""
-    try:
-        import onnxruntime as ort
-    except ImportError as e:
-        raise EmotraceError(f"person linking needs onnxruntime ({e}); --person-distance 0 turns it off") from None
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    opts.log_severity_level = 3
-    return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])

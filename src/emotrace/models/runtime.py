@@ -15,6 +15,7 @@ import numpy as np
 from emotrace.errors import EmotraceError
 from emotrace.labels import EMOTIONS
 from emotrace.models.manifest import WeightRecord, default_model, manifest, verified_file, weight_record
+from emotrace.onnx_session import onnx_session
 
 if TYPE_CHECKING:
     pass
@@ -139,22 +140,6 @@ def seed_frame_model(model: Any) -> Any:
             return {"logits": logits, "embedding": emb}
 
     return SeedFrameModel(model).eval()
-
-
-def onnx_session(path: str, threads: int = 0) -> Any:
-    """An ONNX Runtime CPU session whose worker threads sleep between runs instead of spinning: the detector and
-    the decoder share the same few cores, and a spinning pool took their time (see docs/benchmarks.md)."""
-    import os
-
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    if threads:
-        opts.intra_op_num_threads = threads
-    if os.environ.get("EMOTRACE_ORT_SPIN", "0") != "1":
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    opts.log_severity_level = 3
-    return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
 
 
 def _has_onnxruntime() -> bool:

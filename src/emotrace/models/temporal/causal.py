@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from emotrace.models.manifest import verified_file, weight_record
-from emotrace.models.runtime import onnx_session
 from emotrace.models.temporal.stage import FIRST_DT, TrainedStage, softmax
+from emotrace.onnx_session import onnx_session
 
 if TYPE_CHECKING:
     import torch
