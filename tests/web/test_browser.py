@@ -40,9 +40,13 @@ def chrome(*extra: str):
 
 
 def wait(driver, cond, limit_s: float = 120.0):
+    """Poll `cond` until it holds; a page that re-renders a list between finding an element and reading it
+    (the live page, every frame) makes that poll stale, not failed: it is polled again."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, limit_s, poll_frequency=0.2).until(cond)
+    return WebDriverWait(driver, limit_s, poll_frequency=0.2,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(cond)
 
 
 @pytest.fixture(scope="module")
